@@ -1,0 +1,18 @@
+//! Everything a user can ask of the dashboard.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    SelectPrevious,
+    SelectNext,
+    /// Raise the selected knob; `big` with Shift.
+    Increase {
+        big: bool,
+    },
+    Decrease {
+        big: bool,
+    },
+    TogglePause,
+    ResetStatistics,
+    ToggleHelp,
+    Quit,
+}

@@ -1,0 +1,97 @@
+//! Key bindings: one table, used by the event loop and the help overlay.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::Action;
+
+/// (keys, what they do) as the help overlay lists them.
+pub const HELP: &[(&str, &str)] = &[
+    ("↑ ↓  k j", "select a knob"),
+    ("← →  h l  - +", "change the selected knob"),
+    ("Shift + ← → / H L", "change it in big steps (×10)"),
+    ("space", "pause the display (sampling goes on)"),
+    ("r", "reset statistics"),
+    ("?", "show or hide this help"),
+    ("q  Esc  Ctrl-C", "quit"),
+];
+
+pub fn action_for(key: KeyEvent) -> Option<Action> {
+    // Windows reports releases too; only presses act.
+    if key.kind != KeyEventKind::Press {
+        return None;
+    }
+    let shift = key.modifiers.contains(KeyModifiers::SHIFT);
+    let action = match key.code {
+        KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => Action::Quit,
+        KeyCode::Char('q') | KeyCode::Esc => Action::Quit,
+        KeyCode::Up | KeyCode::Char('k') => Action::SelectPrevious,
+        KeyCode::Down | KeyCode::Char('j') => Action::SelectNext,
+        KeyCode::Right | KeyCode::Char('+') => Action::Increase { big: shift },
+        KeyCode::Left | KeyCode::Char('-') => Action::Decrease { big: shift },
+        KeyCode::Char('l') => Action::Increase { big: false },
+        KeyCode::Char('h') => Action::Decrease { big: false },
+        KeyCode::Char('L') => Action::Increase { big: true },
+        KeyCode::Char('H') => Action::Decrease { big: true },
+        KeyCode::Char(' ') => Action::TogglePause,
+        KeyCode::Char('r') => Action::ResetStatistics,
+        KeyCode::Char('?') => Action::ToggleHelp,
+        _ => return None,
+    };
+    Some(action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode, modifiers: KeyModifiers) -> Option<Action> {
+        action_for(KeyEvent::new(code, modifiers))
+    }
+
+    #[test]
+    fn arrows_and_vim_keys_map_alike() {
+        let none = KeyModifiers::NONE;
+        assert_eq!(press(KeyCode::Up, none), press(KeyCode::Char('k'), none));
+        assert_eq!(press(KeyCode::Down, none), press(KeyCode::Char('j'), none));
+        assert_eq!(
+            press(KeyCode::Right, none),
+            Some(Action::Increase { big: false })
+        );
+        assert_eq!(
+            press(KeyCode::Char('+'), none),
+            Some(Action::Increase { big: false })
+        );
+        assert_eq!(
+            press(KeyCode::Char('h'), none),
+            Some(Action::Decrease { big: false })
+        );
+    }
+
+    #[test]
+    fn shift_makes_big_steps() {
+        assert_eq!(
+            press(KeyCode::Right, KeyModifiers::SHIFT),
+            Some(Action::Increase { big: true })
+        );
+        assert_eq!(
+            press(KeyCode::Char('H'), KeyModifiers::SHIFT),
+            Some(Action::Decrease { big: true })
+        );
+    }
+
+    #[test]
+    fn quit_keys_and_releases() {
+        assert_eq!(
+            press(KeyCode::Char('q'), KeyModifiers::NONE),
+            Some(Action::Quit)
+        );
+        assert_eq!(press(KeyCode::Esc, KeyModifiers::NONE), Some(Action::Quit));
+        assert_eq!(
+            press(KeyCode::Char('c'), KeyModifiers::CONTROL),
+            Some(Action::Quit)
+        );
+        let mut release = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+        release.kind = KeyEventKind::Release;
+        assert_eq!(action_for(release), None);
+    }
+}

@@ -1,0 +1,267 @@
+//! Command-line flags, their ranges, and one-line errors for bad values.
+
+use std::time::Duration;
+
+use clap::error::ErrorKind;
+use clap::{Parser, ValueEnum};
+
+use crate::workload::{Knob, QueueSettings};
+
+pub const TICK_RANGE: (Duration, Duration) = (Duration::from_millis(50), Duration::from_secs(5));
+pub const MAX_WORKERS: u64 = 512;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object per tick.
+    Json,
+    /// A readable summary at the end.
+    Text,
+}
+
+/// A live dashboard of a tokio runtime running the asyncio tutorial's
+/// producer/consumer queue. Keys change the workload while it runs.
+#[derive(Debug, Parser)]
+#[command(name = "looptop", version, about)]
+pub struct Cli {
+    /// Worker threads of the observed runtime [default: number of cores]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_WORKERS))]
+    pub workers: Option<u64>,
+
+    /// Sampling interval, 50ms to 5s
+    #[arg(long, value_name = "DURATION", default_value = "250ms", value_parser = duration_between(TICK_RANGE.0, TICK_RANGE.1))]
+    pub tick: Duration,
+
+    /// Print samples instead of drawing the dashboard
+    #[arg(long)]
+    pub headless: bool,
+
+    /// Stop after this long (for example 10s or 2m) [default: run until quit]
+    #[arg(long, value_name = "DURATION", value_parser = duration_between(Duration::from_millis(1), Duration::from_secs(7 * 24 * 3600)))]
+    pub duration: Option<Duration>,
+
+    /// Headless output
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: Format,
+
+    /// Producer tasks, 0 to 1024 [default: 4]
+    #[arg(long, value_name = "N", value_parser = count_in(Knob::Producers))]
+    pub producers: Option<u64>,
+
+    /// Consumer tasks, 0 to 1024 [default: 4]
+    #[arg(long, value_name = "N", value_parser = count_in(Knob::Consumers))]
+    pub consumers: Option<u64>,
+
+    /// Queue capacity, 1 to 1000000 [default: 64]
+    #[arg(long, value_name = "N", value_parser = count_in(Knob::Capacity))]
+    pub capacity: Option<u64>,
+
+    /// Mean gap between one producer's items (exponential), 0 to 10s; 0 = as fast as possible [default: 10ms]
+    #[arg(long, value_name = "DURATION", value_parser = knob_duration(Knob::ProduceInterval))]
+    pub produce_interval: Option<Duration>,
+
+    /// Mean async wait per item in a consumer (±50%), 0 to 10s [default: 9.5ms]
+    #[arg(long, value_name = "DURATION", value_parser = knob_duration(Knob::IoWait))]
+    pub io_wait: Option<Duration>,
+
+    /// CPU work per item in a consumer, 0 to 1s [default: 200us]
+    #[arg(long, value_name = "DURATION", value_parser = knob_duration(Knob::CpuWork))]
+    pub cpu_work: Option<Duration>,
+}
+
+/// What `parse` decided: run, or exit now with this text and code.
+pub enum Parsed {
+    Run(Box<Cli>),
+    Exit { message: String, code: u8 },
+}
+
+impl Cli {
+    /// Parses `args`; a bad flag becomes one line naming it and what is
+    /// allowed, with exit code 2.
+    pub fn parse_args<I, T>(args: I) -> Parsed
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        match Cli::try_parse_from(args) {
+            Ok(cli) => Parsed::Run(Box::new(cli)),
+            Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+                Parsed::Exit {
+                    message: e.render().to_string(),
+                    code: 0,
+                }
+            }
+            Err(e) => Parsed::Exit {
+                message: format!(
+                    "looptop: {} (see looptop --help)",
+                    first_line(&e.render().to_string())
+                ),
+                code: 2,
+            },
+        }
+    }
+
+    pub fn workers(&self) -> usize {
+        self.workers.map_or_else(
+            || std::thread::available_parallelism().map_or(2, |n| n.get()),
+            |n| n as usize,
+        )
+    }
+
+    /// The defaults overridden by whatever flags were given.
+    pub fn queue_settings(&self) -> QueueSettings {
+        let mut settings = QueueSettings::default();
+        let micros = |d: &Duration| d.as_micros() as u64;
+        let given = [
+            (Knob::Producers, self.producers),
+            (Knob::Consumers, self.consumers),
+            (Knob::Capacity, self.capacity),
+            (
+                Knob::ProduceInterval,
+                self.produce_interval.as_ref().map(micros),
+            ),
+            (Knob::IoWait, self.io_wait.as_ref().map(micros)),
+            (Knob::CpuWork, self.cpu_work.as_ref().map(micros)),
+        ];
+        for (knob, value) in given {
+            if let Some(value) = value {
+                settings.set(knob, value);
+            }
+        }
+        settings
+    }
+}
+
+fn first_line(rendered: &str) -> &str {
+    let line = rendered.lines().next().unwrap_or("invalid arguments");
+    line.strip_prefix("error: ").unwrap_or(line)
+}
+
+fn count_in(knob: Knob) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |text| {
+        let range = knob.range();
+        let out_of_range = || {
+            format!(
+                "must be a whole number from {} to {}",
+                range.start(),
+                range.end()
+            )
+        };
+        let value: u64 = text.trim().parse().map_err(|_| out_of_range())?;
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(out_of_range())
+        }
+    }
+}
+
+fn knob_duration(
+    knob: Knob,
+) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    let range = knob.range();
+    duration_between(
+        Duration::from_micros(*range.start()),
+        Duration::from_micros(*range.end()),
+    )
+}
+
+/// Parses "250ms", "1.5s", "200us", "0"; checks the range.
+pub fn duration_between(
+    min: Duration,
+    max: Duration,
+) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    move |text| {
+        let expected = || {
+            format!(
+                "must be a duration from {} to {}, such as 250ms or 2s",
+                humantime::format_duration(min),
+                humantime::format_duration(max)
+            )
+        };
+        let text = text.trim();
+        let value = if text == "0" {
+            Duration::ZERO
+        } else {
+            humantime::parse_duration(text).map_err(|_| expected())?
+        };
+        if value < min || value > max {
+            return Err(expected());
+        }
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, (String, u8)> {
+        match Cli::parse_args(std::iter::once("looptop").chain(args.iter().copied())) {
+            Parsed::Run(cli) => Ok(*cli),
+            Parsed::Exit { message, code } => Err((message, code)),
+        }
+    }
+
+    #[test]
+    fn flags_override_the_default_settings() {
+        let cli = parse(&[
+            "--producers",
+            "8",
+            "--io-wait",
+            "2ms",
+            "--cpu-work",
+            "0",
+            "--tick",
+            "100ms",
+        ])
+        .unwrap();
+        let s = cli.queue_settings();
+        assert_eq!((s.producers, s.io_wait_us, s.cpu_work_us), (8, 2_000, 0));
+        assert_eq!(s.consumers, QueueSettings::default().consumers);
+        assert_eq!(cli.tick, Duration::from_millis(100));
+        assert!(cli.workers() >= 1);
+    }
+
+    #[test]
+    fn bad_values_give_one_line_naming_flag_and_range() {
+        for (args, flag, range) in [
+            (&["--workers", "0"][..], "--workers", "1..=512"),
+            (&["--producers", "2000"][..], "--producers", "0 to 1024"),
+            (&["--capacity", "0"][..], "--capacity", "1 to 1000000"),
+            (&["--tick", "10ms"][..], "--tick", "50ms to 5s"),
+            (&["--io-wait", "soon"][..], "--io-wait", "0s to 10s"),
+        ] {
+            let (message, code) = parse(args).expect_err("must be rejected");
+            assert_eq!(code, 2);
+            assert_eq!(message.lines().count(), 1, "{message}");
+            assert!(
+                message.contains(flag) && message.contains(range),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_flags_are_rejected_in_one_line() {
+        let (message, code) = parse(&["--frobnicate"]).expect_err("unknown flag");
+        assert_eq!(code, 2);
+        assert!(message.contains("--frobnicate"), "{message}");
+        assert_eq!(message.lines().count(), 1);
+    }
+
+    #[test]
+    fn help_exits_zero_and_states_the_real_defaults() {
+        let (message, code) = parse(&["--help"]).expect_err("help exits");
+        assert_eq!(code, 0);
+        let d = QueueSettings::default();
+        for expected in [
+            format!("[default: {}]", d.producers),
+            format!("[default: {}]", d.capacity),
+            format!("[default: {}ms]", d.produce_interval_us as f64 / 1000.0),
+            format!("[default: {}ms]", d.io_wait_us as f64 / 1000.0),
+            format!("[default: {}us]", d.cpu_work_us),
+        ] {
+            assert!(message.contains(&expected), "help lacks {expected}");
+        }
+    }
+}

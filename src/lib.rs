@@ -1,0 +1,17 @@
+//! looptop: a terminal dashboard of a live tokio runtime.
+//!
+//! Workloads run on the *observed* runtime (`runtime`, `workload`); the
+//! sampler turns its metrics into snapshots (`sampler`); the dashboard keeps
+//! state (`app`) and draws it (`ui`) from another thread (`tui`), or prints it
+//! (`headless`).
+
+pub mod app;
+pub mod cli;
+pub mod headless;
+pub mod observed;
+pub mod runtime;
+pub mod sampler;
+pub mod signals;
+pub mod tui;
+pub mod ui;
+pub mod workload;

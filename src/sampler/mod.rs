@@ -1,0 +1,155 @@
+//! The sampler: once per tick, reads the observed runtime's metrics and the
+//! workload's counters and turns them into one `Snapshot`. Its cost is
+//! O(workers + histogram buckets), never O(tasks).
+
+pub mod history;
+pub mod poll_times;
+pub mod rates;
+pub mod snapshot;
+
+use std::time::{Duration, Instant};
+
+use tokio::runtime::{Handle, RuntimeMetrics};
+use tokio_metrics::{RuntimeIntervals, RuntimeMonitor};
+
+use crate::workload::QueueCounters;
+pub use history::History;
+use poll_times::Bucket;
+use rates::{per_second, WorkerCounters};
+pub use snapshot::Snapshot;
+use snapshot::{QueueSample, RuntimeSample};
+
+pub struct Sampler {
+    metrics: RuntimeMetrics,
+    /// tokio-metrics turns the runtime-wide counters and the poll-time
+    /// histogram into per-interval deltas; per-worker figures come straight
+    /// from `RuntimeMetrics`, which is the only place that has them.
+    intervals: RuntimeIntervals,
+    started: Instant,
+    last: Reading,
+    /// Queue totals are reported relative to this (statistics reset).
+    baseline: QueueCounters,
+    tick: u64,
+}
+
+struct Reading {
+    at: Instant,
+    workers: Vec<WorkerCounters>,
+    spawned: u64,
+    alive: usize,
+    queue: QueueCounters,
+}
+
+impl Sampler {
+    pub fn new(handle: &Handle, queue: QueueCounters) -> Self {
+        let metrics = handle.metrics();
+        let mut intervals = RuntimeMonitor::new(handle).intervals();
+        // The first interval covers everything before us; discard it.
+        let _ = intervals.next();
+        let last = Reading::take(&metrics, queue);
+        Self {
+            metrics,
+            intervals,
+            started: last.at,
+            last,
+            baseline: queue,
+            tick: 0,
+        }
+    }
+
+    pub fn sample(&mut self, queue: QueueCounters) -> Snapshot {
+        let now = Reading::take(&self.metrics, queue);
+        let elapsed = now.at.duration_since(self.last.at);
+        let interval = self.intervals.next().unwrap_or_default();
+        let buckets: Vec<Bucket> = interval
+            .poll_time_histogram
+            .buckets()
+            .iter()
+            .map(|b| Bucket {
+                start: b.range_start(),
+                end: b.range_end(),
+                count: b.count(),
+            })
+            .collect();
+        let workers = rates::worker_samples(&self.last.workers, &now.workers, elapsed);
+        let spawned = now.spawned.saturating_sub(self.last.spawned);
+        let busy_ratio = if workers.is_empty() {
+            0.0
+        } else {
+            workers.iter().map(|w| w.busy_ratio).sum::<f64>() / workers.len() as f64
+        };
+        let runtime = RuntimeSample {
+            workers: workers.len(),
+            alive_tasks: now.alive,
+            spawned_per_s: per_second(0, spawned, elapsed),
+            completed_per_s: per_second(
+                0,
+                rates::completed(spawned, self.last.alive, now.alive),
+                elapsed,
+            ),
+            polls_per_s: per_second(0, interval.total_polls_count, elapsed),
+            busy_ratio,
+            global_queue_depth: interval.global_queue_depth,
+            local_queue_depth: interval.total_local_queue_depth,
+            blocking_threads: interval.blocking_threads_count,
+            idle_blocking_threads: interval.idle_blocking_threads_count,
+            blocking_queue_depth: interval.blocking_queue_depth,
+            forced_yields_per_s: per_second(0, interval.budget_forced_yield_count, elapsed),
+        };
+        let (before, after) = (&self.last.queue, &now.queue);
+        let queue = QueueSample {
+            depth: after.depth,
+            capacity: after.capacity,
+            produced_per_s: per_second(before.produced, after.produced, elapsed),
+            consumed_per_s: per_second(before.consumed, after.consumed, elapsed),
+            produced_total: after.produced.saturating_sub(self.baseline.produced),
+            consumed_total: after.consumed.saturating_sub(self.baseline.consumed),
+            producers: after.producers,
+            consumers: after.consumers,
+        };
+        self.tick += 1;
+        let snapshot = Snapshot {
+            tick: self.tick,
+            uptime_s: now.at.duration_since(self.started).as_secs_f64(),
+            interval_s: elapsed.as_secs_f64(),
+            runtime,
+            workers,
+            poll_times: poll_times::summarize(&buckets),
+            queue,
+        };
+        self.last = now;
+        snapshot
+    }
+
+    /// Restarts totals and tick numbering from the latest reading.
+    pub fn reset(&mut self) {
+        self.baseline = self.last.queue;
+        self.tick = 0;
+    }
+
+    /// Time since the sampler started, for the header between ticks.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+impl Reading {
+    fn take(metrics: &RuntimeMetrics, queue: QueueCounters) -> Self {
+        let workers = (0..metrics.num_workers())
+            .map(|w| WorkerCounters {
+                busy: metrics.worker_total_busy_duration(w),
+                polls: metrics.worker_poll_count(w),
+                parks: metrics.worker_park_count(w),
+                steals: metrics.worker_steal_count(w),
+                local_queue_depth: metrics.worker_local_queue_depth(w),
+            })
+            .collect();
+        Self {
+            at: Instant::now(),
+            workers,
+            spawned: metrics.spawned_tasks_count(),
+            alive: metrics.num_alive_tasks(),
+            queue,
+        }
+    }
+}

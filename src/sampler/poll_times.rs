@@ -1,0 +1,159 @@
+//! Percentiles, slow polls and display bins from one tick's poll-time histogram.
+
+use std::time::Duration;
+
+use super::snapshot::{PollBin, PollTimes};
+
+/// A poll this long holds its worker long enough to delay every other task
+/// queued there by a noticeable amount.
+pub const SLOW_POLL: Duration = Duration::from_millis(1);
+
+/// The bins the poll-times pane draws, by lower bound.
+const BINS: [(&str, Duration); 6] = [
+    ("<10µs", Duration::ZERO),
+    ("10-100µs", Duration::from_micros(10)),
+    ("0.1-1ms", Duration::from_micros(100)),
+    ("1-10ms", Duration::from_millis(1)),
+    ("10-100ms", Duration::from_millis(10)),
+    ("≥100ms", Duration::from_millis(100)),
+];
+
+/// One histogram bucket: polls whose duration fell in `start..end`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bucket {
+    pub start: Duration,
+    pub end: Duration,
+    pub count: u64,
+}
+
+impl Bucket {
+    /// The value a percentile landing in this bucket reports: its upper
+    /// bound, except for tokio's last bucket, which is open-ended.
+    fn reported(&self) -> Duration {
+        if self.end >= Duration::from_secs(3600) {
+            self.start
+        } else {
+            self.end
+        }
+    }
+}
+
+pub fn summarize(buckets: &[Bucket]) -> PollTimes {
+    let polls: u64 = buckets.iter().map(|b| b.count).sum();
+    let micros = |d: Duration| d.as_secs_f64() * 1e6;
+    let percentile = |q: f64| -> f64 {
+        if polls == 0 {
+            return 0.0;
+        }
+        let rank = ((q * polls as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        for bucket in buckets {
+            seen += bucket.count;
+            if seen >= rank {
+                return micros(bucket.reported());
+            }
+        }
+        0.0
+    };
+    let max_us = buckets
+        .iter()
+        .rev()
+        .find(|b| b.count > 0)
+        .map_or(0.0, |b| micros(b.reported()));
+    let slow_polls = buckets
+        .iter()
+        .filter(|b| b.start >= SLOW_POLL)
+        .map(|b| b.count)
+        .sum();
+    let bins = BINS
+        .iter()
+        .enumerate()
+        .map(|(i, (label, low))| {
+            let high = BINS.get(i + 1).map_or(Duration::MAX, |(_, next)| *next);
+            let count = buckets
+                .iter()
+                .filter(|b| b.start >= *low && b.start < high)
+                .map(|b| b.count)
+                .sum();
+            PollBin { label, count }
+        })
+        .collect();
+    PollTimes {
+        polls,
+        p50_us: percentile(0.50),
+        p90_us: percentile(0.90),
+        p99_us: percentile(0.99),
+        max_us,
+        slow_polls,
+        bins,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn us(n: u64) -> Duration {
+        Duration::from_micros(n)
+    }
+
+    fn bucket(start: u64, end: u64, count: u64) -> Bucket {
+        Bucket {
+            start: us(start),
+            end: us(end),
+            count,
+        }
+    }
+
+    #[test]
+    fn percentiles_report_the_upper_bound_of_their_bucket() {
+        let buckets = [
+            bucket(0, 8, 50),
+            bucket(8, 16, 40),
+            bucket(16, 32, 9),
+            bucket(2048, 4096, 1),
+        ];
+        let p = summarize(&buckets);
+        assert_eq!(p.polls, 100);
+        assert_eq!(p.p50_us, 8.0);
+        assert_eq!(p.p90_us, 16.0);
+        assert_eq!(p.p99_us, 32.0);
+        assert_eq!(p.max_us, 4096.0);
+        assert_eq!(p.slow_polls, 1);
+    }
+
+    #[test]
+    fn open_ended_last_bucket_reports_its_start() {
+        let p = summarize(&[
+            bucket(0, 8, 1),
+            Bucket {
+                start: Duration::from_secs(4),
+                end: Duration::MAX,
+                count: 1,
+            },
+        ]);
+        assert_eq!(p.max_us, 4_000_000.0);
+    }
+
+    #[test]
+    fn empty_histogram_is_all_zero() {
+        let p = summarize(&[bucket(0, 8, 0)]);
+        assert_eq!(
+            (p.polls, p.p50_us, p.max_us, p.slow_polls),
+            (0, 0.0, 0.0, 0)
+        );
+        assert!(p.bins.iter().all(|b| b.count == 0));
+    }
+
+    #[test]
+    fn bins_group_buckets_by_decade() {
+        let buckets = [
+            bucket(2, 4, 5),
+            bucket(48, 64, 3),
+            bucket(500, 640, 2),
+            bucket(20_000, 24_000, 1),
+        ];
+        let counts: Vec<u64> = summarize(&buckets).bins.iter().map(|b| b.count).collect();
+        assert_eq!(counts, vec![5, 3, 2, 0, 1, 0]);
+    }
+}

@@ -1,0 +1,131 @@
+//! Turning two readings of cumulative counters into per-second rates.
+
+use std::time::Duration;
+
+use super::snapshot::WorkerSample;
+
+/// One worker's cumulative counters at one instant.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct WorkerCounters {
+    pub busy: Duration,
+    pub polls: u64,
+    pub parks: u64,
+    pub steals: u64,
+    /// A gauge, not a counter.
+    pub local_queue_depth: usize,
+}
+
+/// Events per second between two readings. A counter that went backwards
+/// (a reset) counts as zero events rather than wrapping.
+pub fn per_second(before: u64, after: u64, elapsed: Duration) -> f64 {
+    let secs = elapsed.as_secs_f64();
+    if secs <= 0.0 {
+        return 0.0;
+    }
+    after.saturating_sub(before) as f64 / secs
+}
+
+/// Share of `elapsed` spent busy, clamped to 0..=1 (the two clocks are read
+/// a few nanoseconds apart).
+pub fn busy_ratio(before: Duration, after: Duration, elapsed: Duration) -> f64 {
+    let secs = elapsed.as_secs_f64();
+    if secs <= 0.0 {
+        return 0.0;
+    }
+    (after.saturating_sub(before).as_secs_f64() / secs).clamp(0.0, 1.0)
+}
+
+/// Tasks that finished in the interval: every spawned task either is still
+/// alive or has completed.
+pub fn completed(spawned: u64, alive_before: usize, alive_after: usize) -> u64 {
+    (spawned + alive_before as u64).saturating_sub(alive_after as u64)
+}
+
+pub fn worker_samples(
+    before: &[WorkerCounters],
+    after: &[WorkerCounters],
+    elapsed: Duration,
+) -> Vec<WorkerSample> {
+    after
+        .iter()
+        .enumerate()
+        .map(|(i, now)| {
+            let prev = before.get(i).copied().unwrap_or_default();
+            WorkerSample {
+                busy_ratio: busy_ratio(prev.busy, now.busy, elapsed),
+                polls_per_s: per_second(prev.polls, now.polls, elapsed),
+                parks_per_s: per_second(prev.parks, now.parks, elapsed),
+                steals_per_s: per_second(prev.steals, now.steals, elapsed),
+                local_queue_depth: now.local_queue_depth,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUARTER: Duration = Duration::from_millis(250);
+
+    #[test]
+    fn rates_are_deltas_over_elapsed_seconds() {
+        assert_eq!(per_second(100, 350, QUARTER), 1000.0);
+        assert_eq!(per_second(100, 100, QUARTER), 0.0);
+        assert_eq!(per_second(500, 100, QUARTER), 0.0, "a reset is not a wrap");
+        assert_eq!(per_second(0, 10, Duration::ZERO), 0.0);
+    }
+
+    #[test]
+    fn busy_ratio_is_clamped() {
+        let ms = Duration::from_millis;
+        assert_eq!(busy_ratio(ms(0), ms(125), QUARTER), 0.5);
+        assert_eq!(busy_ratio(ms(0), ms(260), QUARTER), 1.0);
+        assert_eq!(busy_ratio(ms(10), ms(10), QUARTER), 0.0);
+    }
+
+    #[test]
+    fn completed_counts_spawned_tasks_no_longer_alive() {
+        assert_eq!(completed(10, 5, 5), 10);
+        assert_eq!(completed(0, 8, 3), 5);
+        assert_eq!(completed(4, 0, 4), 0);
+    }
+
+    #[test]
+    fn worker_samples_pair_workers_by_index() {
+        let before = [
+            WorkerCounters {
+                busy: Duration::from_millis(100),
+                polls: 10,
+                parks: 1,
+                steals: 0,
+                local_queue_depth: 3,
+            },
+            WorkerCounters::default(),
+        ];
+        let after = [
+            WorkerCounters {
+                busy: Duration::from_millis(300),
+                polls: 510,
+                parks: 5,
+                steals: 25,
+                local_queue_depth: 7,
+            },
+            WorkerCounters {
+                busy: Duration::from_millis(25),
+                polls: 50,
+                parks: 2,
+                steals: 0,
+                local_queue_depth: 0,
+            },
+        ];
+        let samples = worker_samples(&before, &after, QUARTER);
+        assert_eq!(samples.len(), 2);
+        assert_eq!(samples[0].busy_ratio, 0.8);
+        assert_eq!(samples[0].polls_per_s, 2000.0);
+        assert_eq!(samples[0].parks_per_s, 16.0);
+        assert_eq!(samples[0].steals_per_s, 100.0);
+        assert_eq!(samples[0].local_queue_depth, 7);
+        assert_eq!(samples[1].busy_ratio, 0.1);
+    }
+}

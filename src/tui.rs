@@ -1,0 +1,120 @@
+//! The interactive dashboard: one `select!` loop on its own current-thread
+//! runtime (never the observed one) over ticks, frames, keys and signals.
+
+use std::io;
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use ratatui::DefaultTerminal;
+use tokio::time::{interval, interval_at, Instant, MissedTickBehavior};
+
+use crate::app::{keys, App, RunInfo};
+use crate::cli::Cli;
+use crate::observed::Observed;
+use crate::signals::Shutdown;
+use crate::ui;
+
+/// At most this many frames a second; input and ticks only mark the screen
+/// dirty, so an idle dashboard draws once per tick.
+const FRAME: Duration = Duration::from_millis(33);
+
+/// How the dashboard ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ending {
+    Quit,
+    Signal(i32),
+    DurationElapsed,
+}
+
+pub fn run(cli: &Cli) -> io::Result<Ending> {
+    let mut observed = Observed::start(cli.workers(), cli.queue_settings())?;
+    let info = RunInfo {
+        workload: "queue",
+        workers: observed.workers(),
+        tick: cli.tick,
+    };
+    let mut app = App::new(info, observed.settings());
+    let ui_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    ui_runtime.block_on(async {
+        let shutdown = Shutdown::listen()?;
+        let mut terminal = TerminalGuard::enter()?;
+        event_loop(&mut terminal.0, &mut app, &mut observed, shutdown, cli).await
+    })
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    observed: &mut Observed,
+    mut shutdown: Shutdown,
+    cli: &Cli,
+) -> io::Result<Ending> {
+    let mut events = EventStream::new();
+    let mut ticks = interval_at(Instant::now() + cli.tick, cli.tick);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut frames = interval(FRAME);
+    frames.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let deadline = cli.duration.map(|d| Instant::now() + d);
+    let stop = async {
+        match deadline {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(stop);
+    let mut dirty = true;
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {
+                app.record(observed.sample());
+                dirty = true;
+            }
+            _ = frames.tick(), if dirty => {
+                terminal.draw(|frame| ui::draw(frame, app))?;
+                dirty = false;
+            }
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) => {
+                    if let Some(action) = keys::action_for(key) {
+                        if let Some(effect) = app.update(action) {
+                            observed.apply(effect);
+                        }
+                        dirty = true;
+                    }
+                }
+                Some(Ok(Event::Resize(..))) => dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e),
+                None => return Ok(Ending::Quit),
+            },
+            signal = shutdown.recv() => return Ok(Ending::Signal(signal)),
+            _ = &mut stop => return Ok(Ending::DurationElapsed),
+        }
+        if app.quit {
+            return Ok(Ending::Quit);
+        }
+    }
+}
+
+/// Raw mode and the alternate screen for as long as it lives; restored on
+/// drop, so every return path (and `?`) leaves a usable terminal. ratatui's
+/// own panic hook covers panics.
+struct TerminalGuard(DefaultTerminal);
+
+impl TerminalGuard {
+    fn enter() -> io::Result<Self> {
+        // A half-done init (raw mode on, no alternate screen) is undone too.
+        ratatui::try_init()
+            .map(Self)
+            .inspect_err(|_| ratatui::restore())
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}

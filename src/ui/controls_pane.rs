@@ -1,0 +1,55 @@
+//! Every knob of the running workload with its value; the selected one is
+//! highlighted and is what ← → change.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::format;
+use super::widgets::pane;
+use crate::app::App;
+use crate::workload::Knob;
+
+/// Short names: the pane is a third of an 80-column terminal.
+pub fn short_label(knob: Knob) -> &'static str {
+    match knob {
+        Knob::Producers => "producers",
+        Knob::Consumers => "consumers",
+        Knob::Capacity => "capacity",
+        Knob::ProduceInterval => "produce gap",
+        Knob::IoWait => "I/O wait",
+        Knob::CpuWork => "CPU work",
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let block = pane("Controls");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    let lines: Vec<Line> = Knob::ALL
+        .iter()
+        .map(|&knob| {
+            let selected = knob == app.selected;
+            let marker = if selected { "▶ " } else { "  " };
+            let label = short_label(knob);
+            let value = format::knob_value(app.settings.get(knob), knob.unit());
+            let pad = width
+                .saturating_sub(2 + label.chars().count() + value.chars().count())
+                .max(1);
+            let text = format!("{marker}{label}{}{value}", " ".repeat(pad));
+            let style = if selected {
+                Style::new()
+                    .fg(Color::Black)
+                    .bg(Color::Cyan)
+                    .add_modifier(Modifier::BOLD)
+            } else {
+                Style::new()
+            };
+            Line::from(Span::styled(text, style))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,74 @@
+//! Drawing: a pure function of the app state, so the same state always draws
+//! the same frame (which is what the snapshot tests rely on).
+
+pub mod controls_pane;
+pub mod format;
+pub mod header;
+pub mod help;
+pub mod hints;
+pub mod poll_pane;
+pub mod queue_pane;
+pub mod tasks_pane;
+pub mod widgets;
+pub mod workers_pane;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::app::App;
+
+/// Below this the panes cannot show their numbers legibly.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_too_small(frame, area);
+        return;
+    }
+    let [header, body, hints] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    // The charts get the height a tall terminal offers; the bottom row needs
+    // one line per worker or knob and little more.
+    let bottom_height = (body.height / 2).max(10).min(body.height.saturating_sub(8));
+    let [top, bottom] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(bottom_height)]).areas(body);
+    let [queue, tasks] =
+        Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(top);
+    let [workers, polls, controls] = Layout::horizontal([
+        Constraint::Percentage(36),
+        Constraint::Percentage(32),
+        Constraint::Percentage(32),
+    ])
+    .areas(bottom);
+
+    let history = app.view();
+    header::draw(frame, header, app);
+    queue_pane::draw(frame, queue, history);
+    tasks_pane::draw(frame, tasks, app);
+    workers_pane::draw(frame, workers, history);
+    poll_pane::draw(frame, polls, history);
+    controls_pane::draw(frame, controls, app);
+    hints::draw(frame, hints);
+    if app.show_help {
+        help::draw(frame, area);
+    }
+}
+
+fn draw_too_small(frame: &mut Frame, area: Rect) {
+    let message = format!(
+        "terminal too small: need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{}",
+        area.width, area.height
+    );
+    let paragraph = Paragraph::new(message)
+        .style(Style::new().fg(Color::Yellow))
+        .wrap(Wrap { trim: true });
+    frame.render_widget(paragraph, area);
+}

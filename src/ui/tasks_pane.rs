@@ -1,0 +1,59 @@
+//! How many tasks exist, how fast they come and go, and where runnable tasks
+//! wait: the global injection queue and the workers' local queues.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::format;
+use super::widgets::pane;
+use crate::app::App;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let block = pane("Tasks");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(latest) = app.view().latest() else {
+        return;
+    };
+    let rt = &latest.runtime;
+    let q = &latest.queue;
+    let width = inner.width as usize;
+    let row = |label: &str, value: String| -> Line<'static> {
+        let pad = width
+            .saturating_sub(label.chars().count() + value.chars().count())
+            .max(1);
+        Line::from(vec![
+            Span::styled(label.to_string(), Style::new().fg(Color::Gray)),
+            Span::raw(" ".repeat(pad)),
+            Span::raw(value),
+        ])
+    };
+    let lines = vec![
+        row("alive tasks", rt.alive_tasks.to_string()),
+        row("spawned", format::rate(rt.spawned_per_s)),
+        row("completed", format::rate(rt.completed_per_s)),
+        row(
+            "producers",
+            format!("{} of {}", q.producers, app.settings.producers),
+        ),
+        row(
+            "consumers",
+            format!("{} of {}", q.consumers, app.settings.consumers),
+        ),
+        row("global queue", rt.global_queue_depth.to_string()),
+        row("local queues", rt.local_queue_depth.to_string()),
+        row(
+            "blocking threads",
+            format!(
+                "{} ({} idle)",
+                rt.blocking_threads, rt.idle_blocking_threads
+            ),
+        ),
+        row("polls", format::rate(rt.polls_per_s)),
+        row("forced yields", format::rate(rt.forced_yields_per_s)),
+    ];
+    frame.render_widget(Paragraph::new(lines), inner);
+}

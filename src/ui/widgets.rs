@@ -1,0 +1,86 @@
+//! Small text-drawing pieces shared by the panes: bars, sparklines, boxes.
+
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Span;
+use ratatui::widgets::Block;
+
+const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+pub const ACCENT: Color = Color::Cyan;
+pub const WARN: Color = Color::Red;
+
+/// A bordered pane with its title.
+pub fn pane(title: &str) -> Block<'_> {
+    Block::bordered()
+        .title(Span::styled(
+            format!(" {title} "),
+            Style::new().add_modifier(Modifier::BOLD),
+        ))
+        .border_style(Style::new().fg(Color::DarkGray))
+}
+
+/// `width` cells of █ and ░ for a ratio in 0..=1.
+pub fn bar(ratio: f64, width: usize) -> String {
+    let filled = ((ratio.clamp(0.0, 1.0) * width as f64).round() as usize).min(width);
+    "█".repeat(filled) + &"░".repeat(width - filled)
+}
+
+/// One character per value, scaled to `max`.
+pub fn sparkline(values: impl Iterator<Item = f64>, max: f64) -> String {
+    values
+        .map(|v| {
+            let level = if max > 0.0 {
+                (v / max).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            SPARKS[((level * (SPARKS.len() - 1) as f64).round() as usize).min(SPARKS.len() - 1)]
+        })
+        .collect()
+}
+
+/// Colour for a busy ratio: calm, warm, alarming.
+pub fn load_color(ratio: f64) -> Color {
+    match ratio {
+        r if r >= 0.9 => WARN,
+        r if r >= 0.6 => Color::Yellow,
+        _ => Color::Green,
+    }
+}
+
+/// A `width`×`height` rectangle centred in `area`, shrunk to fit.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(row);
+    cell
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_fill_in_proportion() {
+        assert_eq!(bar(0.5, 4), "██░░");
+        assert_eq!(bar(1.7, 3), "███");
+        assert_eq!(bar(0.0, 2), "░░");
+    }
+
+    #[test]
+    fn sparkline_scales_to_max() {
+        assert_eq!(sparkline([0.0, 0.5, 1.0, 2.0].into_iter(), 1.0), "▁▅██");
+        assert_eq!(sparkline([3.0].into_iter(), 0.0), "▁");
+    }
+
+    #[test]
+    fn centered_rect_fits_inside() {
+        let area = Rect::new(0, 0, 80, 24);
+        assert_eq!(centered(area, 40, 10), Rect::new(20, 7, 40, 10));
+        assert_eq!(centered(area, 100, 30), area);
+    }
+}

@@ -1,0 +1,68 @@
+//! One row per worker thread: how busy it was this tick, and lately. Given
+//! rows to spare, a second line per worker says what kept it busy.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::format;
+use super::widgets::{bar, load_color, pane, sparkline};
+use crate::sampler::History;
+
+const BAR_WIDTH: usize = 10;
+
+pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
+    let block = pane("Workers (busy)");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(latest) = history.latest() else {
+        return;
+    };
+    let rows = inner.height as usize;
+    let workers = latest.workers.len();
+    let detailed = rows >= workers * 2;
+    // With more workers than rows, the last row says how many are hidden.
+    let shown = if workers > rows {
+        rows.saturating_sub(1)
+    } else {
+        workers
+    };
+    let label_width = format!("w{}", workers.saturating_sub(1)).len();
+    let spark_width = (inner.width as usize).saturating_sub(label_width + BAR_WIDTH + 7);
+    let dim = Style::new().fg(Color::DarkGray);
+    let mut lines: Vec<Line> = Vec::new();
+    for (i, w) in latest.workers.iter().take(shown).enumerate() {
+        let recent = history
+            .last(spark_width)
+            .map(|s| s.workers.get(i).map_or(0.0, |w| w.busy_ratio));
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{:<label_width$} ", format!("w{i}")),
+                Style::new().fg(Color::Gray),
+            ),
+            Span::styled(
+                bar(w.busy_ratio, BAR_WIDTH),
+                Style::new().fg(load_color(w.busy_ratio)),
+            ),
+            Span::raw(format!(" {:>4} ", format::percent(w.busy_ratio))),
+            Span::styled(sparkline(recent, 1.0), dim),
+        ]));
+        if detailed {
+            let detail = format!(
+                "{:label_width$} polls {} steals {} queue {} parks {}",
+                "",
+                format::rate(w.polls_per_s),
+                format::rate(w.steals_per_s),
+                w.local_queue_depth,
+                format::rate(w.parks_per_s),
+            );
+            lines.push(Line::from(Span::styled(detail, dim)));
+        }
+    }
+    if shown < workers {
+        lines.push(Line::from(format!("+{} more workers", workers - shown)));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}

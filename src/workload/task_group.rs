@@ -1,0 +1,122 @@
+//! A named group of identical tasks whose size changes while it runs: the
+//! workload's answer to "more producers" without restarting anything.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use tokio::runtime::Handle;
+use tokio_util::sync::CancellationToken;
+
+pub struct TaskGroup {
+    handle: Handle,
+    tokens: Vec<CancellationToken>,
+    alive: Arc<AtomicUsize>,
+}
+
+impl TaskGroup {
+    pub fn new(handle: Handle) -> Self {
+        Self {
+            handle,
+            tokens: Vec::new(),
+            alive: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Grows by spawning `make(index, token)` or shrinks by cancelling the
+    /// newest tasks; each task decides where it is safe to stop.
+    pub fn resize<F, Fut>(&mut self, target: usize, mut make: F)
+    where
+        F: FnMut(usize, CancellationToken) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        while self.tokens.len() > target {
+            if let Some(token) = self.tokens.pop() {
+                token.cancel();
+            }
+        }
+        while self.tokens.len() < target {
+            let token = CancellationToken::new();
+            let alive = AliveGuard::enter(&self.alive);
+            let task = make(self.tokens.len(), token.clone());
+            self.handle.spawn(async move {
+                let _alive = alive;
+                task.await;
+            });
+            self.tokens.push(token);
+        }
+    }
+
+    /// Tasks asked to run.
+    pub fn target(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// Tasks still running, including cancelled ones finishing their item.
+    pub fn alive(&self) -> usize {
+        self.alive.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for TaskGroup {
+    fn drop(&mut self) {
+        for token in &self.tokens {
+            token.cancel();
+        }
+    }
+}
+
+/// Counts a task as alive from its spawn until its future is dropped,
+/// whether it finished, was cancelled or panicked.
+struct AliveGuard(Arc<AtomicUsize>);
+
+impl AliveGuard {
+    fn enter(alive: &Arc<AtomicUsize>) -> Self {
+        alive.fetch_add(1, Ordering::Relaxed);
+        Self(alive.clone())
+    }
+}
+
+impl Drop for AliveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn wait_until(mut done: impl FnMut() -> bool) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if done() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
+    #[test]
+    fn resize_spawns_and_cancels_the_newest() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut group = TaskGroup::new(rt.handle().clone());
+        let spawn = |_: usize, token: CancellationToken| async move { token.cancelled().await };
+        group.resize(5, spawn);
+        assert_eq!(group.target(), 5);
+        assert!(wait_until(|| group.alive() == 5));
+        group.resize(2, spawn);
+        assert_eq!(group.target(), 2);
+        assert!(
+            wait_until(|| group.alive() == 2),
+            "cancelled tasks must end"
+        );
+        drop(group);
+    }
+}

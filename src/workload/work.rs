@@ -1,0 +1,68 @@
+//! What a workload task does with its time: jittered waits and real CPU work.
+
+use std::time::{Duration, Instant};
+
+/// A Poisson process's gap: exponentially distributed with the given mean, so
+/// arrivals come in the bursts and lulls real traffic has. Capped at 20× the
+/// mean so one unlucky draw cannot stall a producer for minutes.
+pub fn exponential(mean: Duration) -> Duration {
+    let u = fastrand::f64();
+    let factor = (-(1.0 - u).ln()).min(20.0);
+    mean.mul_f64(factor)
+}
+
+/// Uniform within ±50% of `mean`.
+pub fn jittered(mean: Duration) -> Duration {
+    mean.mul_f64(0.5 + fastrand::f64())
+}
+
+/// Computes for `duration` without yielding: the stand-in for parsing,
+/// hashing or any other work that keeps a worker thread busy.
+pub fn burn_cpu(duration: Duration) -> u64 {
+    let start = Instant::now();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    loop {
+        for _ in 0..64 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+        }
+        if start.elapsed() >= duration {
+            return std::hint::black_box(x);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_stays_within_bounds() {
+        let mean = Duration::from_millis(10);
+        for _ in 0..1000 {
+            let j = jittered(mean);
+            assert!(j >= Duration::from_millis(5) && j <= Duration::from_millis(15));
+            assert!(exponential(mean) <= mean * 20);
+        }
+    }
+
+    #[test]
+    fn exponential_mean_is_close_to_requested() {
+        let mean = Duration::from_millis(10);
+        let n = 20_000;
+        let total: Duration = (0..n).map(|_| exponential(mean)).sum();
+        let avg = total / n;
+        assert!(
+            avg > Duration::from_micros(9_500) && avg < Duration::from_micros(10_500),
+            "{avg:?}"
+        );
+    }
+
+    #[test]
+    fn burn_cpu_takes_at_least_the_requested_time() {
+        let start = Instant::now();
+        burn_cpu(Duration::from_millis(3));
+        assert!(start.elapsed() >= Duration::from_millis(3));
+    }
+}

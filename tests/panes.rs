@@ -1,0 +1,222 @@
+//! Snapshot tests of every pane, drawn with ratatui's TestBackend from a
+//! fixed, deterministic state. A changed pane shows up as a snapshot diff.
+
+use std::time::Duration;
+
+use looptop::app::{Action, App, RunInfo};
+use looptop::sampler::snapshot::{PollBin, PollTimes, QueueSample, RuntimeSample, WorkerSample};
+use looptop::sampler::Snapshot;
+use looptop::ui;
+use looptop::workload::QueueSettings;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::{Frame, Terminal};
+
+/// Tick `t` of a made-up run: a queue that fills and drains, two workers,
+/// one busier than the other.
+fn snapshot(t: u64) -> Snapshot {
+    let wave = [0, 4, 10, 18, 30, 44, 56, 64, 64, 50, 36, 22, 12, 6, 2, 0];
+    let depth = wave[t as usize % wave.len()];
+    Snapshot {
+        tick: t,
+        uptime_s: t as f64 * 0.25,
+        interval_s: 0.25,
+        runtime: RuntimeSample {
+            workers: 2,
+            alive_tasks: 8,
+            spawned_per_s: 4.0,
+            completed_per_s: 4.0,
+            polls_per_s: 1480.0,
+            busy_ratio: 0.41,
+            global_queue_depth: 1,
+            local_queue_depth: 3,
+            blocking_threads: 1,
+            idle_blocking_threads: 1,
+            blocking_queue_depth: 0,
+            forced_yields_per_s: 0.0,
+        },
+        workers: vec![
+            WorkerSample {
+                busy_ratio: 0.2 + (t % 5) as f64 * 0.1,
+                polls_per_s: 800.0,
+                parks_per_s: 300.0,
+                steals_per_s: 40.0,
+                local_queue_depth: 2,
+            },
+            WorkerSample {
+                busy_ratio: 0.95,
+                polls_per_s: 680.0,
+                parks_per_s: 12.0,
+                steals_per_s: 3.0,
+                local_queue_depth: 1,
+            },
+        ],
+        poll_times: PollTimes {
+            polls: 370,
+            p50_us: 48.0,
+            p90_us: 224.0,
+            p99_us: 1_536.0,
+            max_us: 12_288.0,
+            slow_polls: 4,
+            bins: [
+                ("<10µs", 40),
+                ("10-100µs", 190),
+                ("0.1-1ms", 136),
+                ("1-10ms", 3),
+                ("10-100ms", 1),
+                ("≥100ms", 0),
+            ]
+            .into_iter()
+            .map(|(label, count)| PollBin { label, count })
+            .collect(),
+        },
+        queue: QueueSample {
+            depth,
+            capacity: 64,
+            produced_per_s: 361.0,
+            consumed_per_s: 348.0,
+            produced_total: 90 * t,
+            consumed_total: 87 * t,
+            producers: 4,
+            consumers: 4,
+        },
+    }
+}
+
+fn app() -> App {
+    let info = RunInfo {
+        workload: "queue",
+        workers: 2,
+        tick: Duration::from_millis(250),
+    };
+    let mut app = App::new(info, QueueSettings::default());
+    for t in 1..=80 {
+        app.record(snapshot(t));
+    }
+    app
+}
+
+fn render(width: u16, height: u16, draw: impl FnOnce(&mut Frame, Rect)) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| draw(frame, frame.area())).unwrap();
+    terminal
+}
+
+#[test]
+fn header() {
+    let app = app();
+    let t = render(80, 1, |f, area| ui::header::draw(f, area, &app));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn header_shows_paused() {
+    let mut app = app();
+    app.update(Action::TogglePause);
+    let t = render(80, 1, |f, area| ui::header::draw(f, area, &app));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn queue_pane() {
+    let app = app();
+    let t = render(60, 12, |f, area| ui::queue_pane::draw(f, area, app.view()));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn tasks_pane() {
+    let app = app();
+    let t = render(34, 12, |f, area| ui::tasks_pane::draw(f, area, &app));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn poll_times_pane() {
+    let app = app();
+    let t = render(34, 11, |f, area| ui::poll_pane::draw(f, area, app.view()));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn workers_pane() {
+    let app = app();
+    let t = render(40, 6, |f, area| ui::workers_pane::draw(f, area, app.view()));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn workers_pane_with_more_workers_than_rows() {
+    let mut app = app();
+    let mut many = snapshot(81);
+    many.workers = (0..12)
+        .map(|i| WorkerSample {
+            busy_ratio: i as f64 / 12.0,
+            ..WorkerSample::default()
+        })
+        .collect();
+    app.record(many);
+    let t = render(40, 6, |f, area| ui::workers_pane::draw(f, area, app.view()));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn controls_pane_highlights_the_selected_knob() {
+    let mut app = app();
+    app.update(Action::SelectNext);
+    let t = render(30, 8, |f, area| ui::controls_pane::draw(f, area, &app));
+    insta::assert_snapshot!(t.backend());
+    // Text alone cannot show the highlight: check the selected row's colour.
+    let buffer = t.backend().buffer();
+    let row_bg = |y: u16| buffer[(5, y)].bg;
+    assert_eq!(row_bg(2), Color::Cyan, "consumers (row 2) is selected");
+    assert_ne!(row_bg(1), Color::Cyan);
+}
+
+#[test]
+fn hints_line() {
+    let t = render(80, 1, ui::hints::draw);
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn whole_dashboard() {
+    let app = app();
+    let t = render(100, 30, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn whole_dashboard_at_minimum_size() {
+    let app = app();
+    let t = render(ui::MIN_WIDTH, ui::MIN_HEIGHT, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = app();
+    app.update(Action::ToggleHelp);
+    let t = render(100, 30, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn too_small_says_so() {
+    let app = app();
+    let t = render(60, 20, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn before_the_first_tick() {
+    let info = RunInfo {
+        workload: "queue",
+        workers: 2,
+        tick: Duration::from_millis(250),
+    };
+    let app = App::new(info, QueueSettings::default());
+    let t = render(100, 30, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!(t.backend());
+}

@@ -1,0 +1,162 @@
+//! End-to-end tests of the dashboard: the real binary in a pseudo-terminal,
+//! keys typed, the screen read back.
+
+mod support;
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use support::pty::{number_after, Tui};
+
+const RIGHT_SHIFT: &str = "\x1b[1;2C";
+
+fn uptime_seconds(screen: &str) -> Option<u64> {
+    let start = screen.find("up ")? + 3;
+    let clock: Vec<u64> = screen[start..]
+        .split_whitespace()
+        .next()?
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    Some(clock.iter().fold(0, |acc, part| acc * 60 + part))
+}
+
+/// The Tasks pane's "polls" row (the workers pane says "polls" mid-line).
+fn polls_per_second(screen: &str) -> Option<f64> {
+    let line = screen.lines().find(|l| l.contains("│polls"))?;
+    number_after(&line[line.find("│polls")?..], "│polls")
+}
+
+#[test]
+fn every_pane_appears_with_numbers_that_change() {
+    let tui = Tui::start(&[], 100, 30);
+    let first = tui.wait_for_dashboard();
+    for label in [
+        "looptop",
+        "workload queue",
+        "alive tasks",
+        "p50",
+        "w0",
+        "producers",
+        "I/O wait",
+        "quit",
+    ] {
+        assert!(first.contains(label), "missing {label:?} in:\n{first}");
+    }
+    let first_polls = polls_per_second(&first).expect("a polls/s figure");
+    let first_up = uptime_seconds(&first).expect("an uptime");
+    let later = tui.wait_for("uptime to advance and figures to change", |s| {
+        uptime_seconds(s).is_some_and(|up| up >= first_up + 2)
+            && polls_per_second(s).is_some_and(|p| p != first_polls)
+    });
+    assert!(
+        number_after(&later, "in ").unwrap() > 0.0,
+        "items are being produced:\n{later}"
+    );
+}
+
+#[test]
+fn raising_producers_with_keys_raises_the_produce_rate() {
+    // Plenty of fast consumers and room in the queue, so production is limited
+    // only by the number of producers.
+    let args = [
+        "--producers",
+        "1",
+        "--produce-interval",
+        "10ms",
+        "--consumers",
+        "64",
+        "--io-wait",
+        "1ms",
+        "--cpu-work",
+        "0",
+        "--capacity",
+        "100000",
+    ];
+    let mut tui = Tui::start(&args, 100, 30);
+    tui.wait_for("one producer at work", |s| {
+        number_after(s, "in ").is_some_and(|r| r > 20.0)
+    });
+    let before = number_after(&tui.screen(), "in ").unwrap();
+    tui.send(RIGHT_SHIFT); // producers is the selected knob: +10
+    tui.wait_for("the controls to show 11 producers", |s| {
+        s.contains("11 of 11")
+    });
+    let after = tui.wait_for("the produce rate to rise", |s| {
+        number_after(s, "in ").is_some_and(|r| r > before * 4.0)
+    });
+    assert!(after.contains("▶ producers"), "{after}");
+}
+
+#[test]
+fn selecting_and_lowering_a_knob_shows_the_new_value() {
+    let mut tui = Tui::start(&[], 100, 30);
+    tui.wait_for_dashboard();
+    tui.send("jj"); // producers → consumers → capacity
+    tui.send("h"); // 64 → 50 on the 1-2-5 ladder
+    tui.wait_for("capacity 50 in the controls and the queue pane", |s| {
+        s.contains("▶ capacity") && s.contains("/50 ")
+    });
+}
+
+#[test]
+fn help_and_pause_show_on_screen() {
+    let mut tui = Tui::start(&[], 100, 30);
+    tui.wait_for_dashboard();
+    tui.send("?");
+    tui.wait_for("the help overlay", |s| {
+        s.contains("Keys") && s.contains("reset statistics")
+    });
+    tui.send("?");
+    tui.wait_for("help to close", |s| !s.contains("reset statistics"));
+    tui.send(" ");
+    let paused = tui.wait_for("PAUSED in the header", |s| s.contains("PAUSED"));
+    let frozen_up = uptime_seconds(&paused).unwrap();
+    tui.send(" ");
+    tui.wait_for("the display to resume", |s| {
+        !s.contains("PAUSED") && uptime_seconds(s).is_some_and(|u| u > frozen_up)
+    });
+}
+
+#[test]
+fn too_small_terminal_says_so_then_recovers_on_resize() {
+    let tui = Tui::start(&[], 60, 20);
+    tui.wait_for("the too-small message", |s| {
+        s.contains("terminal too small: need 80x24")
+    });
+    tui.resize(100, 30);
+    tui.wait_for_dashboard();
+}
+
+#[test]
+fn q_quits_with_code_zero_and_restores_the_terminal() {
+    let mut tui = Tui::start(&[], 100, 30);
+    tui.wait_for_dashboard();
+    assert!(tui.in_raw_alternate_screen());
+    tui.send("q");
+    let status = tui.wait_exit();
+    assert!(status.success(), "{status:?}");
+    assert!(tui.terminal_restored());
+}
+
+#[test]
+fn ctrl_c_and_esc_quit_too() {
+    for key in ["\x03", "\x1b"] {
+        let mut tui = Tui::start(&[], 100, 30);
+        tui.wait_for_dashboard();
+        tui.send(key);
+        assert!(tui.wait_exit().success(), "key {key:?}");
+        assert!(tui.terminal_restored());
+    }
+}
+
+#[test]
+fn sigterm_and_sigint_restore_the_terminal() {
+    for (signal, code) in [(Signal::SIGTERM, 143), (Signal::SIGINT, 130)] {
+        let mut tui = Tui::start(&[], 100, 30);
+        tui.wait_for_dashboard();
+        kill(Pid::from_raw(tui.pid()), signal).unwrap();
+        let status = tui.wait_exit();
+        assert_eq!(status.exit_code(), code, "{signal:?}");
+        assert!(tui.terminal_restored(), "{signal:?}");
+    }
+}
