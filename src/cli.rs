@@ -24,11 +24,11 @@ pub enum Format {
 #[command(name = "looptop", version, about)]
 pub struct Cli {
     /// Worker threads of the observed runtime [default: number of cores]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_WORKERS))]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = clap::value_parser!(u64).range(1..=MAX_WORKERS))]
     pub workers: Option<u64>,
 
     /// Sampling interval, 50ms to 5s
-    #[arg(long, value_name = "DURATION", default_value = "250ms", value_parser = duration_between(TICK_RANGE.0, TICK_RANGE.1))]
+    #[arg(long, value_name = "DURATION", default_value = "250ms", allow_hyphen_values = true, value_parser = duration_between(TICK_RANGE.0, TICK_RANGE.1))]
     pub tick: Duration,
 
     /// Print samples instead of drawing the dashboard
@@ -44,27 +44,27 @@ pub struct Cli {
     pub format: Format,
 
     /// Producer tasks, 0 to 1024 [default: 4]
-    #[arg(long, value_name = "N", value_parser = count_in(Knob::Producers))]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = count_in(Knob::Producers))]
     pub producers: Option<u64>,
 
     /// Consumer tasks, 0 to 1024 [default: 4]
-    #[arg(long, value_name = "N", value_parser = count_in(Knob::Consumers))]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = count_in(Knob::Consumers))]
     pub consumers: Option<u64>,
 
     /// Queue capacity, 1 to 1000000 [default: 64]
-    #[arg(long, value_name = "N", value_parser = count_in(Knob::Capacity))]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = count_in(Knob::Capacity))]
     pub capacity: Option<u64>,
 
     /// Mean gap between one producer's items (exponential), 0 to 10s; 0 = as fast as possible [default: 10ms]
-    #[arg(long, value_name = "DURATION", value_parser = knob_duration(Knob::ProduceInterval))]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(Knob::ProduceInterval))]
     pub produce_interval: Option<Duration>,
 
     /// Mean async wait per item in a consumer (±50%), 0 to 10s [default: 9.5ms]
-    #[arg(long, value_name = "DURATION", value_parser = knob_duration(Knob::IoWait))]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(Knob::IoWait))]
     pub io_wait: Option<Duration>,
 
     /// CPU work per item in a consumer, 0 to 1s [default: 200us]
-    #[arg(long, value_name = "DURATION", value_parser = knob_duration(Knob::CpuWork))]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(Knob::CpuWork))]
     pub cpu_work: Option<Duration>,
 }
 

@@ -1,0 +1,231 @@
+//! Integration tests of headless mode and of start-up errors: the real binary,
+//! its stdout parsed as a script would.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn looptop(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_looptop"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run looptop")
+}
+
+fn json_lines(args: &[&str]) -> Vec<Value> {
+    let out = looptop(&[&["--headless", "--format", "json"], args].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn f(v: &Value, path: &str) -> f64 {
+    v.pointer(path)
+        .and_then(Value::as_f64)
+        .unwrap_or_else(|| panic!("missing number {path} in {v}"))
+}
+
+#[test]
+fn json_has_one_plausible_object_per_tick() {
+    let ticks = json_lines(&["--duration", "2s", "--tick", "100ms", "--workers", "3"]);
+    assert!(
+        (18..=20).contains(&ticks.len()),
+        "2 s of 100 ms ticks gave {}",
+        ticks.len()
+    );
+    let mut last_produced = 0.0;
+    for t in &ticks {
+        for rate in [
+            "/queue/produced_per_s",
+            "/queue/consumed_per_s",
+            "/runtime/spawned_per_s",
+            "/runtime/completed_per_s",
+            "/runtime/polls_per_s",
+            "/runtime/forced_yields_per_s",
+        ] {
+            assert!(f(t, rate) >= 0.0, "{rate} negative in {t}");
+        }
+        assert!(
+            f(t, "/queue/depth") <= f(t, "/queue/capacity"),
+            "depth above capacity: {t}"
+        );
+        assert_eq!(f(t, "/queue/capacity"), 64.0);
+        assert_eq!(f(t, "/runtime/workers"), 3.0);
+        let workers = t["workers"].as_array().unwrap();
+        assert_eq!(workers.len(), 3);
+        for w in workers {
+            let busy = f(w, "/busy_ratio");
+            assert!((0.0..=1.0).contains(&busy), "{w}");
+            for field in [
+                "/polls_per_s",
+                "/parks_per_s",
+                "/steals_per_s",
+                "/local_queue_depth",
+            ] {
+                assert!(f(w, field) >= 0.0);
+            }
+        }
+        let (p50, p90, p99, max) = (
+            f(t, "/poll_times/p50_us"),
+            f(t, "/poll_times/p90_us"),
+            f(t, "/poll_times/p99_us"),
+            f(t, "/poll_times/max_us"),
+        );
+        assert!(
+            p50 <= p90 && p90 <= p99 && p99 <= max,
+            "percentiles out of order: {t}"
+        );
+        let binned: f64 = t["poll_times"]["bins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| f(b, "/count"))
+            .sum();
+        assert_eq!(
+            binned,
+            f(t, "/poll_times/polls"),
+            "bins account for every poll"
+        );
+        assert!(
+            f(t, "/runtime/alive_tasks") >= 8.0,
+            "4 producers + 4 consumers: {t}"
+        );
+        let produced = f(t, "/queue/produced_total");
+        assert!(produced >= last_produced, "totals never go backwards");
+        last_produced = produced;
+        assert!(f(t, "/interval_s") > 0.05 && f(t, "/interval_s") < 1.0);
+    }
+    let last = ticks.last().unwrap();
+    assert!(f(last, "/queue/produced_total") > 0.0 && f(last, "/queue/consumed_total") > 0.0);
+    assert!(f(last, "/poll_times/polls") + f(&ticks[ticks.len() - 2], "/poll_times/polls") > 0.0);
+}
+
+#[test]
+fn knob_flags_shape_the_workload() {
+    // Nobody consumes: the queue fills to its capacity and stays there.
+    let ticks = json_lines(&[
+        "--duration",
+        "1s",
+        "--tick",
+        "100ms",
+        "--consumers",
+        "0",
+        "--capacity",
+        "10",
+        "--produce-interval",
+        "0",
+    ]);
+    let last = ticks.last().unwrap();
+    assert_eq!(f(last, "/queue/depth"), 10.0);
+    assert_eq!(f(last, "/queue/capacity"), 10.0);
+    assert_eq!(f(last, "/queue/consumed_total"), 0.0);
+    assert_eq!(f(last, "/queue/consumers"), 0.0);
+    assert!(ticks.iter().all(|t| f(t, "/queue/depth") <= 10.0));
+}
+
+#[test]
+fn cpu_work_shows_in_worker_busy_time_and_poll_times() {
+    // Each item costs 2 ms of computation after a short await: polls of about
+    // 2 ms, busy workers. (With no await per item a consumer would run 128
+    // items in one poll, and tokio publishes worker metrics only between polls.)
+    let ticks = json_lines(&[
+        "--duration",
+        "1500ms",
+        "--tick",
+        "250ms",
+        "--cpu-work",
+        "2ms",
+        "--io-wait",
+        "1ms",
+        "--produce-interval",
+        "0",
+    ]);
+    let last = ticks.last().unwrap();
+    assert!(f(last, "/poll_times/p50_us") >= 1_500.0, "{last}");
+    assert!(f(last, "/poll_times/slow_polls") > 0.0);
+    assert!(f(last, "/runtime/busy_ratio") > 0.5, "{last}");
+}
+
+#[test]
+fn text_format_prints_a_readable_summary() {
+    let out = looptop(&["--headless", "--format", "text", "--duration", "1s"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "looptop summary: workload queue",
+        "depth mean",
+        "produced",
+        "busy w0",
+        "p99",
+        "alive at the end",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_run_cleanly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_looptop"))
+        .args(["--headless", "--tick", "50ms"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with('{'));
+    // stdout is now closed; the next write fails and looptop must stop quietly.
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn without_a_terminal_or_headless_it_says_what_to_do() {
+    let out = looptop(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("not a terminal") && err.contains("--headless"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line_and_no_panic() {
+    for args in [
+        &["--workers", "0"][..],
+        &["--workers", "many"][..],
+        &["--producers", "1025"][..],
+        &["--capacity", "2000000"][..],
+        &["--tick", "1h"][..],
+        &["--cpu-work", "-5ms"][..],
+        &["--producers", "-1"][..],
+        &["--format", "xml", "--headless"][..],
+        &["--no-such-flag"][..],
+    ] {
+        let out = looptop(args);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.starts_with("looptop: ") && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains(args[0]), "the message names the flag: {err}");
+    }
+}
