@@ -160,3 +160,32 @@ fn sigterm_and_sigint_restore_the_terminal() {
         assert!(tui.terminal_restored(), "{signal:?}");
     }
 }
+
+#[test]
+fn a_blocked_runtime_does_not_freeze_the_dashboard() {
+    // One worker, and a consumer that computes for a second per item without
+    // awaiting: the observed runtime is stuck for minutes at a time.
+    let args = [
+        "--workers",
+        "1",
+        "--consumers",
+        "1",
+        "--cpu-work",
+        "1s",
+        "--io-wait",
+        "0",
+        "--produce-interval",
+        "0",
+    ];
+    let mut tui = Tui::start(&args, 100, 30);
+    let first = tui.wait_for_dashboard();
+    let up = uptime_seconds(&first).unwrap();
+    tui.wait_for("the clock to keep ticking", |s| {
+        uptime_seconds(s).is_some_and(|u| u >= up + 2)
+    });
+    tui.send("?");
+    tui.wait_for("keys to still work", |s| s.contains("reset statistics"));
+    tui.send("q");
+    assert!(tui.wait_exit().success());
+    assert!(tui.terminal_restored());
+}

@@ -50,12 +50,12 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         .map(|s| (s.uptime_s - now, s.queue.capacity as f64))
         .collect();
     let oldest = depth.first().map_or(0.0, |p| p.0).min(-1.0);
+    // The capacity line runs along the top edge, where its label is.
     let top = capacity
         .iter()
         .chain(&depth)
         .map(|p| p.1)
-        .fold(1.0, f64::max)
-        * 1.1;
+        .fold(1.0, f64::max);
     let datasets = vec![
         Dataset::default()
             .name("capacity")
@@ -82,7 +82,7 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             Axis::default()
                 .style(axis)
                 .bounds([0.0, top])
-                .labels(["0".to_string(), format::count(top / 1.1)]),
+                .labels(["0".to_string(), format::count(top)]),
         )
         .hidden_legend_constraints((Constraint::Percentage(0), Constraint::Percentage(0)));
     frame.render_widget(chart, chart_area);

@@ -50,19 +50,52 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             Span::styled(sparkline(recent, 1.0), dim),
         ]));
         if detailed {
-            let detail = format!(
-                "{:label_width$} polls {} steals {} queue {} parks {}",
-                "",
-                format::rate(w.polls_per_s),
-                format::rate(w.steals_per_s),
-                w.local_queue_depth,
-                format::rate(w.parks_per_s),
-            );
-            lines.push(Line::from(Span::styled(detail, dim)));
+            let parts = [
+                format!("polls {}", format::rate(w.polls_per_s)),
+                format!("steals {}", format::rate(w.steals_per_s)),
+                format!("queue {}", w.local_queue_depth),
+                format!("parks {}", format::rate(w.parks_per_s)),
+            ];
+            lines.push(Line::from(Span::styled(
+                fitting(&parts, label_width + 1, inner.width as usize),
+                dim,
+            )));
         }
     }
     if shown < workers {
         lines.push(Line::from(format!("+{} more workers", workers - shown)));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// As many of `parts` (most important first) as fit whole in `width`, after
+/// an indent.
+fn fitting(parts: &[String], indent: usize, width: usize) -> String {
+    let mut line = " ".repeat(indent);
+    for (i, part) in parts.iter().enumerate() {
+        let sep = if i == 0 { "" } else { " " };
+        if line.chars().count() + sep.len() + part.chars().count() > width {
+            break;
+        }
+        line.push_str(sep);
+        line.push_str(part);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fitting;
+
+    #[test]
+    fn fitting_keeps_whole_parts_only() {
+        let parts = [
+            "polls 1/s".to_string(),
+            "steals 2/s".to_string(),
+            "queue 3".to_string(),
+        ];
+        assert_eq!(fitting(&parts, 2, 30), "  polls 1/s steals 2/s queue 3");
+        assert_eq!(fitting(&parts, 2, 24), "  polls 1/s steals 2/s");
+        assert_eq!(fitting(&parts, 2, 5), "  ");
+    }
 }
