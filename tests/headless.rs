@@ -102,9 +102,16 @@ fn json_has_one_plausible_object_per_tick() {
         let produced = f(t, "/queue/produced_total");
         assert!(produced >= last_produced, "totals never go backwards");
         last_produced = produced;
-        assert!(f(t, "/interval_s") > 0.05 && f(t, "/interval_s") < 1.0);
+        assert!(f(t, "/interval_s") > 0.0);
     }
     let last = ticks.last().unwrap();
+    // Ticks may run late on a loaded machine, but they account for all the time.
+    let covered: f64 = ticks.iter().map(|t| f(t, "/interval_s")).sum();
+    assert!(
+        (covered - f(last, "/uptime_s")).abs() < 1e-6,
+        "{covered} vs {last}"
+    );
+    assert!(f(last, "/uptime_s") >= 1.99, "{last}");
     assert!(f(last, "/queue/produced_total") > 0.0 && f(last, "/queue/consumed_total") > 0.0);
     assert!(f(last, "/poll_times/polls") + f(&ticks[ticks.len() - 2], "/poll_times/polls") > 0.0);
 }

@@ -15,15 +15,18 @@ pub fn pane(title: &str) -> Block<'_> {
     Block::bordered()
         .title(Span::styled(
             format!(" {title} "),
-            Style::new().add_modifier(Modifier::BOLD),
+            Style::new().fg(Color::White).add_modifier(Modifier::BOLD),
         ))
         .border_style(Style::new().fg(Color::DarkGray))
 }
 
-/// `width` cells of █ and ░ for a ratio in 0..=1.
-pub fn bar(ratio: f64, width: usize) -> String {
+/// `width` cells of █ (in `color`) then ░ (dim) for a ratio in 0..=1.
+pub fn bar(ratio: f64, width: usize, color: Color) -> [Span<'static>; 2] {
     let filled = ((ratio.clamp(0.0, 1.0) * width as f64).round() as usize).min(width);
-    "█".repeat(filled) + &"░".repeat(width - filled)
+    [
+        Span::styled("█".repeat(filled), Style::new().fg(color)),
+        Span::styled("░".repeat(width - filled), Style::new().fg(Color::DarkGray)),
+    ]
 }
 
 /// One character per value, scaled to `max`.
@@ -66,15 +69,33 @@ mod tests {
 
     #[test]
     fn bars_fill_in_proportion() {
-        assert_eq!(bar(0.5, 4), "██░░");
-        assert_eq!(bar(1.7, 3), "███");
-        assert_eq!(bar(0.0, 2), "░░");
+        let text = |ratio, width| {
+            bar(ratio, width, Color::Green)
+                .map(|s| s.content.to_string())
+                .concat()
+        };
+        assert_eq!(text(0.5, 4), "██░░");
+        assert_eq!(text(1.7, 3), "███");
+        assert_eq!(text(0.0, 2), "░░");
+        assert_eq!(bar(0.5, 2, WARN)[0].style.fg, Some(WARN));
     }
 
     #[test]
     fn sparkline_scales_to_max() {
         assert_eq!(sparkline([0.0, 0.5, 1.0, 2.0].into_iter(), 1.0), "▁▅██");
         assert_eq!(sparkline([3.0].into_iter(), 0.0), "▁");
+    }
+
+    #[test]
+    fn pane_titles_stand_out_from_their_dim_border() {
+        use ratatui::buffer::Buffer;
+        use ratatui::widgets::Widget;
+        let area = Rect::new(0, 0, 12, 3);
+        let mut buf = Buffer::empty(area);
+        pane("Tasks").render(area, &mut buf);
+        assert_eq!(buf[(0, 0)].fg, Color::DarkGray, "border");
+        assert_eq!(buf[(2, 0)].symbol(), "T");
+        assert_eq!(buf[(2, 0)].fg, Color::White, "title");
     }
 
     #[test]

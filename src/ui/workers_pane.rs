@@ -37,18 +37,12 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         let recent = history
             .last(spark_width)
             .map(|s| s.workers.get(i).map_or(0.0, |w| w.busy_ratio));
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!("{:<label_width$} ", format!("w{i}")),
-                Style::new().fg(Color::Gray),
-            ),
-            Span::styled(
-                bar(w.busy_ratio, BAR_WIDTH),
-                Style::new().fg(load_color(w.busy_ratio)),
-            ),
-            Span::raw(format!(" {:>4} ", format::percent(w.busy_ratio))),
-            Span::styled(sparkline(recent, 1.0), dim),
-        ]));
+        let label = format!("{:<label_width$} ", format!("w{i}"));
+        let mut row = vec![Span::styled(label, Style::new().fg(Color::Gray))];
+        row.extend(bar(w.busy_ratio, BAR_WIDTH, load_color(w.busy_ratio)));
+        row.push(Span::raw(format!(" {:>4} ", format::percent(w.busy_ratio))));
+        row.push(Span::styled(sparkline(recent, 1.0), dim));
+        lines.push(Line::from(row));
         if detailed {
             let parts = [
                 format!("polls {}", format::rate(w.polls_per_s)),
