@@ -7,7 +7,7 @@ pub mod poll_times;
 pub mod rates;
 pub mod snapshot;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::runtime::{Handle, RuntimeMetrics};
 use tokio_metrics::{RuntimeIntervals, RuntimeMonitor};
@@ -15,7 +15,7 @@ use tokio_metrics::{RuntimeIntervals, RuntimeMonitor};
 use crate::workload::QueueCounters;
 pub use history::History;
 use poll_times::Bucket;
-use rates::{per_second, WorkerCounters};
+use rates::{per_second, rate, WorkerCounters};
 pub use snapshot::Snapshot;
 use snapshot::{QueueSample, RuntimeSample};
 
@@ -81,20 +81,19 @@ impl Sampler {
         let runtime = RuntimeSample {
             workers: workers.len(),
             alive_tasks: now.alive,
-            spawned_per_s: per_second(0, spawned, elapsed),
-            completed_per_s: per_second(
-                0,
+            spawned_per_s: rate(spawned, elapsed),
+            completed_per_s: rate(
                 rates::completed(spawned, self.last.alive, now.alive),
                 elapsed,
             ),
-            polls_per_s: per_second(0, interval.total_polls_count, elapsed),
+            polls_per_s: rate(interval.total_polls_count, elapsed),
             busy_ratio,
             global_queue_depth: interval.global_queue_depth,
             local_queue_depth: interval.total_local_queue_depth,
             blocking_threads: interval.blocking_threads_count,
             idle_blocking_threads: interval.idle_blocking_threads_count,
             blocking_queue_depth: interval.blocking_queue_depth,
-            forced_yields_per_s: per_second(0, interval.budget_forced_yield_count, elapsed),
+            forced_yields_per_s: rate(interval.budget_forced_yield_count, elapsed),
         };
         let (before, after) = (&self.last.queue, &now.queue);
         let queue = QueueSample {
@@ -125,11 +124,6 @@ impl Sampler {
     pub fn reset(&mut self) {
         self.baseline = self.last.queue;
         self.tick = 0;
-    }
-
-    /// Time since the sampler started, for the header between ticks.
-    pub fn uptime(&self) -> Duration {
-        self.started.elapsed()
     }
 }
 

@@ -18,11 +18,16 @@ pub struct WorkerCounters {
 /// Events per second between two readings. A counter that went backwards
 /// (a reset) counts as zero events rather than wrapping.
 pub fn per_second(before: u64, after: u64, elapsed: Duration) -> f64 {
+    rate(after.saturating_sub(before), elapsed)
+}
+
+/// `events` that happened within `elapsed`, per second.
+pub fn rate(events: u64, elapsed: Duration) -> f64 {
     let secs = elapsed.as_secs_f64();
     if secs <= 0.0 {
         return 0.0;
     }
-    after.saturating_sub(before) as f64 / secs
+    events as f64 / secs
 }
 
 /// Share of `elapsed` spent busy, clamped to 0..=1 (the two clocks are read

@@ -12,18 +12,6 @@ use super::widgets::pane;
 use crate::app::App;
 use crate::workload::Knob;
 
-/// Short names: the pane is a third of an 80-column terminal.
-pub fn short_label(knob: Knob) -> &'static str {
-    match knob {
-        Knob::Producers => "producers",
-        Knob::Consumers => "consumers",
-        Knob::Capacity => "capacity",
-        Knob::ProduceInterval => "produce gap",
-        Knob::IoWait => "I/O wait",
-        Knob::CpuWork => "CPU work",
-    }
-}
-
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let block = pane("Controls");
     let inner = block.inner(area);
@@ -34,7 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .map(|&knob| {
             let selected = knob == app.selected;
             let marker = if selected { "▶ " } else { "  " };
-            let label = short_label(knob);
+            let label = knob.label();
             let value = format::knob_value(app.settings.get(knob), knob.unit());
             let pad = width
                 .saturating_sub(2 + label.chars().count() + value.chars().count())

@@ -41,14 +41,15 @@ impl Knob {
         Knob::CpuWork,
     ];
 
+    /// Short: the controls pane is a third of an 80-column terminal.
     pub fn label(self) -> &'static str {
         match self {
             Knob::Producers => "producers",
             Knob::Consumers => "consumers",
-            Knob::Capacity => "queue capacity",
-            Knob::ProduceInterval => "produce interval",
-            Knob::IoWait => "consumer I/O wait",
-            Knob::CpuWork => "consumer CPU work",
+            Knob::Capacity => "capacity",
+            Knob::ProduceInterval => "produce gap",
+            Knob::IoWait => "I/O wait",
+            Knob::CpuWork => "CPU work",
         }
     }
 

@@ -91,19 +91,19 @@ impl QueueWorkload {
         let target = self.shared.settings.get(Knob::Producers) as usize;
         let shared = &self.shared;
         self.producers
-            .resize(target, |_, token| produce(shared.clone(), token));
+            .resize(target, |token| produce(shared.clone(), token));
     }
 
     fn resize_consumers(&mut self) {
         let target = self.shared.settings.get(Knob::Consumers) as usize;
         let shared = &self.shared;
         self.consumers
-            .resize(target, |_, token| consume(shared.clone(), token));
+            .resize(target, |token| consume(shared.clone(), token));
     }
 }
 
 async fn produce(shared: Arc<Shared>, cancel: CancellationToken) {
-    loop {
+    for item in 0u64.. {
         let interval = shared.settings.get(Knob::ProduceInterval);
         if interval > 0 {
             let gap = work::exponential(Duration::from_micros(interval));
@@ -118,7 +118,6 @@ async fn produce(shared: Arc<Shared>, cancel: CancellationToken) {
             // At full speed nothing else would make this loop yield.
             tokio::task::coop::consume_budget().await;
         }
-        let item = shared.produced.load(Ordering::Relaxed);
         // `biased` polls the push first; the cancellation future is only
         // polled (and registered) when the queue is full.
         tokio::select! {

@@ -23,11 +23,11 @@ impl TaskGroup {
         }
     }
 
-    /// Grows by spawning `make(index, token)` or shrinks by cancelling the
+    /// Grows by spawning `make(token)` or shrinks by cancelling the
     /// newest tasks; each task decides where it is safe to stop.
     pub fn resize<F, Fut>(&mut self, target: usize, mut make: F)
     where
-        F: FnMut(usize, CancellationToken) -> Fut,
+        F: FnMut(CancellationToken) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
         while self.tokens.len() > target {
@@ -38,7 +38,7 @@ impl TaskGroup {
         while self.tokens.len() < target {
             let token = CancellationToken::new();
             let alive = AliveGuard::enter(&self.alive);
-            let task = make(self.tokens.len(), token.clone());
+            let task = make(token.clone());
             self.handle.spawn(async move {
                 let _alive = alive;
                 task.await;
@@ -107,7 +107,7 @@ mod tests {
             .build()
             .unwrap();
         let mut group = TaskGroup::new(rt.handle().clone());
-        let spawn = |_: usize, token: CancellationToken| async move { token.cancelled().await };
+        let spawn = |token: CancellationToken| async move { token.cancelled().await };
         group.resize(5, spawn);
         assert_eq!(group.target(), 5);
         assert!(wait_until(|| group.alive() == 5));
