@@ -1,5 +1,7 @@
 //! Command-line flags, their ranges, and one-line errors for bad values.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::error::ErrorKind;
@@ -9,6 +11,7 @@ use crate::workload::{Knob, QueueSettings};
 
 pub const TICK_RANGE: (Duration, Duration) = (Duration::from_millis(50), Duration::from_secs(5));
 pub const MAX_WORKERS: u64 = 512;
+pub const CONSOLE_DEFAULT_ADDR: &str = "127.0.0.1:6669";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -66,6 +69,19 @@ pub struct Cli {
     /// CPU work per item in a consumer, 0 to 1s [default: 200us]
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(Knob::CpuWork))]
     pub cpu_work: Option<Duration>,
+
+    /// Serve tokio-console's endpoint, on 127.0.0.1:6669 or ADDR; attach with
+    /// `tokio-console http://ADDR`. Costs throughput: every poll is traced
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = CONSOLE_DEFAULT_ADDR, value_parser = socket_addr)]
+    pub console: Option<SocketAddr>,
+
+    /// How long tokio-console keeps finished tasks, 1s to 1h
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration_between(Duration::from_secs(1), Duration::from_secs(3600)))]
+    pub console_retention: Duration,
+
+    /// Write looptop's log to FILE (filter with LOOPTOP_LOG, e.g. looptop=debug) [default: no log]
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }
 
 /// What `parse` decided: run, or exit now with this text and code.
@@ -129,6 +145,12 @@ impl Cli {
         }
         settings
     }
+}
+
+fn socket_addr(text: &str) -> Result<SocketAddr, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| "must be an IP address and port, such as 127.0.0.1:6669".to_string())
 }
 
 fn first_line(rendered: &str) -> &str {
@@ -239,6 +261,29 @@ mod tests {
                 "{message}"
             );
         }
+    }
+
+    #[test]
+    fn console_takes_an_optional_address() {
+        assert_eq!(parse(&[]).unwrap().console, None);
+        let default: SocketAddr = CONSOLE_DEFAULT_ADDR.parse().unwrap();
+        assert_eq!(parse(&["--console"]).unwrap().console, Some(default));
+        let chosen = parse(&["--console", "127.0.0.1:7000"]).unwrap().console;
+        assert_eq!(chosen, Some("127.0.0.1:7000".parse().unwrap()));
+        assert_eq!(
+            parse(&["--console", "--headless"]).unwrap().console,
+            Some(default)
+        );
+        let (message, code) = parse(&["--console", "localhost"]).expect_err("not an address");
+        assert_eq!(code, 2);
+        assert!(
+            message.contains("--console") && message.contains("127.0.0.1:6669"),
+            "{message}"
+        );
+        assert_eq!(
+            parse(&[]).unwrap().console_retention,
+            Duration::from_secs(60)
+        );
     }
 
     #[test]

@@ -7,11 +7,14 @@
 
 pub mod app;
 pub mod cli;
+#[cfg(feature = "console")]
+pub mod console;
 pub mod headless;
 pub mod observed;
 pub mod runtime;
 pub mod sampler;
 pub mod signals;
+pub mod telemetry;
 pub mod tui;
 pub mod ui;
 pub mod workload;

@@ -34,6 +34,7 @@ impl Observed {
     }
 
     pub fn apply(&mut self, effect: Effect) {
+        tracing::info!(?effect, "applying");
         match effect {
             Effect::SetKnob(knob, value) => self.workload.set(knob, value),
             Effect::ResetStatistics => self.sampler.reset(),

@@ -1,9 +1,10 @@
 //! The observed runtime: the multi-thread tokio runtime that runs workloads
 //! and nothing else, built with the metrics the sampler reads.
 
+use std::future::Future;
 use std::time::Duration;
 
-use tokio::runtime::{Builder, HistogramConfiguration, LogHistogram, Runtime};
+use tokio::runtime::{Builder, Handle, HistogramConfiguration, LogHistogram, Runtime};
 
 /// Poll-time buckets from 1 µs to ~4 s at 25% precision: fine enough to tell
 /// a 20 µs poll from an 80 µs one, wide enough to catch a blocked worker.
@@ -31,6 +32,27 @@ pub fn build(workers: usize, instrumented: bool) -> std::io::Result<Runtime> {
             .metrics_poll_time_histogram_configuration(poll_time_histogram());
     }
     builder.build()
+}
+
+/// Spawns `task` on `handle` under `name`, the name tokio-console shows.
+/// Names exist only where tokio is built with tracing (the `console` feature).
+pub fn spawn_named<F>(handle: &Handle, name: &str, task: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    #[cfg(feature = "console")]
+    if let Err(e) = tokio::task::Builder::new()
+        .name(name)
+        .spawn_on(task, handle)
+    {
+        // Only a runtime that is shutting down refuses; the task is moot then.
+        tracing::debug!("not spawning {name}: {e}");
+    }
+    #[cfg(not(feature = "console"))]
+    {
+        let _ = name;
+        handle.spawn(task);
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ pub fn run(cli: &Cli) -> io::Result<Ending> {
         workload: "queue",
         workers: observed.workers(),
         tick: cli.tick,
+        console: cli.console,
     };
     let mut app = App::new(info, observed.settings());
     let ui_runtime = tokio::runtime::Builder::new_current_thread()

@@ -236,3 +236,47 @@ fn bad_flags_exit_2_with_one_line_and_no_panic() {
         assert!(err.contains(args[0]), "the message names the flag: {err}");
     }
 }
+
+#[test]
+fn log_goes_to_the_file_and_only_there() {
+    let dir = std::env::temp_dir().join(format!("looptop-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("looptop.log");
+    let out = looptop(&[
+        "--headless",
+        "--format",
+        "text",
+        "--duration",
+        "500ms",
+        "--log",
+        log.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        written.contains("INFO") && written.contains("starting"),
+        "{written}"
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8(out.stdout).unwrap().contains("starting"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn an_unwritable_log_file_is_a_clear_start_up_error() {
+    let out = looptop(&[
+        "--headless",
+        "--duration",
+        "1s",
+        "--log",
+        "/nonexistent-dir/looptop.log",
+    ]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("/nonexistent-dir/looptop.log"), "{err}");
+}

@@ -84,13 +84,17 @@ fn snapshot(t: u64) -> Snapshot {
     }
 }
 
-fn app() -> App {
-    let info = RunInfo {
+fn info() -> RunInfo {
+    RunInfo {
         workload: "queue",
         workers: 2,
         tick: Duration::from_millis(250),
-    };
-    let mut app = App::new(info, QueueSettings::default());
+        console: None,
+    }
+}
+
+fn app() -> App {
+    let mut app = App::new(info(), QueueSettings::default());
     for t in 1..=80 {
         app.record(snapshot(t));
     }
@@ -116,6 +120,17 @@ fn header_shows_paused() {
     app.update(Action::TogglePause);
     let t = render(80, 1, |f, area| ui::header::draw(f, area, &app));
     insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn header_shows_the_console_address() {
+    let mut app = app();
+    app.info.console = Some("127.0.0.1:6669".parse().unwrap());
+    let t = render(100, 1, |f, area| ui::header::draw(f, area, &app));
+    insta::assert_snapshot!(t.backend());
+    app.info.console = Some("0.0.0.0:6669".parse().unwrap());
+    let t = render(100, 1, |f, area| ui::header::draw(f, area, &app));
+    insta::assert_snapshot!("header_console_not_loopback", t.backend());
 }
 
 #[test]
@@ -211,12 +226,7 @@ fn too_small_says_so() {
 
 #[test]
 fn before_the_first_tick() {
-    let info = RunInfo {
-        workload: "queue",
-        workers: 2,
-        tick: Duration::from_millis(250),
-    };
-    let app = App::new(info, QueueSettings::default());
+    let app = App::new(info(), QueueSettings::default());
     let t = render(100, 30, |f, _| ui::draw(f, &app));
     insta::assert_snapshot!(t.backend());
 }

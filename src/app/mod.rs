@@ -7,6 +7,7 @@ pub mod keys;
 
 pub use action::Action;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::sampler::{History, Snapshot};
@@ -25,6 +26,8 @@ pub struct RunInfo {
     pub workload: &'static str,
     pub workers: usize,
     pub tick: Duration,
+    /// Where tokio-console can attach, if it can.
+    pub console: Option<SocketAddr>,
 }
 
 #[derive(Clone, Debug)]
@@ -122,6 +125,7 @@ mod tests {
             workload: "queue",
             workers: 2,
             tick: Duration::from_millis(250),
+            console: None,
         };
         App::new(info, QueueSettings::default())
     }

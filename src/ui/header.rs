@@ -1,4 +1,5 @@
-//! The top line: what runs, for how long, on how many workers; PAUSED.
+//! The top line: what runs, for how long, on how many workers, where
+//! tokio-console can attach; PAUSED.
 
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -13,7 +14,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let uptime = app.view().latest().map_or(0.0, |s| s.uptime_s);
     let info = &app.info;
     let dim = Style::new().fg(Color::DarkGray);
-    let line = Line::from(vec![
+    let mut spans = vec![
         Span::styled(
             " looptop ",
             Style::new()
@@ -31,8 +32,25 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             " tick {} ",
             format::micros(info.tick.as_micros() as f64)
         )),
-    ]);
-    frame.render_widget(Paragraph::new(line), area);
+    ];
+    if let Some(addr) = info.console {
+        spans.push(Span::styled("│", dim));
+        // Tracing every poll is slow, and an endpoint off loopback is visible
+        // to the network: both deserve to be seen.
+        let warn = if addr.ip().is_loopback() {
+            Color::Magenta
+        } else {
+            Color::Red
+        };
+        spans.push(Span::styled(
+            format!(" console {addr} "),
+            Style::new().fg(warn),
+        ));
+        if !addr.ip().is_loopback() {
+            spans.push(Span::styled("(not loopback) ", Style::new().fg(Color::Red)));
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
     if app.paused() {
         let paused = Span::styled(
             " PAUSED ",

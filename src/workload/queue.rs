@@ -48,8 +48,8 @@ impl QueueWorkload {
         });
         let mut workload = Self {
             shared,
-            producers: TaskGroup::new(handle.clone()),
-            consumers: TaskGroup::new(handle.clone()),
+            producers: TaskGroup::new(handle.clone(), "producer"),
+            consumers: TaskGroup::new(handle.clone(), "consumer"),
         };
         workload.resize_producers();
         workload.resize_consumers();

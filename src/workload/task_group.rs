@@ -10,14 +10,17 @@ use tokio_util::sync::CancellationToken;
 
 pub struct TaskGroup {
     handle: Handle,
+    /// Tasks are named `{name}-{index}`, as tokio-console lists them.
+    name: &'static str,
     tokens: Vec<CancellationToken>,
     alive: Arc<AtomicUsize>,
 }
 
 impl TaskGroup {
-    pub fn new(handle: Handle) -> Self {
+    pub fn new(handle: Handle, name: &'static str) -> Self {
         Self {
             handle,
+            name,
             tokens: Vec::new(),
             alive: Arc::new(AtomicUsize::new(0)),
         }
@@ -39,7 +42,8 @@ impl TaskGroup {
             let token = CancellationToken::new();
             let alive = AliveGuard::enter(&self.alive);
             let task = make(token.clone());
-            self.handle.spawn(async move {
+            let name = format!("{}-{}", self.name, self.tokens.len());
+            crate::runtime::spawn_named(&self.handle, &name, async move {
                 let _alive = alive;
                 task.await;
             });
@@ -106,7 +110,7 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        let mut group = TaskGroup::new(rt.handle().clone());
+        let mut group = TaskGroup::new(rt.handle().clone(), "sleeper");
         let spawn = |token: CancellationToken| async move { token.cancelled().await };
         group.resize(5, spawn);
         assert_eq!(group.target(), 5);

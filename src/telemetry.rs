@@ -1,0 +1,99 @@
+//! tracing for looptop itself: the tokio-console layer and a log file, each
+//! with its own filter on one registry. Nothing is ever written to the
+//! terminal the dashboard draws on.
+
+use std::fs::File;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+pub struct Options {
+    pub console: Option<SocketAddr>,
+    pub console_retention: Duration,
+    pub log: Option<PathBuf>,
+}
+
+/// Installs the layers asked for, or nothing at all. An `Err` is a one-line
+/// message for the user.
+pub fn install(options: &Options) -> Result<(), String> {
+    let log = match &options.log {
+        Some(path) => {
+            let file = File::create(path)
+                .map_err(|e| format!("cannot write the log file {}: {e}", path.display()))?;
+            // LOOPTOP_LOG takes tracing's filter syntax, e.g. `looptop=debug`.
+            let filter = EnvFilter::try_from_env("LOOPTOP_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("looptop=info"));
+            let layer = tracing_subscriber::fmt::layer()
+                .with_writer(Mutex::new(file))
+                .with_ansi(false)
+                .with_filter(filter);
+            Some(layer)
+        }
+        None => None,
+    };
+    let console = match options.console {
+        Some(addr) => Some(console_layer(addr, options.console_retention)?),
+        None => None,
+    };
+    if log.is_none() && console.is_none() {
+        return Ok(());
+    }
+    tracing_subscriber::registry()
+        .with(console)
+        .with(log)
+        .try_init()
+        .map_err(|e| format!("cannot install tracing: {e}"))
+}
+
+#[cfg(feature = "console")]
+fn console_layer<S>(addr: SocketAddr, retention: Duration) -> Result<impl Layer<S>, String>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    crate::console::layer(addr, retention)
+}
+
+#[cfg(not(feature = "console"))]
+fn console_layer(
+    _: SocketAddr,
+    _: Duration,
+) -> Result<tracing_subscriber::layer::Identity, String> {
+    Err("this looptop was built without tokio-console support; rebuild with the default features (cargo run --release) to use --console".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(not(feature = "console"))]
+    #[test]
+    fn console_without_the_feature_says_how_to_get_it() {
+        let options = Options {
+            console: Some("127.0.0.1:6669".parse().unwrap()),
+            console_retention: Duration::from_secs(60),
+            log: None,
+        };
+        let message = install(&options).expect_err("no console in this build");
+        assert!(
+            message.contains("--console") && message.contains("default features"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn nothing_asked_installs_nothing() {
+        let options = Options {
+            console: None,
+            console_retention: Duration::from_secs(60),
+            log: None,
+        };
+        assert_eq!(install(&options), Ok(()));
+        // Had it installed a global subscriber, this would fail.
+        assert!(tracing_subscriber::registry().try_init().is_ok());
+    }
+}
