@@ -16,6 +16,8 @@
 #[path = "../tests/support/pty.rs"]
 #[allow(dead_code)]
 mod pty;
+#[path = "support/stats.rs"]
+mod stats;
 
 use std::thread;
 use std::time::{Duration, Instant};
@@ -23,6 +25,7 @@ use std::time::{Duration, Instant};
 use looptop::observed::Observed;
 use looptop::runtime;
 use looptop::workload::{QueueSettings, QueueWorkload};
+use stats::{median, range};
 
 const WARM_UP: Duration = Duration::from_millis(500);
 const TICK: Duration = Duration::from_millis(250);
@@ -95,10 +98,7 @@ fn throughput(workers: usize, rounds: usize, seconds: Duration) {
         .zip(&instrumented)
         .map(|(p, i)| i / p)
         .collect();
-    let (lo, hi) = (
-        ratios.iter().copied().fold(f64::MAX, f64::min),
-        ratios.iter().copied().fold(0.0, f64::max),
-    );
+    let (lo, hi) = range(&ratios);
     println!(
         "  median: plain {:.0} items/s, instrumented {:.0} items/s; ratio of medians {:.3}",
         median(&plain),
@@ -173,15 +173,4 @@ fn clock_ticks_per_second() -> i64 {
         .ok()
         .flatten()
         .unwrap_or(100)
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(|a, b| a.total_cmp(b));
-    let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 0 {
-        (sorted[mid - 1] + sorted[mid]) / 2.0
-    } else {
-        sorted[mid]
-    }
 }
