@@ -11,7 +11,8 @@
 //!    pseudo-terminal at the default scenario, its main (UI) thread's CPU
 //!    time read from /proc.
 //!
-//! `cargo bench` runs both; `cargo bench -- --rounds 9 --seconds 5` for longer.
+//! `cargo bench --bench overhead` runs both (about four minutes);
+//! `-- --rounds 80 --seconds 2` for more.
 
 #[path = "../tests/support/pty.rs"]
 #[allow(dead_code)]
@@ -39,8 +40,10 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(default)
     };
-    let rounds = option("--rounds", 10) as usize;
-    let seconds = Duration::from_secs(option("--seconds", 2));
+    // Many short rounds: on two workers each round lands in a fast or a slow
+    // mode by chance, and only many draws make the median trustworthy.
+    let rounds = option("--rounds", 40) as usize;
+    let seconds = Duration::from_secs(option("--seconds", 1));
     for workers in [1, 2] {
         throughput(workers, rounds, seconds);
         println!();

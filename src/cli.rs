@@ -71,7 +71,7 @@ pub struct Cli {
     pub cpu_work: Option<Duration>,
 
     /// Serve tokio-console's endpoint, on 127.0.0.1:6669 or ADDR; attach with
-    /// `tokio-console http://ADDR`. Costs throughput: every poll is traced
+    /// `tokio-console http://ADDR`. Costs CPU: every poll, wake and timer is traced
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = CONSOLE_DEFAULT_ADDR, value_parser = socket_addr)]
     pub console: Option<SocketAddr>,
 
