@@ -8,14 +8,12 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::format;
-use super::widgets::pane;
+use super::widgets::draw_pane;
 use crate::app::App;
 use crate::workload::Knob;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let block = pane("Controls");
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = draw_pane(frame, area, "Controls");
     let width = inner.width as usize;
     let lines: Vec<Line> = Knob::ALL
         .iter()

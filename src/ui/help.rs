@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
-use super::widgets::{centered, pane};
+use super::widgets::{centered, draw_pane};
 use crate::app::keys::HELP;
 
 pub fn draw(frame: &mut Frame, area: Rect) {
@@ -35,8 +35,6 @@ pub fn draw(frame: &mut Frame, area: Rect) {
     let width = lines.iter().map(|l| l.width()).max().unwrap_or(0) as u16 + 4;
     let popup = centered(area, width, lines.len() as u16 + 2);
     frame.render_widget(Clear, popup);
-    let block = pane("Keys");
-    let inner = block.inner(popup);
-    frame.render_widget(block, popup);
+    let inner = draw_pane(frame, popup, "Keys");
     frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::format;
-use super::widgets::{pane, ACCENT, WARN};
+use super::widgets::{draw_pane, ACCENT, WARN};
 use crate::sampler::poll_times::SLOW_POLL;
 use crate::sampler::History;
 
@@ -16,9 +16,7 @@ const LABEL_WIDTH: usize = 9;
 const COUNT_WIDTH: usize = 6;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
-    let block = pane("Poll times");
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = draw_pane(frame, area, "Poll times");
     let Some(latest) = history.latest() else {
         return;
     };

@@ -9,13 +9,11 @@ use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
 use super::format;
-use super::widgets::{pane, ACCENT, WARN};
+use super::widgets::{draw_pane, ACCENT, WARN};
 use crate::sampler::History;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
-    let block = pane("Queue depth");
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = draw_pane(frame, area, "Queue depth");
     let Some(latest) = history.latest() else {
         frame.render_widget(Paragraph::new("waiting for the first tick…"), inner);
         return;

@@ -8,13 +8,11 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::format;
-use super::widgets::pane;
+use super::widgets::draw_pane;
 use crate::app::App;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let block = pane("Tasks");
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = draw_pane(frame, area, "Tasks");
     let Some(latest) = app.view().latest() else {
         return;
     };

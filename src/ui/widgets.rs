@@ -4,6 +4,7 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Span;
 use ratatui::widgets::Block;
+use ratatui::Frame;
 
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -11,13 +12,21 @@ pub const ACCENT: Color = Color::Cyan;
 pub const WARN: Color = Color::Red;
 
 /// A bordered pane with its title.
-pub fn pane(title: &str) -> Block<'_> {
+fn pane(title: &str) -> Block<'_> {
     Block::bordered()
         .title(Span::styled(
             format!(" {title} "),
             Style::new().fg(Color::White).add_modifier(Modifier::BOLD),
         ))
         .border_style(Style::new().fg(Color::DarkGray))
+}
+
+/// Draws a pane's frame and title; returns the area inside it.
+pub fn draw_pane(frame: &mut Frame, area: Rect, title: &str) -> Rect {
+    let block = pane(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
 }
 
 /// `width` cells of █ (in `color`) then ░ (dim) for a ratio in 0..=1.

@@ -8,15 +8,13 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::format;
-use super::widgets::{bar, load_color, pane, sparkline};
+use super::widgets::{bar, draw_pane, load_color, sparkline};
 use crate::sampler::History;
 
 const BAR_WIDTH: usize = 10;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
-    let block = pane("Workers (busy)");
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = draw_pane(frame, area, "Workers (busy)");
     let Some(latest) = history.latest() else {
         return;
     };
