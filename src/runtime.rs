@@ -36,6 +36,8 @@ pub fn build(workers: usize, instrumented: bool) -> std::io::Result<Runtime> {
 
 /// Spawns `task` on `handle` under `name`, the name tokio-console shows.
 /// Names exist only where tokio is built with tracing (the `console` feature).
+/// The spawn location tokio-console shows is the caller's.
+#[track_caller]
 pub fn spawn_named<F>(handle: &Handle, name: &str, task: F)
 where
     F: Future<Output = ()> + Send + 'static,

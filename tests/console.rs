@@ -2,7 +2,7 @@
 //! endpoint, a console-api client reads the task list.
 #![cfg(feature = "console")]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -39,8 +39,12 @@ fn looptop(args: &[&str]) -> KillOnDrop {
     KillOnDrop(child)
 }
 
-/// Task names seen in the console's updates until `enough` holds.
-async fn task_names(url: String, enough: impl Fn(&BTreeSet<String>) -> bool) -> BTreeSet<String> {
+/// Task names, with the file each was spawned from, seen in the console's
+/// updates until `enough` holds for the names.
+async fn task_names(
+    url: String,
+    enough: impl Fn(&BTreeSet<String>) -> bool,
+) -> BTreeMap<String, String> {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut client = loop {
         match InstrumentClient::connect(url.clone()).await {
@@ -54,20 +58,21 @@ async fn task_names(url: String, enough: impl Fn(&BTreeSet<String>) -> bool) -> 
         .await
         .expect("watch updates")
         .into_inner();
-    let mut names = BTreeSet::new();
-    while !enough(&names) {
+    let mut names = BTreeMap::new();
+    while !enough(&names.keys().cloned().collect()) {
         let left = deadline.saturating_duration_since(Instant::now());
         let update = match timeout(left, updates.message()).await {
             Ok(Ok(Some(update))) => update,
             other => panic!("no more updates ({other:?}); names so far: {names:?}"),
         };
         for task in update.task_update.into_iter().flat_map(|u| u.new_tasks) {
+            let file = task.location.and_then(|l| l.file).unwrap_or_default();
             for field in task.fields {
                 if let (Some(Name::StrName(name)), Some(Value::DebugVal(v) | Value::StrVal(v))) =
                     (field.name, field.value)
                 {
                     if name == "task.name" && !v.is_empty() {
-                        names.insert(v);
+                        names.insert(v, file.clone());
                     }
                 }
             }
@@ -106,9 +111,15 @@ fn console_lists_tasks_named_after_the_workload() {
     let names = runtime.block_on(task_names(format!("http://{addr}"), |names| {
         expected.is_subset(names)
     }));
-    assert!(expected.is_subset(&names), "{names:?}");
+    for name in &expected {
+        let file = &names[name];
+        assert!(
+            file.ends_with("src/workload/queue.rs"),
+            "{name} spawned at {file:?}, not in the workload"
+        );
+    }
     assert!(
-        !names.iter().any(|n| n.starts_with("console")),
+        !names.keys().any(|n| n.starts_with("console")),
         "the console's own tasks stay hidden: {names:?}"
     );
 }

@@ -27,7 +27,9 @@ impl TaskGroup {
     }
 
     /// Grows by spawning `make(token)` or shrinks by cancelling the
-    /// newest tasks; each task decides where it is safe to stop.
+    /// newest tasks; each task decides where it is safe to stop. Spawned
+    /// tasks carry the caller's location, so tokio-console tells groups apart.
+    #[track_caller]
     pub fn resize<F, Fut>(&mut self, target: usize, mut make: F)
     where
         F: FnMut(CancellationToken) -> Fut,
