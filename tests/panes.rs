@@ -141,6 +141,18 @@ fn queue_pane() {
 }
 
 #[test]
+fn queue_pane_with_a_far_capacity_scales_to_the_depth() {
+    let mut app = App::new(info(), QueueSettings::default());
+    for t in 1..=80 {
+        let mut s = snapshot(t);
+        s.queue.capacity = 1_000_000;
+        app.record(s);
+    }
+    let t = render(60, 12, |f, area| ui::queue_pane::draw(f, area, app.view()));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
 fn tasks_pane() {
     let app = app();
     let t = render(34, 12, |f, area| ui::tasks_pane::draw(f, area, &app));
