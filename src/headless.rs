@@ -67,6 +67,9 @@ pub struct Summary {
     consumed: u64,
     busy_sum: Vec<f64>,
     worst_p99_us: f64,
+    worst_delay_p99_us: f64,
+    max_delay_us: f64,
+    slow_waits: u64,
     max_poll_us: f64,
     slow_polls: u64,
     alive_tasks: usize,
@@ -89,8 +92,11 @@ impl Summary {
             *sum += w.busy_ratio;
         }
         self.worst_p99_us = self.worst_p99_us.max(s.poll_times.p99_us);
+        self.worst_delay_p99_us = self.worst_delay_p99_us.max(s.schedule_delay.p99_us);
+        self.max_delay_us = self.max_delay_us.max(s.schedule_delay.max_us);
+        self.slow_waits += s.schedule_delay.slow;
         self.max_poll_us = self.max_poll_us.max(s.poll_times.max_us);
-        self.slow_polls += s.poll_times.slow_polls;
+        self.slow_polls += s.poll_times.slow;
         self.alive_tasks = s.runtime.alive_tasks;
     }
 
@@ -108,6 +114,7 @@ impl Summary {
              rates    produced {} and consumed {} on average; {} produced, {} consumed\n\
              workers  busy {}\n\
              polls    worst tick p99 {}, longest poll {}, {} slow polls (≥1ms)\n\
+             delay    worst tick p99 {}, longest wait {}, {} waits ≥1ms before a poll\n\
              tasks    {} alive at the end\n",
             self.seconds,
             self.workers,
@@ -123,6 +130,9 @@ impl Summary {
             format::micros(self.worst_p99_us),
             format::micros(self.max_poll_us),
             self.slow_polls,
+            format::micros(self.worst_delay_p99_us),
+            format::micros(self.max_delay_us),
+            self.slow_waits,
             self.alive_tasks,
         )
     }

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use tokio::runtime::{Builder, Handle, HistogramConfiguration, LogHistogram, Runtime};
 
-/// Poll-time buckets from 1 µs to ~4 s at 25% precision: fine enough to tell
-/// a 20 µs poll from an 80 µs one, wide enough to catch a blocked worker.
-/// (tokio's default is 10 linear buckets of 100 µs: everything fast lands in one.)
-pub fn poll_time_histogram() -> HistogramConfiguration {
+/// Buckets from 1 µs to ~4 s at 25% precision, for poll times and scheduling
+/// delays: fine enough to tell a 20 µs poll from an 80 µs one, wide enough to
+/// catch a blocked worker. (tokio's default is 10 linear buckets of 100 µs:
+/// everything fast lands in one.)
+pub fn duration_histogram() -> HistogramConfiguration {
     HistogramConfiguration::log(
         LogHistogram::builder()
             .min_value(Duration::from_micros(1))
@@ -18,8 +19,8 @@ pub fn poll_time_histogram() -> HistogramConfiguration {
     )
 }
 
-/// `instrumented == false` builds the same runtime without the poll-time
-/// histogram: the baseline of the overhead benchmark.
+/// `instrumented == false` builds the same runtime without the poll-time and
+/// scheduling-delay histograms: the baseline of the overhead benchmark.
 pub fn build(workers: usize, instrumented: bool) -> std::io::Result<Runtime> {
     let mut builder = Builder::new_multi_thread();
     builder
@@ -29,7 +30,10 @@ pub fn build(workers: usize, instrumented: bool) -> std::io::Result<Runtime> {
     if instrumented {
         builder
             .enable_metrics_poll_time_histogram()
-            .metrics_poll_time_histogram_configuration(poll_time_histogram());
+            .metrics_poll_time_histogram_configuration(duration_histogram())
+            // How long a woken task waits for a worker: the event-loop lag.
+            .enable_metrics_schedule_latency_histogram()
+            .metrics_schedule_latency_histogram_configuration(duration_histogram());
     }
     builder.build()
 }
@@ -73,5 +77,7 @@ mod tests {
             "log buckets, not tokio's 10 linear ones: {buckets}"
         );
         assert!(metrics.poll_time_histogram_bucket_range(1).end <= Duration::from_micros(2));
+        assert!(metrics.schedule_latency_histogram_enabled());
+        assert_eq!(metrics.schedule_latency_histogram_num_buckets(), buckets);
     }
 }

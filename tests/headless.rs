@@ -84,6 +84,16 @@ fn json_has_one_plausible_object_per_tick() {
             p50 <= p90 && p90 <= p99 && p99 <= max,
             "percentiles out of order: {t}"
         );
+        let (s50, s99, smax) = (
+            f(t, "/schedule_delay/p50_us"),
+            f(t, "/schedule_delay/p99_us"),
+            f(t, "/schedule_delay/max_us"),
+        );
+        assert!(
+            s50 <= s99 && s99 <= smax,
+            "scheduling delay out of order: {t}"
+        );
+        assert!(f(t, "/schedule_delay/slow") <= f(t, "/schedule_delay/count"));
         let binned: f64 = t["poll_times"]["bins"]
             .as_array()
             .unwrap()
@@ -92,7 +102,7 @@ fn json_has_one_plausible_object_per_tick() {
             .sum();
         assert_eq!(
             binned,
-            f(t, "/poll_times/polls"),
+            f(t, "/poll_times/count"),
             "bins account for every poll"
         );
         assert!(
@@ -113,7 +123,7 @@ fn json_has_one_plausible_object_per_tick() {
     );
     assert!(f(last, "/uptime_s") >= 1.99, "{last}");
     assert!(f(last, "/queue/produced_total") > 0.0 && f(last, "/queue/consumed_total") > 0.0);
-    assert!(f(last, "/poll_times/polls") + f(&ticks[ticks.len() - 2], "/poll_times/polls") > 0.0);
+    assert!(f(last, "/poll_times/count") + f(&ticks[ticks.len() - 2], "/poll_times/count") > 0.0);
 }
 
 #[test]
@@ -158,8 +168,42 @@ fn cpu_work_shows_in_worker_busy_time_and_poll_times() {
     ]);
     let last = ticks.last().unwrap();
     assert!(f(last, "/poll_times/p50_us") >= 1_500.0, "{last}");
-    assert!(f(last, "/poll_times/slow_polls") > 0.0);
+    assert!(f(last, "/poll_times/slow") > 0.0);
     assert!(f(last, "/runtime/busy_ratio") > 0.5, "{last}");
+}
+
+#[test]
+fn tasks_waiting_behind_long_polls_show_as_scheduling_delay() {
+    // One worker, four consumers each computing 5 ms per item: a woken task
+    // waits behind the others' polls. The same without the computation barely
+    // waits at all.
+    let median_p99 = |cpu_work: &str| {
+        let ticks = json_lines(&[
+            "--duration",
+            "2s",
+            "--tick",
+            "250ms",
+            "--workers",
+            "1",
+            "--io-wait",
+            "1ms",
+            "--cpu-work",
+            cpu_work,
+        ]);
+        let mut p99: Vec<f64> = ticks
+            .iter()
+            .map(|t| f(t, "/schedule_delay/p99_us"))
+            .collect();
+        p99.sort_by(f64::total_cmp);
+        p99[p99.len() / 2]
+    };
+    let blocked = median_p99("5ms");
+    let free = median_p99("0");
+    assert!(blocked >= 5_000.0, "p99 {blocked} µs behind 5 ms polls");
+    assert!(
+        free * 4.0 < blocked,
+        "p99 {free} µs without the work, {blocked} µs with it"
+    );
 }
 
 #[test]
@@ -173,6 +217,7 @@ fn text_format_prints_a_readable_summary() {
         "produced",
         "busy w0",
         "p99",
+        "longest wait",
         "alive at the end",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");

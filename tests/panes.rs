@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use looptop::app::{Action, App, RunInfo};
-use looptop::sampler::snapshot::{PollBin, PollTimes, QueueSample, RuntimeSample, WorkerSample};
+use looptop::sampler::snapshot::{Bin, Distribution, QueueSample, RuntimeSample, WorkerSample};
 use looptop::sampler::Snapshot;
 use looptop::ui;
 use looptop::workload::QueueSettings;
@@ -18,6 +18,7 @@ use ratatui::{Frame, Terminal};
 fn snapshot(t: u64) -> Snapshot {
     let wave = [0, 4, 10, 18, 30, 44, 56, 64, 64, 50, 36, 22, 12, 6, 2, 0];
     let depth = wave[t as usize % wave.len()];
+    let stall = t.is_multiple_of(8);
     Snapshot {
         tick: t,
         uptime_s: t as f64 * 0.25,
@@ -52,13 +53,13 @@ fn snapshot(t: u64) -> Snapshot {
                 local_queue_depth: 1,
             },
         ],
-        poll_times: PollTimes {
-            polls: 370,
+        poll_times: Distribution {
+            count: 370,
             p50_us: 48.0,
             p90_us: 224.0,
             p99_us: 1_536.0,
             max_us: 12_288.0,
-            slow_polls: 4,
+            slow: 4,
             bins: [
                 ("<10µs", 40),
                 ("10-100µs", 190),
@@ -68,8 +69,18 @@ fn snapshot(t: u64) -> Snapshot {
                 ("≥100ms", 0),
             ]
             .into_iter()
-            .map(|(label, count)| PollBin { label, count })
+            .map(|(label, count)| Bin { label, count })
             .collect(),
+        },
+        // A stall every eighth tick: p99 and max spike, then recover.
+        schedule_delay: Distribution {
+            count: 360,
+            p50_us: 16.0,
+            p90_us: 64.0,
+            p99_us: if stall { 8_192.0 } else { 512.0 },
+            max_us: if stall { 16_384.0 } else { 786.0 },
+            slow: if stall { 12 } else { 0 },
+            bins: Vec::new(),
         },
         queue: QueueSample {
             depth,
@@ -149,6 +160,15 @@ fn queue_pane_with_a_far_capacity_scales_to_the_depth() {
         app.record(s);
     }
     let t = render(60, 12, |f, area| ui::queue_pane::draw(f, area, app.view()));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn schedule_delay_pane() {
+    let app = app();
+    let t = render(62, 5, |f, area| {
+        ui::schedule_pane::draw(f, area, app.view())
+    });
     insta::assert_snapshot!(t.backend());
 }
 

@@ -2,8 +2,8 @@
 //! workload's counters and turns them into one `Snapshot`. Its cost is
 //! O(workers + histogram buckets), never O(tasks).
 
+pub mod distribution;
 pub mod history;
-pub mod poll_times;
 pub mod rates;
 pub mod snapshot;
 
@@ -13,8 +13,8 @@ use tokio::runtime::{Handle, RuntimeMetrics};
 use tokio_metrics::{RuntimeIntervals, RuntimeMonitor};
 
 use crate::workload::QueueCounters;
+use distribution::Bucket;
 pub use history::History;
-use poll_times::Bucket;
 use rates::{per_second, rate, WorkerCounters};
 pub use snapshot::Snapshot;
 use snapshot::{QueueSample, RuntimeSample};
@@ -34,6 +34,9 @@ pub struct Sampler {
 
 struct Reading {
     at: Instant,
+    /// Cumulative scheduling-delay counts per bucket, summed over workers
+    /// (tokio-metrics 0.5 does not read this histogram).
+    schedule_delay: Vec<u64>,
     workers: Vec<WorkerCounters>,
     spawned: u64,
     alive: usize,
@@ -69,6 +72,20 @@ impl Sampler {
                 start: b.range_start(),
                 end: b.range_end(),
                 count: b.count(),
+            })
+            .collect();
+        let schedule_delay: Vec<Bucket> = now
+            .schedule_delay
+            .iter()
+            .zip(&self.last.schedule_delay)
+            .enumerate()
+            .map(|(b, (after, before))| {
+                let range = self.metrics.schedule_latency_histogram_bucket_range(b);
+                Bucket {
+                    start: range.start,
+                    end: range.end,
+                    count: after.saturating_sub(*before),
+                }
             })
             .collect();
         let workers = rates::worker_samples(&self.last.workers, &now.workers, elapsed);
@@ -113,7 +130,8 @@ impl Sampler {
             interval_s: elapsed.as_secs_f64(),
             runtime,
             workers,
-            poll_times: poll_times::summarize(&buckets),
+            poll_times: distribution::summarize(&buckets),
+            schedule_delay: distribution::summarize(&schedule_delay),
             queue,
         };
         self.last = now;
@@ -138,8 +156,17 @@ impl Reading {
                 local_queue_depth: metrics.worker_local_queue_depth(w),
             })
             .collect();
+        let buckets = metrics.schedule_latency_histogram_num_buckets();
+        let schedule_delay = (0..buckets)
+            .map(|b| {
+                (0..metrics.num_workers())
+                    .map(|w| metrics.schedule_latency_histogram_bucket_count(w, b))
+                    .sum()
+            })
+            .collect();
         Self {
             at: Instant::now(),
+            schedule_delay,
             workers,
             spawned: metrics.spawned_tasks_count(),
             alive: metrics.num_alive_tasks(),

@@ -12,7 +12,9 @@ pub struct Snapshot {
     pub interval_s: f64,
     pub runtime: RuntimeSample,
     pub workers: Vec<WorkerSample>,
-    pub poll_times: PollTimes,
+    pub poll_times: Distribution,
+    /// How long tasks waited between being woken and being polled.
+    pub schedule_delay: Distribution,
     pub queue: QueueSample,
 }
 
@@ -45,22 +47,24 @@ pub struct WorkerSample {
     pub local_queue_depth: usize,
 }
 
-/// The distribution of this tick's task polls. Values are the upper bounds of
-/// tokio's log-scale histogram buckets (within 25%), in microseconds.
+/// One tick's worth of durations from one of tokio's histograms: how long
+/// polls took, or how long woken tasks waited to be polled. Values are the
+/// upper bounds of log-scale buckets (within 25%), in microseconds.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct PollTimes {
-    pub polls: u64,
+pub struct Distribution {
+    pub count: u64,
     pub p50_us: f64,
     pub p90_us: f64,
     pub p99_us: f64,
     pub max_us: f64,
-    /// Polls of at least `SLOW_POLL` (1 ms): each held a worker that long.
-    pub slow_polls: u64,
-    pub bins: Vec<PollBin>,
+    /// Durations of at least `SLOW` (1 ms): a poll that held its worker, or
+    /// a task that waited, that long.
+    pub slow: u64,
+    pub bins: Vec<Bin>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct PollBin {
+pub struct Bin {
     pub label: &'static str,
     pub count: u64,
 }

@@ -8,6 +8,7 @@ pub mod help;
 pub mod hints;
 pub mod poll_pane;
 pub mod queue_pane;
+pub mod schedule_pane;
 pub mod tasks_pane;
 pub mod widgets;
 pub mod workers_pane;
@@ -37,11 +38,18 @@ pub fn draw(frame: &mut Frame, app: &App) {
     .areas(area);
     // The charts get the height a tall terminal offers; the bottom row needs
     // one line per worker or knob and little more.
-    let bottom_height = (body.height / 2).max(10).min(body.height.saturating_sub(8));
+    let bottom_height = (body.height * 9 / 20)
+        .max(10)
+        .min(body.height.saturating_sub(8));
     let [top, bottom] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(bottom_height)]).areas(body);
-    let [queue, tasks] =
+    let [left, tasks] =
         Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(top);
+    // On a short terminal the delay pane keeps its figures and one history
+    // line, and the queue chart keeps room to be read.
+    let schedule_height = if top.height >= 16 { 5 } else { 4 };
+    let [queue, schedule] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(schedule_height)]).areas(left);
     let [workers, polls, controls] = Layout::horizontal([
         Constraint::Percentage(36),
         Constraint::Percentage(32),
@@ -52,6 +60,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let history = app.view();
     header::draw(frame, header, app);
     queue_pane::draw(frame, queue, history);
+    schedule_pane::draw(frame, schedule, history);
     tasks_pane::draw(frame, tasks, app);
     workers_pane::draw(frame, workers, history);
     poll_pane::draw(frame, polls, history);

@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use super::format;
 use super::widgets::{draw_pane, ACCENT, WARN};
-use crate::sampler::poll_times::SLOW_POLL;
+use crate::sampler::distribution::SLOW;
 use crate::sampler::History;
 
 const LABEL_WIDTH: usize = 9;
@@ -32,12 +32,12 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         Line::from([value("p99", p.p99_us), value("max", p.max_us)].concat()),
         Line::from(vec![
             Span::styled(
-                format!("slow ≥{} ", format::micros(SLOW_POLL.as_micros() as f64)),
+                format!("slow ≥{} ", format::micros(SLOW.as_micros() as f64)),
                 Style::new().fg(Color::Gray),
             ),
             Span::styled(
-                p.slow_polls.to_string(),
-                Style::new().fg(if p.slow_polls > 0 { WARN } else { Color::Reset }),
+                p.slow.to_string(),
+                Style::new().fg(if p.slow > 0 { WARN } else { Color::Reset }),
             ),
         ]),
     ];

@@ -1,12 +1,14 @@
-//! Percentiles, slow polls and display bins from one tick's poll-time histogram.
+//! Percentiles, slow counts and display bins from one tick of a duration
+//! histogram (poll times or scheduling delay).
 
 use std::time::Duration;
 
-use super::snapshot::{PollBin, PollTimes};
+use super::snapshot::{Bin, Distribution};
 
 /// A poll this long holds its worker long enough to delay every other task
-/// queued there by a noticeable amount.
-pub const SLOW_POLL: Duration = Duration::from_millis(1);
+/// queued there by a noticeable amount; a task that waits this long to be
+/// polled after it was woken is late enough for its user to notice.
+pub const SLOW: Duration = Duration::from_millis(1);
 
 /// The bins the poll-times pane draws, by lower bound.
 const BINS: [(&str, Duration); 6] = [
@@ -18,7 +20,7 @@ const BINS: [(&str, Duration); 6] = [
     ("≥100ms", Duration::from_millis(100)),
 ];
 
-/// One histogram bucket: polls whose duration fell in `start..end`.
+/// One histogram bucket: durations that fell in `start..end`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Bucket {
     pub start: Duration,
@@ -38,14 +40,14 @@ impl Bucket {
     }
 }
 
-pub fn summarize(buckets: &[Bucket]) -> PollTimes {
-    let polls: u64 = buckets.iter().map(|b| b.count).sum();
+pub fn summarize(buckets: &[Bucket]) -> Distribution {
+    let count: u64 = buckets.iter().map(|b| b.count).sum();
     let micros = |d: Duration| d.as_secs_f64() * 1e6;
     let percentile = |q: f64| -> f64 {
-        if polls == 0 {
+        if count == 0 {
             return 0.0;
         }
-        let rank = ((q * polls as f64).ceil() as u64).max(1);
+        let rank = ((q * count as f64).ceil() as u64).max(1);
         let mut seen = 0;
         for bucket in buckets {
             seen += bucket.count;
@@ -60,9 +62,9 @@ pub fn summarize(buckets: &[Bucket]) -> PollTimes {
         .rev()
         .find(|b| b.count > 0)
         .map_or(0.0, |b| micros(b.reported()));
-    let slow_polls = buckets
+    let slow = buckets
         .iter()
-        .filter(|b| b.start >= SLOW_POLL)
+        .filter(|b| b.start >= SLOW)
         .map(|b| b.count)
         .sum();
     let bins = BINS
@@ -75,16 +77,16 @@ pub fn summarize(buckets: &[Bucket]) -> PollTimes {
                 .filter(|b| b.start >= *low && b.start < high)
                 .map(|b| b.count)
                 .sum();
-            PollBin { label, count }
+            Bin { label, count }
         })
         .collect();
-    PollTimes {
-        polls,
+    Distribution {
+        count,
         p50_us: percentile(0.50),
         p90_us: percentile(0.90),
         p99_us: percentile(0.99),
         max_us,
-        slow_polls,
+        slow,
         bins,
     }
 }
@@ -114,12 +116,12 @@ mod tests {
             bucket(2048, 4096, 1),
         ];
         let p = summarize(&buckets);
-        assert_eq!(p.polls, 100);
+        assert_eq!(p.count, 100);
         assert_eq!(p.p50_us, 8.0);
         assert_eq!(p.p90_us, 16.0);
         assert_eq!(p.p99_us, 32.0);
         assert_eq!(p.max_us, 4096.0);
-        assert_eq!(p.slow_polls, 1);
+        assert_eq!(p.slow, 1);
     }
 
     #[test]
@@ -138,10 +140,7 @@ mod tests {
     #[test]
     fn empty_histogram_is_all_zero() {
         let p = summarize(&[bucket(0, 8, 0)]);
-        assert_eq!(
-            (p.polls, p.p50_us, p.max_us, p.slow_polls),
-            (0, 0.0, 0.0, 0)
-        );
+        assert_eq!((p.count, p.p50_us, p.max_us, p.slow), (0, 0.0, 0.0, 0));
         assert!(p.bins.iter().all(|b| b.count == 0));
     }
 
