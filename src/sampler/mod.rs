@@ -1,13 +1,14 @@
 //! The sampler: once per tick, reads the observed runtime's metrics and the
 //! workload's counters and turns them into one `Snapshot`. Its cost is
-//! O(workers + histogram buckets), never O(tasks).
+//! O(workers × histogram buckets), never O(tasks).
 
 pub mod distribution;
 pub mod history;
 pub mod rates;
 pub mod snapshot;
 
-use std::time::Instant;
+use std::ops::Range;
+use std::time::{Duration, Instant};
 
 use tokio::runtime::{Handle, RuntimeMetrics};
 use tokio_metrics::{RuntimeIntervals, RuntimeMonitor};
@@ -25,6 +26,8 @@ pub struct Sampler {
     /// histogram into per-interval deltas; per-worker figures come straight
     /// from `RuntimeMetrics`, which is the only place that has them.
     intervals: RuntimeIntervals,
+    /// The scheduling-delay buckets' ranges, fixed when the runtime is built.
+    schedule_delay_ranges: Vec<Range<Duration>>,
     started: Instant,
     last: Reading,
     /// Queue totals are reported relative to this (statistics reset).
@@ -50,9 +53,13 @@ impl Sampler {
         // The first interval covers everything before us; discard it.
         let _ = intervals.next();
         let last = Reading::take(&metrics, queue);
+        let schedule_delay_ranges = (0..metrics.schedule_latency_histogram_num_buckets())
+            .map(|b| metrics.schedule_latency_histogram_bucket_range(b))
+            .collect();
         Self {
             metrics,
             intervals,
+            schedule_delay_ranges,
             started: last.at,
             last,
             baseline: queue,
@@ -78,14 +85,11 @@ impl Sampler {
             .schedule_delay
             .iter()
             .zip(&self.last.schedule_delay)
-            .enumerate()
-            .map(|(b, (after, before))| {
-                let range = self.metrics.schedule_latency_histogram_bucket_range(b);
-                Bucket {
-                    start: range.start,
-                    end: range.end,
-                    count: after.saturating_sub(*before),
-                }
+            .zip(&self.schedule_delay_ranges)
+            .map(|((after, before), range)| Bucket {
+                start: range.start,
+                end: range.end,
+                count: after.saturating_sub(*before),
             })
             .collect();
         let workers = rates::worker_samples(&self.last.workers, &now.workers, elapsed);

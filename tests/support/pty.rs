@@ -85,9 +85,16 @@ impl Tui {
     /// Waits until the dashboard has drawn every pane and at least one tick.
     pub fn wait_for_dashboard(&self) -> String {
         self.wait_for("all panes with a first tick", |s| {
-            ["Queue depth", "Tasks", "Poll times", "Workers", "Controls"]
-                .iter()
-                .all(|p| s.contains(p))
+            [
+                "Queue depth",
+                "Scheduling delay",
+                "Tasks",
+                "Poll times",
+                "Workers",
+                "Controls",
+            ]
+            .iter()
+            .all(|p| s.contains(p))
                 && s.contains("alive tasks")
                 && s.contains("p50")
         })
