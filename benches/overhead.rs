@@ -116,7 +116,7 @@ fn throughput(workers: usize, rounds: usize, seconds: Duration) {
 
 /// A plain multi-thread runtime: no poll-time histogram, no sampler.
 fn run_plain(workers: usize, duration: Duration) -> f64 {
-    let rt = runtime::build(workers, false).unwrap();
+    let rt = runtime::build(workers, runtime::Instruments::None).unwrap();
     let workload = QueueWorkload::start(rt.handle(), QueueSettings::full_speed());
     thread::sleep(WARM_UP);
     let (start, at) = (workload.counters().consumed, Instant::now());

@@ -70,6 +70,18 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(Knob::CpuWork))]
     pub cpu_work: Option<Duration>,
 
+    /// Share of consumers whose I/O wait is a blocking std::thread::sleep, 0 to 100 (percent) [default: 0]
+    #[arg(long, value_name = "PERCENT", allow_hyphen_values = true, value_parser = count_in(Knob::Blocking))]
+    pub blocking: Option<u64>,
+
+    /// Run the blocking consumers' wait and CPU work on spawn_blocking
+    #[arg(long)]
+    pub offload: bool,
+
+    /// A poll at least this long is a stall: listed with its task and spawn location, 100us to 10s [default: 10ms]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(Knob::StallThreshold))]
+    pub stall_threshold: Option<Duration>,
+
     /// Serve tokio-console's endpoint, on 127.0.0.1:6669 or ADDR; attach with
     /// `tokio-console http://ADDR`. Costs CPU: every poll, wake and timer is traced
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = CONSOLE_DEFAULT_ADDR, value_parser = socket_addr)]
@@ -137,6 +149,12 @@ impl Cli {
             ),
             (Knob::IoWait, self.io_wait.as_ref().map(micros)),
             (Knob::CpuWork, self.cpu_work.as_ref().map(micros)),
+            (Knob::Blocking, self.blocking),
+            (Knob::Offload, self.offload.then_some(1)),
+            (
+                Knob::StallThreshold,
+                self.stall_threshold.as_ref().map(micros),
+            ),
         ];
         for (knob, value) in given {
             if let Some(value) = value {
@@ -240,6 +258,14 @@ mod tests {
         let s = cli.queue_settings();
         assert_eq!((s.producers, s.io_wait_us, s.cpu_work_us), (8, 2_000, 0));
         assert_eq!(s.consumers, QueueSettings::default().consumers);
+        assert_eq!((s.blocking_pct, s.offload), (0, 0));
+        let s = parse(&["--blocking", "50", "--offload", "--stall-threshold", "2ms"])
+            .unwrap()
+            .queue_settings();
+        assert_eq!(
+            (s.blocking_pct, s.offload, s.stall_threshold_us),
+            (50, 1, 2_000)
+        );
         assert_eq!(cli.tick, Duration::from_millis(100));
         assert!(cli.workers() >= 1);
     }
@@ -252,6 +278,12 @@ mod tests {
             (&["--capacity", "0"][..], "--capacity", "1 to 1000000"),
             (&["--tick", "10ms"][..], "--tick", "50ms to 5s"),
             (&["--io-wait", "soon"][..], "--io-wait", "0s to 10s"),
+            (&["--blocking", "150"][..], "--blocking", "0 to 100"),
+            (
+                &["--stall-threshold", "10us"][..],
+                "--stall-threshold",
+                "100us to 10s",
+            ),
         ] {
             let (message, code) = parse(args).expect_err("must be rejected");
             assert_eq!(code, 2);
@@ -305,6 +337,7 @@ mod tests {
             format!("[default: {}ms]", d.produce_interval_us as f64 / 1000.0),
             format!("[default: {}ms]", d.io_wait_us as f64 / 1000.0),
             format!("[default: {}us]", d.cpu_work_us),
+            format!("[default: {}ms]", d.stall_threshold_us / 1000),
         ] {
             assert!(message.contains(&expected), "help lacks {expected}");
         }

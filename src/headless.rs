@@ -7,6 +7,7 @@ use tokio::time::{sleep_until, Instant};
 
 use crate::cli::{Cli, Format};
 use crate::observed::Observed;
+use crate::sampler::snapshot::{Culprit, Warning};
 use crate::sampler::Snapshot;
 use crate::signals::Shutdown;
 use crate::ui::format;
@@ -73,6 +74,12 @@ pub struct Summary {
     max_poll_us: f64,
     slow_polls: u64,
     alive_tasks: usize,
+    long_polls: u64,
+    stall_threshold_us: f64,
+    /// The culprit list at the end: the run's last minute.
+    culprits: Vec<Culprit>,
+    /// Each kind of warning seen, as first worded, and in how many ticks.
+    warnings: Vec<(Warning, u64)>,
 }
 
 impl Summary {
@@ -98,6 +105,19 @@ impl Summary {
         self.max_poll_us = self.max_poll_us.max(s.poll_times.max_us);
         self.slow_polls += s.poll_times.slow;
         self.alive_tasks = s.runtime.alive_tasks;
+        self.long_polls += s.stalls.long_polls;
+        self.stall_threshold_us = s.stalls.threshold_us;
+        self.culprits.clone_from(&s.stalls.culprits);
+        for warning in &s.warnings {
+            match self
+                .warnings
+                .iter_mut()
+                .find(|(w, _)| w.kind == warning.kind)
+            {
+                Some((_, ticks)) => *ticks += 1,
+                None => self.warnings.push((warning.clone(), 1)),
+            }
+        }
     }
 
     pub fn render(&self) -> String {
@@ -115,7 +135,8 @@ impl Summary {
              workers  busy {}\n\
              polls    worst tick p99 {}, longest poll {}, {} slow polls (≥1ms)\n\
              delay    worst tick p99 {}, longest wait {}, {} waits ≥1ms before a poll\n\
-             tasks    {} alive at the end\n",
+             tasks    {} alive at the end\n\
+             stalls   {} polls ≥{}{}\n",
             self.seconds,
             self.workers,
             self.ticks,
@@ -134,6 +155,33 @@ impl Summary {
             format::micros(self.max_delay_us),
             self.slow_waits,
             self.alive_tasks,
-        )
+            self.long_polls,
+            format::micros(self.stall_threshold_us),
+            self.culprits.first().map_or(String::new(), |c| format!(
+                "; worst in the last minute: {} ({}) ×{}, longest {}",
+                c.location,
+                c.task,
+                c.count,
+                format::micros(c.longest_us)
+            )),
+        ) + &self.render_warnings()
+    }
+
+    fn render_warnings(&self) -> String {
+        if self.warnings.is_empty() {
+            return "warnings none\n".to_string();
+        }
+        self.warnings
+            .iter()
+            .map(|(w, ticks)| {
+                format!(
+                    "warning  {} (in {ticks} ticks, from {:.1}s): {} → {}\n",
+                    w.kind.name(),
+                    w.since_s,
+                    w.message,
+                    w.advice
+                )
+            })
+            .collect()
     }
 }

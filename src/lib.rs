@@ -9,11 +9,13 @@ pub mod app;
 pub mod cli;
 #[cfg(feature = "console")]
 pub mod console;
+pub mod diagnosis;
 pub mod headless;
 pub mod observed;
 pub mod runtime;
 pub mod sampler;
 pub mod signals;
+pub mod stall;
 pub mod telemetry;
 pub mod tui;
 pub mod ui;

@@ -2,9 +2,13 @@
 //! and nothing else, built with the metrics the sampler reads.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::runtime::{Builder, Handle, HistogramConfiguration, LogHistogram, Runtime};
+
+use crate::stall::names::Named;
+use crate::stall::PollTracker;
 
 /// Buckets from 1 µs to ~4 s at 25% precision, for poll times and scheduling
 /// delays: fine enough to tell a 20 µs poll from an 80 µs one, wide enough to
@@ -19,15 +23,27 @@ pub fn duration_histogram() -> HistogramConfiguration {
     )
 }
 
-/// `instrumented == false` builds the same runtime without the poll-time and
-/// scheduling-delay histograms: the baseline of the overhead benchmark.
-pub fn build(workers: usize, instrumented: bool) -> std::io::Result<Runtime> {
+/// What the observed runtime measures beyond tokio's always-on counters.
+#[derive(Clone)]
+pub enum Instruments {
+    /// The baseline of the overhead benchmark.
+    None,
+    /// Poll-time and scheduling-delay histograms.
+    Histograms,
+    /// The histograms, and long polls through the task hooks.
+    HistogramsAndStalls(Arc<PollTracker>),
+}
+
+pub fn build(workers: usize, instruments: Instruments) -> std::io::Result<Runtime> {
     let mut builder = Builder::new_multi_thread();
     builder
         .worker_threads(workers)
         .thread_name("looptop-worker")
         .enable_all();
-    if instrumented {
+    if let Instruments::HistogramsAndStalls(tracker) = &instruments {
+        tracker.install(&mut builder);
+    }
+    if !matches!(instruments, Instruments::None) {
         builder
             .enable_metrics_poll_time_histogram()
             .metrics_poll_time_histogram_configuration(duration_histogram())
@@ -38,14 +54,19 @@ pub fn build(workers: usize, instrumented: bool) -> std::io::Result<Runtime> {
     builder.build()
 }
 
-/// Spawns `task` on `handle` under `name`, the name tokio-console shows.
-/// Names exist only where tokio is built with tracing (the `console` feature).
-/// The spawn location tokio-console shows is the caller's.
+/// Spawns `task` on `handle` under `name`, the name the stall list and
+/// tokio-console show (tokio-console only where tokio is built with tracing,
+/// the `console` feature). The spawn location both show is the caller's.
 #[track_caller]
 pub fn spawn_named<F>(handle: &Handle, name: &str, task: F)
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    let owned = name.to_string();
+    let task = async move {
+        let _named = Named::current(&owned);
+        task.await;
+    };
     #[cfg(feature = "console")]
     if let Err(e) = tokio::task::Builder::new()
         .name(name)
@@ -55,10 +76,7 @@ where
         tracing::debug!("not spawning {name}: {e}");
     }
     #[cfg(not(feature = "console"))]
-    {
-        let _ = name;
-        handle.spawn(task);
-    }
+    handle.spawn(task);
 }
 
 #[cfg(test)]
@@ -67,7 +85,7 @@ mod tests {
 
     #[test]
     fn instrumented_runtime_has_log_buckets_down_to_microseconds() {
-        let rt = build(2, true).unwrap();
+        let rt = build(2, Instruments::Histograms).unwrap();
         let metrics = rt.handle().metrics();
         assert_eq!(metrics.num_workers(), 2);
         assert!(metrics.poll_time_histogram_enabled());

@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use looptop::app::{Action, App, RunInfo};
-use looptop::sampler::snapshot::{Bin, Distribution, QueueSample, RuntimeSample, WorkerSample};
+use looptop::sampler::snapshot::{
+    Bin, Culprit, Distribution, QueueSample, RuntimeSample, Stall, StallSample, Warning,
+    WarningKind, WorkerSample,
+};
 use looptop::sampler::Snapshot;
 use looptop::ui;
 use looptop::workload::QueueSettings;
@@ -91,8 +94,56 @@ fn snapshot(t: u64) -> Snapshot {
             consumed_total: 87 * t,
             producers: 4,
             consumers: 4,
+            waiting_producers: 0,
+            waiting_consumers: 1,
         },
+        // On stall ticks a worker is blocked right now.
+        stalls: StallSample {
+            threshold_us: 10_000.0,
+            long_polls: if stall { 1 } else { 0 },
+            worst: stall.then(|| Stall {
+                task: "consumer-0".to_string(),
+                location: "src/workload/queue.rs:115".to_string(),
+                worker: 1,
+                duration_us: 48_000.0,
+                running: true,
+            }),
+            culprits: vec![
+                Culprit {
+                    location: "src/workload/queue.rs:115".to_string(),
+                    task: "consumer-0".to_string(),
+                    count: 141,
+                    longest_us: 48_000.0,
+                },
+                Culprit {
+                    location: "src/workload/queue.rs:108".to_string(),
+                    task: "producer-3".to_string(),
+                    count: 2,
+                    longest_us: 12_500.0,
+                },
+            ],
+        },
+        warnings: Vec::new(),
     }
+}
+
+/// The warnings a blocked worker raises.
+fn warnings() -> Vec<Warning> {
+    vec![
+        Warning {
+            kind: WarningKind::BlockedWorker,
+            message: "worker 1 blocked 48ms so far by consumer-0 (src/workload/queue.rs:115)"
+                .to_string(),
+            advice: "await instead of blocking, or move the call to spawn_blocking".to_string(),
+            since_s: 18.5,
+        },
+        Warning {
+            kind: WarningKind::SchedulingDelay,
+            message: "tasks wait 42ms (p99) for a worker to poll them".to_string(),
+            advice: "workers are blocked or overloaded: see Long polls and Workers".to_string(),
+            since_s: 18.75,
+        },
+    ]
 }
 
 fn info() -> RunInfo {
@@ -173,6 +224,51 @@ fn schedule_delay_pane() {
 }
 
 #[test]
+fn long_polls_pane_shows_a_worker_blocked_now_and_the_culprits() {
+    let app = app();
+    let t = render(38, 6, |f, area| ui::stalls_pane::draw(f, area, app.view()));
+    insta::assert_snapshot!(t.backend());
+    // Narrower, the paths lose their directories, never the figures.
+    let t = render(30, 6, |f, area| ui::stalls_pane::draw(f, area, app.view()));
+    insta::assert_snapshot!("long_polls_pane_narrow", t.backend());
+}
+
+#[test]
+fn long_polls_pane_says_none_when_nothing_stalled() {
+    let mut app = App::new(info(), QueueSettings::default());
+    let mut calm = snapshot(1);
+    calm.stalls = StallSample {
+        threshold_us: 10_000.0,
+        ..StallSample::default()
+    };
+    app.record(calm);
+    let t = render(38, 4, |f, area| ui::stalls_pane::draw(f, area, app.view()));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn warnings_feed() {
+    let warnings = warnings();
+    let t = render(150, 2, |f, area| ui::warnings::draw(f, area, &warnings));
+    insta::assert_snapshot!(t.backend());
+    assert_eq!(ui::warnings::height(&warnings, 150), 2, "a line each");
+    // Narrower, the advice takes a line of its own.
+    let t = render(80, 4, |f, area| ui::warnings::draw(f, area, &warnings));
+    insta::assert_snapshot!("warnings_feed_narrow", t.backend());
+    assert_eq!(ui::warnings::height(&warnings, 80), 4);
+    // More warnings than rows: the last shown counts the rest.
+    let three = [warnings.clone(), warnings[..1].to_vec()].concat();
+    assert_eq!(ui::warnings::height(&three, 80), 4);
+    let t = render(80, 4, |f, area| ui::warnings::draw(f, area, &three));
+    insta::assert_snapshot!("warnings_feed_counts_the_hidden", t.backend());
+    assert_eq!(
+        ui::warnings::height(&[], 80),
+        0,
+        "no room taken when all is well"
+    );
+}
+
+#[test]
 fn tasks_pane() {
     let app = app();
     let t = render(34, 12, |f, area| ui::tasks_pane::draw(f, area, &app));
@@ -230,6 +326,16 @@ fn hints_line() {
 #[test]
 fn whole_dashboard() {
     let app = app();
+    let t = render(100, 30, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn whole_dashboard_with_warnings() {
+    let mut app = app();
+    let mut latest = snapshot(81);
+    latest.warnings = warnings();
+    app.record(latest);
     let t = render(100, 30, |f, _| ui::draw(f, &app));
     insta::assert_snapshot!(t.backend());
 }

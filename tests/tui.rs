@@ -79,7 +79,7 @@ fn raising_producers_with_keys_raises_the_produce_rate() {
     let before = number_after(&tui.screen(), "in ").unwrap();
     tui.send(RIGHT_SHIFT); // producers is the selected knob: +10
     tui.wait_for("the controls to show 11 producers", |s| {
-        s.contains("11 of 11")
+        s.contains(" 11/11·")
     });
     let after = tui.wait_for("the produce rate to rise", |s| {
         number_after(s, "in ").is_some_and(|r| r > before * 4.0)

@@ -142,7 +142,7 @@ mod tests {
         let mut app = app();
         assert_eq!(app.selected, Knob::Producers);
         app.update(Action::SelectPrevious);
-        assert_eq!(app.selected, Knob::CpuWork);
+        assert_eq!(app.selected, Knob::StallThreshold);
         app.update(Action::SelectNext);
         app.update(Action::SelectNext);
         assert_eq!(app.selected, Knob::Consumers);

@@ -126,6 +126,8 @@ impl Sampler {
             consumed_total: after.consumed.saturating_sub(self.baseline.consumed),
             producers: after.producers,
             consumers: after.consumers,
+            waiting_producers: after.waiting_producers,
+            waiting_consumers: after.waiting_consumers,
         };
         self.tick += 1;
         let snapshot = Snapshot {
@@ -137,6 +139,8 @@ impl Sampler {
             poll_times: distribution::summarize(&buckets),
             schedule_delay: distribution::summarize(&schedule_delay),
             queue,
+            stalls: Default::default(),
+            warnings: Vec::new(),
         };
         self.last = now;
         snapshot

@@ -16,6 +16,9 @@ pub struct Snapshot {
     /// How long tasks waited between being woken and being polled.
     pub schedule_delay: Distribution,
     pub queue: QueueSample,
+    pub stalls: StallSample,
+    /// Problems seen now, in the order they began.
+    pub warnings: Vec<Warning>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -81,4 +84,93 @@ pub struct QueueSample {
     /// Tasks alive, including cancelled ones finishing their item.
     pub producers: u64,
     pub consumers: u64,
+    pub waiting_producers: u64,
+    pub waiting_consumers: u64,
+}
+
+/// Polls that held a worker for at least the stall threshold.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct StallSample {
+    pub threshold_us: f64,
+    /// Long polls that ended this tick.
+    pub long_polls: u64,
+    /// This tick's longest poll over the threshold, ended or still running.
+    pub worst: Option<Stall>,
+    /// Long polls of the last minute by spawn location, longest first.
+    pub culprits: Vec<Culprit>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Stall {
+    pub task: String,
+    /// Where the task was spawned, file:line.
+    pub location: String,
+    pub worker: usize,
+    pub duration_us: f64,
+    /// Still polling when sampled: the worker is blocked right now.
+    pub running: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Culprit {
+    pub location: String,
+    /// The task of the longest poll.
+    pub task: String,
+    pub count: u64,
+    pub longest_us: f64,
+}
+
+/// A problem named in plain words while it lasts, with what to try.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Warning {
+    pub kind: WarningKind,
+    pub message: String,
+    pub advice: String,
+    /// Uptime when it began, in seconds.
+    pub since_s: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    BlockedWorker,
+    Saturated,
+    Backpressure,
+    Starvation,
+    SchedulingDelay,
+    BlockingPool,
+}
+
+impl WarningKind {
+    /// The name JSON uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            WarningKind::BlockedWorker => "blocked_worker",
+            WarningKind::Saturated => "saturated",
+            WarningKind::Backpressure => "backpressure",
+            WarningKind::Starvation => "starvation",
+            WarningKind::SchedulingDelay => "scheduling_delay",
+            WarningKind::BlockingPool => "blocking_pool",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warning_names_match_the_json() {
+        for kind in [
+            WarningKind::BlockedWorker,
+            WarningKind::Saturated,
+            WarningKind::Backpressure,
+            WarningKind::Starvation,
+            WarningKind::SchedulingDelay,
+            WarningKind::BlockingPool,
+        ] {
+            let json = serde_json::to_value(kind).unwrap();
+            assert_eq!(json.as_str(), Some(kind.name()));
+        }
+    }
 }

@@ -15,8 +15,15 @@ use crate::workload::Knob;
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let inner = draw_pane(frame, area, "Controls");
     let width = inner.width as usize;
+    // When the knobs outnumber the rows, scroll so the selected one shows.
+    let rows = (inner.height as usize).max(1);
+    let at = Knob::ALL
+        .iter()
+        .position(|&k| k == app.selected)
+        .unwrap_or(0);
     let lines: Vec<Line> = Knob::ALL
         .iter()
+        .skip((at + 1).saturating_sub(rows))
         .map(|&knob| {
             let selected = knob == app.selected;
             let marker = if selected { "▶ " } else { "  " };

@@ -47,6 +47,9 @@ pub fn knob_value(value: u64, unit: Unit) -> String {
         Unit::Count => value.to_string(),
         Unit::Micros if value == 0 => "0 (off)".to_string(),
         Unit::Micros => micros(value as f64),
+        Unit::Percent => format!("{value}%"),
+        Unit::Switch if value == 0 => "off".to_string(),
+        Unit::Switch => "spawn_blocking".to_string(),
     }
 }
 

@@ -9,7 +9,9 @@ pub mod hints;
 pub mod poll_pane;
 pub mod queue_pane;
 pub mod schedule_pane;
+pub mod stalls_pane;
 pub mod tasks_pane;
+pub mod warnings;
 pub mod widgets;
 pub mod workers_pane;
 
@@ -30,9 +32,12 @@ pub fn draw(frame: &mut Frame, app: &App) {
         draw_too_small(frame, area);
         return;
     }
-    let [header, body, hints] = Layout::vertical([
+    let history = app.view();
+    let warnings = history.latest().map_or(&[][..], |s| &s.warnings[..]);
+    let [header, body, feed, hints] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
+        Constraint::Length(warnings::height(warnings, area.width)),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -43,13 +48,17 @@ pub fn draw(frame: &mut Frame, app: &App) {
         .min(body.height.saturating_sub(8));
     let [top, bottom] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(bottom_height)]).areas(body);
-    let [left, tasks] =
+    let [left, right] =
         Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(top);
     // On a short terminal the delay pane keeps its figures and one history
-    // line, and the queue chart keeps room to be read.
-    let schedule_height = if top.height >= 16 { 5 } else { 4 };
+    // line, the long polls their two worst, and the queue chart room to be read.
+    let tall = top.height >= 16;
+    let schedule_height = if tall { 5 } else { 4 };
     let [queue, schedule] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(schedule_height)]).areas(left);
+    let stalls_height = if tall { 6 } else { 4 };
+    let [tasks, stalls] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(stalls_height)]).areas(right);
     let [workers, polls, controls] = Layout::horizontal([
         Constraint::Percentage(36),
         Constraint::Percentage(32),
@@ -57,14 +66,15 @@ pub fn draw(frame: &mut Frame, app: &App) {
     ])
     .areas(bottom);
 
-    let history = app.view();
     header::draw(frame, header, app);
     queue_pane::draw(frame, queue, history);
     schedule_pane::draw(frame, schedule, history);
     tasks_pane::draw(frame, tasks, app);
+    stalls_pane::draw(frame, stalls, history);
     workers_pane::draw(frame, workers, history);
     poll_pane::draw(frame, polls, history);
     controls_pane::draw(frame, controls, app);
+    warnings::draw(frame, feed, warnings);
     hints::draw(frame, hints);
     if app.show_help {
         help::draw(frame, area);

@@ -29,20 +29,22 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Span::raw(value),
         ])
     };
+    // Most telling first: a short pane cuts the last lines.
     let lines = vec![
         row("alive tasks", rt.alive_tasks.to_string()),
         row("spawned", format::rate(rt.spawned_per_s)),
         row("completed", format::rate(rt.completed_per_s)),
         row(
-            "producers",
-            format!("{} of {}", q.producers, app.settings.producers),
+            "producers·consumers",
+            format!(
+                "{}/{}·{}/{}",
+                q.producers, app.settings.producers, q.consumers, app.settings.consumers
+            ),
         ),
         row(
-            "consumers",
-            format!("{} of {}", q.consumers, app.settings.consumers),
+            "runnable global·local",
+            format!("{}·{}", rt.global_queue_depth, rt.local_queue_depth),
         ),
-        row("global queue", rt.global_queue_depth.to_string()),
-        row("local queues", rt.local_queue_depth.to_string()),
         row(
             "blocking threads",
             format!(

@@ -18,6 +18,10 @@ pub struct BoundedQueue<T> {
     len: AtomicUsize,
     not_empty: Notify,
     not_full: Notify,
+    /// Tasks waiting in `push` (queue full) and `pop` (queue empty): what
+    /// tells backpressure and starvation apart from a busy queue.
+    waiting_to_push: AtomicUsize,
+    waiting_to_pop: AtomicUsize,
 }
 
 impl<T> BoundedQueue<T> {
@@ -28,6 +32,8 @@ impl<T> BoundedQueue<T> {
             len: AtomicUsize::new(0),
             not_empty: Notify::new(),
             not_full: Notify::new(),
+            waiting_to_push: AtomicUsize::new(0),
+            waiting_to_pop: AtomicUsize::new(0),
         }
     }
 
@@ -41,6 +47,14 @@ impl<T> BoundedQueue<T> {
 
     pub fn capacity(&self) -> usize {
         self.capacity.load(Ordering::Relaxed)
+    }
+
+    pub fn waiting_to_push(&self) -> usize {
+        self.waiting_to_push.load(Ordering::Relaxed)
+    }
+
+    pub fn waiting_to_pop(&self) -> usize {
+        self.waiting_to_pop.load(Ordering::Relaxed)
     }
 
     /// Shrinking never drops items: producers wait until the depth falls
@@ -65,6 +79,7 @@ impl<T> BoundedQueue<T> {
                 Ok(()) => return,
                 Err(back) => item = back,
             }
+            let _waiting = Waiting::enter(&self.waiting_to_push);
             notified.await;
         }
     }
@@ -78,6 +93,7 @@ impl<T> BoundedQueue<T> {
             if let Some(item) = self.try_pop() {
                 return item;
             }
+            let _waiting = Waiting::enter(&self.waiting_to_pop);
             notified.await;
         }
     }
@@ -112,6 +128,22 @@ impl<T> BoundedQueue<T> {
         self.items
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Counts a task as waiting until it is woken or its future is dropped.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -160,12 +192,14 @@ mod tests {
             !pusher.is_finished(),
             "push must wait while the queue is full"
         );
+        assert_eq!(q.waiting_to_push(), 1);
         q.set_capacity(2);
         tokio::time::timeout(Duration::from_secs(5), pusher)
             .await
             .expect("push resumes after the capacity grows")
             .unwrap();
         assert_eq!(q.len(), 2);
+        assert_eq!(q.waiting_to_push(), 0);
     }
 
     #[tokio::test]
@@ -176,8 +210,10 @@ mod tests {
             async move { q.pop().await }
         });
         tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(q.waiting_to_pop(), 1);
         q.push(7).await;
         let got = tokio::time::timeout(Duration::from_secs(5), popper).await;
         assert_eq!(got.unwrap().unwrap(), 7);
+        assert_eq!(q.waiting_to_pop(), 0);
     }
 }

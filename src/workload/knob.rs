@@ -1,5 +1,7 @@
 //! The queue workload's knobs: their names, ranges, units and the steps the
 //! keys take. One table serves the CLI, the workload and the controls pane.
+//! The last knob, the stall threshold, steers the long-poll tracker rather
+//! than the workload; it lives here so the same keys reach it.
 
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +16,12 @@ pub enum Knob {
     ProduceInterval,
     IoWait,
     CpuWork,
+    /// Share of consumers whose I/O wait blocks the worker thread.
+    Blocking,
+    /// Run the blocking consumers' wait and CPU work on `spawn_blocking`.
+    Offload,
+    /// A poll at least this long counts as a stall.
+    StallThreshold,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +29,9 @@ pub enum Unit {
     Count,
     /// Stored as microseconds, shown as a duration.
     Micros,
+    Percent,
+    /// 0 or 1.
+    Switch,
 }
 
 /// How the arrow keys move a knob: counts step linearly; capacities and
@@ -32,13 +43,16 @@ enum Step {
 }
 
 impl Knob {
-    pub const ALL: [Knob; 6] = [
+    pub const ALL: [Knob; 9] = [
         Knob::Producers,
         Knob::Consumers,
         Knob::Capacity,
         Knob::ProduceInterval,
         Knob::IoWait,
         Knob::CpuWork,
+        Knob::Blocking,
+        Knob::Offload,
+        Knob::StallThreshold,
     ];
 
     /// Short: the controls pane is a third of an 80-column terminal.
@@ -50,6 +64,9 @@ impl Knob {
             Knob::ProduceInterval => "produce gap",
             Knob::IoWait => "I/O wait",
             Knob::CpuWork => "CPU work",
+            Knob::Blocking => "blocking",
+            Knob::Offload => "offload",
+            Knob::StallThreshold => "stall at",
         }
     }
 
@@ -59,13 +76,20 @@ impl Knob {
             Knob::Capacity => 1..=1_000_000,
             Knob::ProduceInterval | Knob::IoWait => 0..=10_000_000,
             Knob::CpuWork => 0..=1_000_000,
+            Knob::Blocking => 0..=100,
+            Knob::Offload => 0..=1,
+            Knob::StallThreshold => 100..=10_000_000,
         }
     }
 
     pub fn unit(self) -> Unit {
         match self {
             Knob::Producers | Knob::Consumers | Knob::Capacity => Unit::Count,
-            _ => Unit::Micros,
+            Knob::Blocking => Unit::Percent,
+            Knob::Offload => Unit::Switch,
+            Knob::ProduceInterval | Knob::IoWait | Knob::CpuWork | Knob::StallThreshold => {
+                Unit::Micros
+            }
         }
     }
 
@@ -74,8 +98,16 @@ impl Knob {
             Knob::Producers | Knob::Consumers => Step::Linear { small: 1, big: 10 },
             Knob::Capacity => Step::Ladder { first: 1 },
             // tokio's timer ticks in milliseconds; steps below 100 µs would not show.
-            Knob::ProduceInterval | Knob::IoWait => Step::Ladder { first: 100 },
+            Knob::ProduceInterval | Knob::IoWait | Knob::StallThreshold => {
+                Step::Ladder { first: 100 }
+            }
             Knob::CpuWork => Step::Ladder { first: 10 },
+            // Quarters: with a handful of consumers, finer shares look alike.
+            Knob::Blocking => Step::Linear {
+                small: 25,
+                big: 100,
+            },
+            Knob::Offload => Step::Linear { small: 1, big: 1 },
         }
     }
 
@@ -162,7 +194,14 @@ pub struct QueueSettings {
     pub produce_interval_us: u64,
     pub io_wait_us: u64,
     pub cpu_work_us: u64,
+    pub blocking_pct: u64,
+    pub offload: u64,
+    pub stall_threshold_us: u64,
 }
+
+/// The default stall threshold: a poll of 10 ms holds a worker long enough
+/// for everything queued behind it to notice.
+pub const STALL_THRESHOLD_US: u64 = 10_000;
 
 impl Default for QueueSettings {
     /// Poisson arrivals at about 4 × 90 items/s against four consumers that
@@ -178,6 +217,9 @@ impl Default for QueueSettings {
             produce_interval_us: 10_000,
             io_wait_us: 9_500,
             cpu_work_us: 200,
+            blocking_pct: 0,
+            offload: 0,
+            stall_threshold_us: STALL_THRESHOLD_US,
         }
     }
 }
@@ -192,6 +234,7 @@ impl QueueSettings {
             produce_interval_us: 0,
             io_wait_us: 0,
             cpu_work_us: 0,
+            ..Self::default()
         }
     }
 
@@ -203,6 +246,9 @@ impl QueueSettings {
             Knob::ProduceInterval => self.produce_interval_us,
             Knob::IoWait => self.io_wait_us,
             Knob::CpuWork => self.cpu_work_us,
+            Knob::Blocking => self.blocking_pct,
+            Knob::Offload => self.offload,
+            Knob::StallThreshold => self.stall_threshold_us,
         }
     }
 
@@ -215,8 +261,21 @@ impl QueueSettings {
             Knob::ProduceInterval => self.produce_interval_us = value,
             Knob::IoWait => self.io_wait_us = value,
             Knob::CpuWork => self.cpu_work_us = value,
+            Knob::Blocking => self.blocking_pct = value,
+            Knob::Offload => self.offload = value,
+            Knob::StallThreshold => self.stall_threshold_us = value,
         }
     }
+
+    pub fn blocking_consumers(&self) -> u64 {
+        blocking_consumers(self.consumers, self.blocking_pct)
+    }
+}
+
+/// How many of the first consumers block: a share of the consumer count,
+/// rounded up so any share above zero blocks at least one.
+pub fn blocking_consumers(consumers: u64, blocking_pct: u64) -> u64 {
+    (consumers * blocking_pct).div_ceil(100)
 }
 
 /// The settings as the running tasks read them: one relaxed atomic load per
@@ -281,6 +340,22 @@ mod tests {
         assert_eq!(Knob::Capacity.step_down(2, false), 1);
         assert_eq!(Knob::Capacity.step_up(1_000_000, true), 1_000_000);
         assert_eq!(Knob::Capacity.step_up(500_000, false), 1_000_000);
+    }
+
+    #[test]
+    fn blocking_share_rounds_up_to_whole_consumers() {
+        let mut s = QueueSettings::default();
+        assert_eq!(s.blocking_consumers(), 0);
+        s.blocking_pct = 10;
+        assert_eq!(s.blocking_consumers(), 1, "any share blocks at least one");
+        s.blocking_pct = 50;
+        assert_eq!(s.blocking_consumers(), 2);
+        s.blocking_pct = 100;
+        assert_eq!(s.blocking_consumers(), 4);
+        assert_eq!(Knob::Blocking.step_up(0, false), 25);
+        assert_eq!(Knob::Blocking.step_up(75, true), 100);
+        assert_eq!(Knob::Offload.step_up(1, false), 1);
+        assert_eq!(Knob::StallThreshold.step_down(100, false), 100);
     }
 
     #[test]

@@ -1,6 +1,10 @@
 //! The producer/consumer workload: the asyncio tutorial's "Using a Queue"
 //! program in tokio. Producers put items into a bounded queue; consumers take
 //! them out, wait on (simulated) I/O and do some CPU work per item.
+//!
+//! The blocking knob turns the first consumers' I/O wait into a blocking
+//! `std::thread::sleep`, the classic way to stall an event loop; the offload
+//! knob moves their blocking wait and CPU work to `spawn_blocking`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -10,7 +14,7 @@ use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
 use super::bounded_queue::BoundedQueue;
-use super::knob::{Knob, LiveSettings, QueueSettings};
+use super::knob::{self, Knob, LiveSettings, QueueSettings};
 use super::task_group::TaskGroup;
 use super::work;
 
@@ -23,6 +27,9 @@ pub struct QueueCounters {
     pub capacity: u64,
     pub producers: u64,
     pub consumers: u64,
+    /// Producers waiting for room, consumers waiting for an item.
+    pub waiting_producers: u64,
+    pub waiting_consumers: u64,
 }
 
 struct Shared {
@@ -67,7 +74,12 @@ impl QueueWorkload {
                 .shared
                 .queue
                 .set_capacity(self.shared.settings.get(knob) as usize),
-            Knob::ProduceInterval | Knob::IoWait | Knob::CpuWork => {}
+            Knob::ProduceInterval
+            | Knob::IoWait
+            | Knob::CpuWork
+            | Knob::Blocking
+            | Knob::Offload
+            | Knob::StallThreshold => {}
         }
     }
 
@@ -84,6 +96,8 @@ impl QueueWorkload {
             capacity: shared.queue.capacity() as u64,
             producers: self.producers.alive() as u64,
             consumers: self.consumers.alive() as u64,
+            waiting_producers: shared.queue.waiting_to_push() as u64,
+            waiting_consumers: shared.queue.waiting_to_pop() as u64,
         }
     }
 
@@ -91,14 +105,14 @@ impl QueueWorkload {
         let target = self.shared.settings.get(Knob::Producers) as usize;
         let shared = &self.shared;
         self.producers
-            .resize(target, |token| produce(shared.clone(), token));
+            .resize(target, |_, token| produce(shared.clone(), token));
     }
 
     fn resize_consumers(&mut self) {
         let target = self.shared.settings.get(Knob::Consumers) as usize;
         let shared = &self.shared;
         self.consumers
-            .resize(target, |token| consume(shared.clone(), token));
+            .resize(target, |index, token| consume(shared.clone(), index, token));
     }
 }
 
@@ -129,7 +143,7 @@ async fn produce(shared: Arc<Shared>, cancel: CancellationToken) {
     }
 }
 
-async fn consume(shared: Arc<Shared>, cancel: CancellationToken) {
+async fn consume(shared: Arc<Shared>, index: usize, cancel: CancellationToken) {
     loop {
         let _item = tokio::select! {
             biased;
@@ -138,17 +152,39 @@ async fn consume(shared: Arc<Shared>, cancel: CancellationToken) {
         };
         // A consumer that was cancelled mid-item still finishes it: items
         // taken from the queue are never dropped.
-        let io_wait = shared.settings.get(Knob::IoWait);
-        if io_wait > 0 {
-            tokio::time::sleep(work::jittered(Duration::from_micros(io_wait))).await;
+        let settings = &shared.settings;
+        let io_wait = Duration::from_micros(settings.get(Knob::IoWait));
+        let cpu = Duration::from_micros(settings.get(Knob::CpuWork));
+        let blocking =
+            knob::blocking_consumers(settings.get(Knob::Consumers), settings.get(Knob::Blocking));
+        let blocks = (index as u64) < blocking;
+        if blocks && settings.get(Knob::Offload) == 1 {
+            // The same blocking work, on a thread made for it: the worker
+            // is free to poll other tasks while this one awaits the result.
+            let _ = tokio::task::spawn_blocking(move || handle_blocking(io_wait, cpu)).await;
+        } else if blocks {
+            handle_blocking(io_wait, cpu);
         } else {
-            tokio::task::coop::consume_budget().await;
-        }
-        let cpu = shared.settings.get(Knob::CpuWork);
-        if cpu > 0 {
-            work::burn_cpu(Duration::from_micros(cpu));
+            if io_wait > Duration::ZERO {
+                tokio::time::sleep(work::jittered(io_wait)).await;
+            } else {
+                tokio::task::coop::consume_budget().await;
+            }
+            if cpu > Duration::ZERO {
+                work::burn_cpu(cpu);
+            }
         }
         shared.consumed.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A blocking consumer's item: the wait holds the thread it runs on.
+fn handle_blocking(io_wait: Duration, cpu: Duration) {
+    if io_wait > Duration::ZERO {
+        std::thread::sleep(work::jittered(io_wait));
+    }
+    if cpu > Duration::ZERO {
+        work::burn_cpu(cpu);
     }
 }
 

@@ -26,13 +26,13 @@ impl TaskGroup {
         }
     }
 
-    /// Grows by spawning `make(token)` or shrinks by cancelling the
+    /// Grows by spawning `make(index, token)` or shrinks by cancelling the
     /// newest tasks; each task decides where it is safe to stop. Spawned
     /// tasks carry the caller's location, so tokio-console tells groups apart.
     #[track_caller]
     pub fn resize<F, Fut>(&mut self, target: usize, mut make: F)
     where
-        F: FnMut(CancellationToken) -> Fut,
+        F: FnMut(usize, CancellationToken) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
         while self.tokens.len() > target {
@@ -43,8 +43,9 @@ impl TaskGroup {
         while self.tokens.len() < target {
             let token = CancellationToken::new();
             let alive = AliveGuard::enter(&self.alive);
-            let task = make(token.clone());
-            let name = format!("{}-{}", self.name, self.tokens.len());
+            let index = self.tokens.len();
+            let task = make(index, token.clone());
+            let name = format!("{}-{index}", self.name);
             crate::runtime::spawn_named(&self.handle, &name, async move {
                 let _alive = alive;
                 task.await;
@@ -113,7 +114,7 @@ mod tests {
             .build()
             .unwrap();
         let mut group = TaskGroup::new(rt.handle().clone(), "sleeper");
-        let spawn = |token: CancellationToken| async move { token.cancelled().await };
+        let spawn = |_index, token: CancellationToken| async move { token.cancelled().await };
         group.resize(5, spawn);
         assert_eq!(group.target(), 5);
         assert!(wait_until(|| group.alive() == 5));

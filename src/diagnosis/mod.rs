@@ -1,0 +1,204 @@
+//! Live diagnosis: rules over the latest ticks name a problem when it
+//! appears and drop it once it has been gone for a moment.
+
+pub mod rules;
+
+use std::collections::VecDeque;
+
+use crate::sampler::snapshot::{Warning, WarningKind};
+use crate::sampler::Snapshot;
+
+/// Ticks a warning stays after its rule stops firing, so an intermittent
+/// problem reads as one warning instead of a flicker.
+pub const LINGER: u64 = 4;
+/// Ticks the rules can look back.
+const RECENT: usize = 8;
+
+#[derive(Default)]
+pub struct Diagnosis {
+    recent: VecDeque<Snapshot>,
+    active: Vec<Active>,
+}
+
+struct Active {
+    warning: Warning,
+    last_seen: u64,
+}
+
+impl Diagnosis {
+    /// Adds a tick; returns the warnings that stand after it.
+    pub fn update(&mut self, snapshot: &Snapshot) -> Vec<Warning> {
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(snapshot.clone());
+        let recent = self.recent.make_contiguous();
+        let tick = snapshot.tick;
+        for found in rules::RULES.iter().filter_map(|rule| rule(recent)) {
+            match self
+                .active
+                .iter_mut()
+                .find(|a| a.warning.kind == found.kind)
+            {
+                Some(active) => {
+                    active.warning.message = found.message;
+                    active.last_seen = tick;
+                }
+                None => self.active.push(Active {
+                    warning: Warning {
+                        kind: found.kind,
+                        message: found.message,
+                        advice: found.advice.to_string(),
+                        since_s: snapshot.uptime_s,
+                    },
+                    last_seen: tick,
+                }),
+            }
+        }
+        self.active
+            .retain(|a| tick.saturating_sub(a.last_seen) < LINGER);
+        self.active.iter().map(|a| a.warning.clone()).collect()
+    }
+
+    /// Forgets everything, as after a statistics reset (ticks restart at 1).
+    pub fn reset(&mut self) {
+        self.recent.clear();
+        self.active.clear();
+    }
+
+    pub fn is_active(&self, kind: WarningKind) -> bool {
+        self.active.iter().any(|a| a.warning.kind == kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sampler::snapshot::{QueueSample, Stall};
+
+    fn tick(t: u64, change: impl Fn(&mut Snapshot)) -> Snapshot {
+        let mut s = Snapshot {
+            tick: t,
+            uptime_s: t as f64 * 0.25,
+            ..Snapshot::default()
+        };
+        s.stalls.threshold_us = 10_000.0;
+        s.queue = QueueSample {
+            depth: 5,
+            capacity: 64,
+            producers: 4,
+            consumers: 4,
+            ..QueueSample::default()
+        };
+        change(&mut s);
+        s
+    }
+
+    fn kinds(warnings: &[Warning]) -> Vec<WarningKind> {
+        warnings.iter().map(|w| w.kind).collect()
+    }
+
+    #[test]
+    fn a_blocked_worker_is_named_at_once_and_lingers_briefly() {
+        let mut d = Diagnosis::default();
+        let blocked = tick(1, |s| {
+            s.stalls.worst = Some(Stall {
+                task: "consumer-0".into(),
+                location: "src/workload/queue.rs:115".into(),
+                worker: 1,
+                duration_us: 25_000.0,
+                running: false,
+            })
+        });
+        let warnings = d.update(&blocked);
+        assert_eq!(kinds(&warnings), [WarningKind::BlockedWorker]);
+        assert_eq!(
+            warnings[0].message,
+            "worker 1 blocked 25ms by consumer-0 (src/workload/queue.rs:115)"
+        );
+        assert!(warnings[0].advice.contains("spawn_blocking"));
+        for t in 2..=LINGER {
+            assert!(d.is_active(WarningKind::BlockedWorker));
+            assert_eq!(d.update(&tick(t, |_| {})).len(), 1, "tick {t}");
+        }
+        assert!(d.update(&tick(LINGER + 1, |_| {})).is_empty(), "cleared");
+    }
+
+    #[test]
+    fn backpressure_needs_a_sustained_full_queue_with_waiting_producers() {
+        let full = |t| {
+            tick(t, |s| {
+                s.queue.depth = 64;
+                s.queue.waiting_producers = 3;
+            })
+        };
+        let mut d = Diagnosis::default();
+        for t in 1..rules::SUSTAINED as u64 {
+            assert!(d.update(&full(t)).is_empty(), "not yet at tick {t}");
+        }
+        let warnings = d.update(&full(rules::SUSTAINED as u64));
+        assert_eq!(kinds(&warnings), [WarningKind::Backpressure]);
+        assert_eq!(
+            warnings[0].message,
+            "queue full (64/64): 3 of 4 producers wait for room"
+        );
+        let since = warnings[0].since_s;
+        let later = d.update(&full(5));
+        assert_eq!(
+            later[0].since_s, since,
+            "one warning, not a new one per tick"
+        );
+    }
+
+    #[test]
+    fn starvation_needs_most_consumers_idle() {
+        let empty = |waiting| {
+            move |t| {
+                tick(t, move |s| {
+                    s.queue.depth = 0;
+                    s.queue.waiting_consumers = waiting;
+                })
+            }
+        };
+        let mut d = Diagnosis::default();
+        let half = empty(2);
+        let seen: Vec<_> = (1..=8).flat_map(|t| d.update(&half(t))).collect();
+        assert!(seen.is_empty(), "half idle is a balanced queue: {seen:?}");
+        let most = empty(3);
+        let seen: Vec<_> = (9..=12).flat_map(|t| d.update(&most(t))).collect();
+        assert_eq!(kinds(&seen), [WarningKind::Starvation]);
+    }
+
+    #[test]
+    fn saturation_scheduling_delay_and_the_blocking_pool() {
+        let mut d = Diagnosis::default();
+        let mut last = Vec::new();
+        for t in 1..=4 {
+            last = d.update(&tick(t, |s| {
+                s.runtime.busy_ratio = 0.97;
+                s.runtime.local_queue_depth = 5;
+                s.schedule_delay.count = 100;
+                s.schedule_delay.p99_us = 12_000.0;
+                s.runtime.blocking_threads = 512;
+                s.runtime.blocking_queue_depth = 40;
+            }));
+        }
+        assert_eq!(
+            kinds(&last),
+            [
+                WarningKind::SchedulingDelay,
+                WarningKind::BlockingPool,
+                WarningKind::Saturated
+            ],
+            "in the order they began"
+        );
+        assert!(last[2]
+            .message
+            .contains("97% busy, 5 runnable tasks waiting"));
+        assert!(last[1]
+            .message
+            .contains("512 threads busy, 40 calls queued"));
+        d.reset();
+        assert!(!d.is_active(WarningKind::Saturated));
+    }
+}

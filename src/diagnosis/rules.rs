@@ -1,0 +1,134 @@
+//! One rule per problem: each looks at the latest ticks (oldest first) and,
+//! if it sees its problem, says what it is and what to try.
+
+use crate::sampler::snapshot::WarningKind;
+use crate::sampler::Snapshot;
+use crate::ui::format;
+
+/// Ticks a sustained condition must last before it is called a problem:
+/// one slow tick is noise, a second of them is not (at the default tick).
+pub const SUSTAINED: usize = 4;
+/// Busy share above which a worker counts as saturated.
+pub const SATURATED: f64 = 0.95;
+
+pub struct Found {
+    pub kind: WarningKind,
+    pub message: String,
+    pub advice: &'static str,
+}
+
+/// A rule reads the latest ticks, oldest first.
+pub type Rule = fn(&[Snapshot]) -> Option<Found>;
+
+pub const RULES: [Rule; 6] = [
+    blocked_worker,
+    saturated,
+    backpressure,
+    starvation,
+    scheduling_delay,
+    blocking_pool,
+];
+
+/// A poll at least the stall threshold long, ended this tick or running.
+fn blocked_worker(recent: &[Snapshot]) -> Option<Found> {
+    let worst = recent.last()?.stalls.worst.as_ref()?;
+    let how_long = format::micros(worst.duration_us);
+    let so_far = if worst.running { " so far" } else { "" };
+    Some(Found {
+        kind: WarningKind::BlockedWorker,
+        message: format!(
+            "worker {} blocked {how_long}{so_far} by {} ({})",
+            worst.worker, worst.task, worst.location
+        ),
+        advice: "await instead of blocking, or move the call to spawn_blocking",
+    })
+}
+
+/// Every worker busy for several ticks while runnable tasks queue up.
+fn saturated(recent: &[Snapshot]) -> Option<Found> {
+    let window = last(recent, SUSTAINED)?;
+    let busy = window.iter().all(|s| s.runtime.busy_ratio >= SATURATED);
+    let latest = &window[SUSTAINED - 1].runtime;
+    let waiting = latest.global_queue_depth + latest.local_queue_depth;
+    (busy && waiting > 0).then(|| Found {
+        kind: WarningKind::Saturated,
+        message: format!(
+            "workers saturated: {} busy, {waiting} runnable tasks waiting",
+            format::percent(latest.busy_ratio)
+        ),
+        advice: "add workers (--workers), do less CPU work per item, or move it to spawn_blocking",
+    })
+}
+
+/// The queue full for several ticks with producers waiting for room.
+fn backpressure(recent: &[Snapshot]) -> Option<Found> {
+    let window = last(recent, SUSTAINED)?;
+    let full = window.iter().all(|s| s.queue.depth >= s.queue.capacity);
+    let queue = &window[SUSTAINED - 1].queue;
+    (full && queue.waiting_producers > 0).then(|| Found {
+        kind: WarningKind::Backpressure,
+        message: format!(
+            "queue full ({}/{}): {} of {} producers wait for room",
+            queue.depth, queue.capacity, queue.waiting_producers, queue.producers
+        ),
+        advice: "add consumers or make each item cheaper (I/O wait, CPU work)",
+    })
+}
+
+/// The queue empty for several ticks with most consumers waiting for items.
+fn starvation(recent: &[Snapshot]) -> Option<Found> {
+    let window = last(recent, SUSTAINED)?;
+    let starved = window.iter().all(|s| {
+        s.queue.depth == 0
+            && s.queue.consumers > 0
+            && 2 * s.queue.waiting_consumers > s.queue.consumers
+    });
+    let queue = &window[SUSTAINED - 1].queue;
+    starved.then(|| Found {
+        kind: WarningKind::Starvation,
+        message: format!(
+            "queue empty: {} of {} consumers idle, waiting for items",
+            queue.waiting_consumers, queue.consumers
+        ),
+        advice: "add producers or shorten the produce gap, or run fewer consumers",
+    })
+}
+
+/// Woken tasks waiting at least the stall threshold for a worker, two ticks
+/// running.
+fn scheduling_delay(recent: &[Snapshot]) -> Option<Found> {
+    let window = last(recent, 2)?;
+    let slow = window
+        .iter()
+        .all(|s| s.schedule_delay.count > 0 && s.schedule_delay.p99_us >= s.stalls.threshold_us);
+    let latest = &window[1];
+    slow.then(|| Found {
+        kind: WarningKind::SchedulingDelay,
+        message: format!(
+            "tasks wait {} (p99) for a worker to poll them",
+            format::micros(latest.schedule_delay.p99_us)
+        ),
+        advice: "workers are blocked or overloaded: see Long polls and Workers",
+    })
+}
+
+/// `spawn_blocking` calls queued because every blocking thread is in use.
+fn blocking_pool(recent: &[Snapshot]) -> Option<Found> {
+    let window = last(recent, 2)?;
+    let queued = window.iter().all(|s| s.runtime.blocking_queue_depth > 0);
+    let latest = &window[1].runtime;
+    queued.then(|| Found {
+        kind: WarningKind::BlockingPool,
+        message: format!(
+            "blocking pool at its limit: {} threads busy, {} calls queued",
+            latest.blocking_threads - latest.idle_blocking_threads,
+            latest.blocking_queue_depth
+        ),
+        advice: "make fewer or shorter blocking calls, or give them a pool of their own",
+    })
+}
+
+/// The last `n` ticks, if there are that many.
+fn last(recent: &[Snapshot], n: usize) -> Option<&[Snapshot]> {
+    recent.len().checked_sub(n).map(|start| &recent[start..])
+}

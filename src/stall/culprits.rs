@@ -1,0 +1,160 @@
+//! The worst offenders of the last minute: long polls grouped by the place
+//! their task was spawned, which is where a fix goes.
+
+use std::collections::{HashMap, VecDeque};
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use crate::sampler::snapshot::Culprit;
+
+pub struct Culprits {
+    window: Duration,
+    /// One entry per sample that saw long polls, oldest first.
+    ticks: VecDeque<(Instant, Vec<Group>)>,
+}
+
+#[derive(Clone, Debug)]
+struct Group {
+    location: &'static Location<'static>,
+    count: u64,
+    longest: Duration,
+    /// The task of the longest poll.
+    task: String,
+}
+
+impl Culprits {
+    pub fn new(window: Duration) -> Self {
+        Self {
+            window,
+            ticks: VecDeque::new(),
+        }
+    }
+
+    /// Adds one sample's finished long polls, each as (location, duration,
+    /// task name), and forgets samples older than the window.
+    pub fn record(
+        &mut self,
+        now: Instant,
+        polls: impl IntoIterator<Item = (&'static Location<'static>, Duration, String)>,
+    ) {
+        let mut groups: Vec<Group> = Vec::new();
+        for (location, duration, task) in polls {
+            let poll = Group {
+                location,
+                count: 1,
+                longest: duration,
+                task,
+            };
+            match groups.iter_mut().find(|g| g.location == location) {
+                Some(group) => group.merge(poll),
+                None => groups.push(poll),
+            }
+        }
+        if !groups.is_empty() {
+            self.ticks.push_back((now, groups));
+        }
+        while let Some((at, _)) = self.ticks.front() {
+            if now.duration_since(*at) <= self.window {
+                break;
+            }
+            self.ticks.pop_front();
+        }
+    }
+
+    /// Up to `n` spawn locations, the longest poll first.
+    pub fn top(&self, n: usize) -> Vec<Culprit> {
+        let mut merged: HashMap<&'static Location<'static>, Group> = HashMap::new();
+        for group in self.ticks.iter().flat_map(|(_, groups)| groups) {
+            merged
+                .entry(group.location)
+                .and_modify(|g| g.merge(group.clone()))
+                .or_insert_with(|| group.clone());
+        }
+        let mut groups: Vec<Group> = merged.into_values().collect();
+        groups.sort_by(|a, b| {
+            b.longest
+                .cmp(&a.longest)
+                .then(b.count.cmp(&a.count))
+                .then(a.location.cmp(b.location))
+        });
+        groups
+            .into_iter()
+            .take(n)
+            .map(|g| Culprit {
+                location: location(g.location),
+                task: g.task,
+                count: g.count,
+                longest_us: g.longest.as_micros() as f64,
+            })
+            .collect()
+    }
+
+    pub fn clear(&mut self) {
+        self.ticks.clear();
+    }
+}
+
+impl Group {
+    fn merge(&mut self, other: Group) {
+        self.count += other.count;
+        if other.longest > self.longest {
+            self.longest = other.longest;
+            self.task = other.task;
+        }
+    }
+}
+
+/// file:line, as an editor opens it.
+pub fn location(location: &Location<'_>) -> String {
+    format!("{}:{}", location.file(), location.line())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn here() -> &'static Location<'static> {
+        Location::caller()
+    }
+
+    #[test]
+    fn groups_by_location_keeps_counts_and_the_longest() {
+        let (a, b) = (here(), here());
+        let ms = Duration::from_millis;
+        let t0 = Instant::now();
+        let mut culprits = Culprits::new(Duration::from_secs(60));
+        culprits.record(
+            t0,
+            [
+                (a, ms(20), "consumer-0".to_string()),
+                (b, ms(15), "producer-1".to_string()),
+                (a, ms(40), "consumer-2".to_string()),
+            ],
+        );
+        culprits.record(t0 + ms(250), [(a, ms(30), "consumer-1".to_string())]);
+        let top = culprits.top(8);
+        assert_eq!(top.len(), 2);
+        assert_eq!(top[0].location, location(a));
+        assert_eq!((top[0].count, top[0].longest_us), (3, 40_000.0));
+        assert_eq!(top[0].task, "consumer-2", "the task of the longest poll");
+        assert_eq!((top[1].count, top[1].task.as_str()), (1, "producer-1"));
+        assert_eq!(culprits.top(1).len(), 1);
+    }
+
+    #[test]
+    fn polls_older_than_the_window_are_forgotten() {
+        let a = here();
+        let t0 = Instant::now();
+        let mut culprits = Culprits::new(Duration::from_secs(60));
+        culprits.record(t0, [(a, Duration::from_millis(90), "old".to_string())]);
+        culprits.record(
+            t0 + Duration::from_secs(61),
+            [(a, Duration::from_millis(12), "new".to_string())],
+        );
+        let top = culprits.top(8);
+        assert_eq!((top[0].count, top[0].task.as_str()), (1, "new"));
+        culprits.clear();
+        assert!(culprits.top(8).is_empty());
+    }
+}

@@ -1,0 +1,252 @@
+//! Long-poll tracking with tokio's task hooks: every poll's start is noted
+//! in its worker's slot, and a poll that ran at least the threshold is
+//! recorded with its task, spawn location and worker.
+//!
+//! The hot path is two clock reads and a few relaxed atomic stores per poll;
+//! only a poll over the threshold takes a lock. Polls still running are read
+//! from the slots, so a worker blocked right now shows before its poll ends
+//! (tokio's own metrics only publish when a worker parks).
+
+use std::panic::Location;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::runtime::{Builder, TaskMeta};
+
+use super::names::task_key;
+
+/// Long polls kept between two samples; more are counted, not kept.
+const MAX_PENDING: usize = 4096;
+
+/// One poll of at least the threshold.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LongPoll {
+    pub task: u64,
+    pub location: &'static Location<'static>,
+    pub worker: usize,
+    pub duration: Duration,
+    /// Still running when sampled; its duration so far.
+    pub running: bool,
+}
+
+pub struct PollTracker {
+    epoch: Instant,
+    threshold_ns: AtomicU64,
+    slots: Box<[Slot]>,
+    finished: Mutex<Finished>,
+}
+
+#[derive(Default)]
+struct Finished {
+    polls: Vec<LongPoll>,
+    overflow: u64,
+}
+
+/// What one worker is polling now. `started_ns` is 0 while it polls nothing.
+#[derive(Default)]
+struct Slot {
+    started_ns: AtomicU64,
+    task: AtomicU64,
+    location: AtomicPtr<Location<'static>>,
+}
+
+impl PollTracker {
+    pub fn new(workers: usize, threshold: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            epoch: Instant::now(),
+            threshold_ns: AtomicU64::new(threshold.as_nanos() as u64),
+            slots: (0..workers).map(|_| Slot::default()).collect(),
+            finished: Mutex::default(),
+        })
+    }
+
+    /// Sets the runtime's poll hooks to feed this tracker.
+    pub fn install(self: &Arc<Self>, builder: &mut Builder) {
+        let before = Arc::clone(self);
+        let after = Arc::clone(self);
+        builder
+            .on_before_task_poll(move |meta| before.poll_started(meta))
+            .on_after_task_poll(move |meta| after.poll_ended(meta));
+    }
+
+    pub fn threshold(&self) -> Duration {
+        Duration::from_nanos(self.threshold_ns.load(Ordering::Relaxed))
+    }
+
+    pub fn set_threshold(&self, threshold: Duration) {
+        self.threshold_ns
+            .store(threshold.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    /// Long polls that ended since the last call, then those still running;
+    /// and how many ended but were not kept.
+    pub fn take(&self) -> (Vec<LongPoll>, u64) {
+        let Finished {
+            mut polls,
+            overflow,
+        } = std::mem::take(&mut *self.lock());
+        let now = self.now_ns();
+        let threshold = self.threshold_ns.load(Ordering::Relaxed);
+        for (worker, slot) in self.slots.iter().enumerate() {
+            let started = slot.started_ns.load(Ordering::Acquire);
+            let running_for = now.saturating_sub(started);
+            if started == 0 || running_for < threshold {
+                continue;
+            }
+            // The slot may move on to the next poll while we read it; then
+            // the running entry names that poll's task, and the next sample
+            // corrects it. A display can live with that; the hot path
+            // stays free of locks.
+            let location = slot.location.load(Ordering::Relaxed);
+            // SAFETY: the slot only ever holds null or a `&'static Location`.
+            let Some(location) = (unsafe { location.as_ref() }) else {
+                continue;
+            };
+            polls.push(LongPoll {
+                task: slot.task.load(Ordering::Relaxed),
+                location,
+                worker,
+                duration: Duration::from_nanos(running_for),
+                running: true,
+            });
+        }
+        (polls, overflow)
+    }
+
+    fn poll_started(&self, meta: &TaskMeta<'_>) {
+        let Some(slot) = self.worker_slot() else {
+            return;
+        };
+        let location: *const Location<'static> = meta.spawned_at();
+        slot.task.store(task_key(meta.id()), Ordering::Relaxed);
+        slot.location.store(location.cast_mut(), Ordering::Relaxed);
+        slot.started_ns.store(self.now_ns(), Ordering::Release);
+    }
+
+    fn poll_ended(&self, meta: &TaskMeta<'_>) {
+        let Some((worker, slot)) = self.worker_slot_with_index() else {
+            return;
+        };
+        let started = slot.started_ns.swap(0, Ordering::Relaxed);
+        if started == 0 {
+            return;
+        }
+        let elapsed = self.now_ns().saturating_sub(started);
+        if elapsed < self.threshold_ns.load(Ordering::Relaxed) {
+            return;
+        }
+        let poll = LongPoll {
+            task: task_key(meta.id()),
+            location: meta.spawned_at(),
+            worker,
+            duration: Duration::from_nanos(elapsed),
+            running: false,
+        };
+        let mut finished = self.lock();
+        if finished.polls.len() < MAX_PENDING {
+            finished.polls.push(poll);
+        } else {
+            finished.overflow += 1;
+        }
+    }
+
+    fn worker_slot(&self) -> Option<&Slot> {
+        self.worker_slot_with_index().map(|(_, slot)| slot)
+    }
+
+    fn worker_slot_with_index(&self) -> Option<(usize, &Slot)> {
+        let worker = tokio::runtime::worker_index()?;
+        self.slots.get(worker).map(|slot| (worker, slot))
+    }
+
+    /// Nanoseconds since the tracker was made, never 0 (0 marks an idle slot).
+    fn now_ns(&self) -> u64 {
+        self.epoch.elapsed().as_nanos() as u64 + 1
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Finished> {
+        self.finished
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    fn runtime(tracker: &Arc<PollTracker>) -> tokio::runtime::Runtime {
+        let mut builder = Builder::new_multi_thread();
+        builder.worker_threads(1).enable_all();
+        tracker.install(&mut builder);
+        builder.build().unwrap()
+    }
+
+    #[test]
+    fn a_long_poll_is_recorded_with_its_spawn_location() {
+        let tracker = PollTracker::new(1, Duration::from_millis(10));
+        let rt = runtime(&tracker);
+        let spawned_at = Location::caller().line() + 1;
+        let task = rt.spawn(async { std::thread::sleep(Duration::from_millis(30)) });
+        let key = task_key(task.id());
+        rt.block_on(task).unwrap();
+        let quick = rt.spawn(async {});
+        rt.block_on(quick).unwrap();
+
+        let (polls, overflow) = tracker.take();
+        assert_eq!((polls.len(), overflow), (1, 0), "{polls:?}");
+        let poll = polls[0];
+        assert_eq!((poll.task, poll.worker, poll.running), (key, 0, false));
+        assert_eq!(poll.location.file(), file!());
+        assert_eq!(poll.location.line(), spawned_at);
+        assert!(poll.duration >= Duration::from_millis(30));
+        assert!(tracker.take().0.is_empty(), "taken once");
+    }
+
+    #[test]
+    fn a_poll_still_running_shows_before_it_ends() {
+        let tracker = PollTracker::new(1, Duration::from_millis(10));
+        let rt = runtime(&tracker);
+        let (release, blocked) = mpsc::channel::<()>();
+        let task = rt.spawn(async move {
+            let _ = blocked.recv();
+        });
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let running = loop {
+            let (polls, _) = tracker.take();
+            if let Some(p) = polls.into_iter().find(|p| p.running) {
+                break Some(p);
+            }
+            if Instant::now() > deadline {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let running = running.expect("the blocked worker shows while blocked");
+        assert_eq!(running.task, task_key(task.id()));
+        assert!(running.duration >= Duration::from_millis(10));
+        release.send(()).unwrap();
+        rt.block_on(task).unwrap();
+        let (polls, _) = tracker.take();
+        assert!(
+            polls.iter().any(|p| !p.running),
+            "and once more when it ends"
+        );
+    }
+
+    #[test]
+    fn the_threshold_can_change_while_running() {
+        let tracker = PollTracker::new(1, Duration::from_millis(10));
+        let rt = runtime(&tracker);
+        tracker.set_threshold(Duration::from_secs(1));
+        assert_eq!(tracker.threshold(), Duration::from_secs(1));
+        rt.block_on(rt.spawn(async { std::thread::sleep(Duration::from_millis(20)) }))
+            .unwrap();
+        assert!(
+            tracker.take().0.is_empty(),
+            "20ms is under the new threshold"
+        );
+    }
+}

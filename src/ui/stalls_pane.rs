@@ -1,0 +1,88 @@
+//! Long polls: the polls that held a worker for at least the stall
+//! threshold in the last minute, grouped by where their task was spawned,
+//! with a worker blocked right now on top.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::format;
+use super::widgets::{draw_pane, WARN};
+use crate::sampler::snapshot::Culprit;
+use crate::sampler::History;
+
+pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
+    let latest = history.latest();
+    let threshold = latest.map_or(String::new(), |s| {
+        format!(" ≥{}", format::micros(s.stalls.threshold_us))
+    });
+    let inner = draw_pane(frame, area, &format!("Long polls{threshold} (60s)"));
+    let Some(latest) = latest else {
+        return;
+    };
+    let stalls = &latest.stalls;
+    let width = inner.width as usize;
+    let mut lines = Vec::new();
+    if let Some(now) = stalls.worst.as_ref().filter(|w| w.running) {
+        lines.push(Line::from(Span::styled(
+            fit(
+                &format!(
+                    "w{} blocked {} now: {}",
+                    now.worker,
+                    format::micros(now.duration_us),
+                    now.task
+                ),
+                width,
+            ),
+            Style::new().fg(WARN).add_modifier(Modifier::BOLD),
+        )));
+    }
+    if stalls.culprits.is_empty() && lines.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "none",
+            Style::new().fg(Color::Green),
+        )));
+    }
+    lines.extend(stalls.culprits.iter().map(|c| culprit_line(c, width)));
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// "queue.rs:115 consumer-1   ×141 32ms": where, who, how often, how long.
+/// The path keeps its directories when there is room for them.
+fn culprit_line(culprit: &Culprit, width: usize) -> Line<'static> {
+    let figures = format!(
+        " ×{} {}",
+        format::count(culprit.count as f64),
+        format::micros(culprit.longest_us)
+    );
+    let short = culprit
+        .location
+        .rsplit('/')
+        .next()
+        .unwrap_or(&culprit.location);
+    let room = width.saturating_sub(figures.chars().count());
+    let full = format!("{} {}", culprit.location, culprit.task);
+    let text = if full.chars().count() <= room {
+        full
+    } else {
+        fit(&format!("{short} {}", culprit.task), room)
+    };
+    let pad = room.saturating_sub(text.chars().count());
+    Line::from(vec![
+        Span::styled(text, Style::new().fg(Color::Yellow)),
+        Span::raw(" ".repeat(pad)),
+        Span::raw(figures),
+    ])
+}
+
+/// Cuts `text` to `width` characters, marking the cut with '…'.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}

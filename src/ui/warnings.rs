@@ -1,0 +1,57 @@
+//! The warnings feed: each problem seen now, above the key hints, with what
+//! to try on the same line or, when it does not fit, the next. It takes no
+//! room while all is well, so it catches the eye when it appears.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::widgets::WARN;
+use crate::sampler::snapshot::Warning;
+
+/// Rows the feed may take; warnings beyond them are counted, not shown.
+pub const MAX_ROWS: usize = 4;
+
+/// Rows the feed needs for these warnings at this width.
+pub fn height(warnings: &[Warning], width: u16) -> u16 {
+    lines(warnings, width as usize).len() as u16
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, warnings: &[Warning]) {
+    let mut lines = lines(warnings, area.width as usize);
+    lines.truncate(area.height as usize);
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn lines(warnings: &[Warning], width: usize) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for (shown, warning) in warnings.iter().enumerate() {
+        let message = format!("▲ {}", warning.message);
+        let advice = format!("→ {}", warning.advice);
+        let one_line = message.chars().count() + 1 + advice.chars().count() <= width;
+        let needed = if one_line { 1 } else { 2 };
+        if lines.len() + needed > MAX_ROWS {
+            let hidden = warnings.len() - shown;
+            if let Some(last) = lines.last_mut() {
+                last.spans
+                    .insert(0, Span::styled(format!("(+{hidden} more) "), warn()));
+            }
+            break;
+        }
+        let message = Span::styled(message, warn());
+        let advice = Span::styled(advice, Style::new().fg(Color::Gray));
+        if one_line {
+            lines.push(Line::from(vec![message, Span::raw(" "), advice]));
+        } else {
+            lines.push(Line::from(message));
+            lines.push(Line::from(vec![Span::raw("  "), advice]));
+        }
+    }
+    lines
+}
+
+fn warn() -> Style {
+    Style::new().fg(WARN).add_modifier(Modifier::BOLD)
+}
