@@ -325,3 +325,32 @@ fn an_unwritable_log_file_is_a_clear_start_up_error() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(err.contains("/nonexistent-dir/looptop.log"), "{err}");
 }
+
+/// The line of src/workload/queue.rs that spawns the consumers.
+fn consumer_spawn_line() -> String {
+    let source = include_str!("../src/workload/queue.rs");
+    let line = source
+        .lines()
+        .position(|l| l.contains("consume(shared.clone()"))
+        .expect("queue.rs spawns consumers");
+    format!("src/workload/queue.rs:{}", line + 1)
+}
+
+#[test]
+fn blocking_consumers_raise_a_warning_naming_task_and_spawn_line() {
+    let ticks = json_lines(&["--duration", "3s", "--blocking", "50", "--io-wait", "20ms"]);
+    let warning = ticks
+        .iter()
+        .flat_map(|t| t["warnings"].as_array().unwrap())
+        .find(|w| w["kind"] == "blocked_worker")
+        .expect("a blocked_worker warning");
+    let message = warning["message"].as_str().unwrap();
+    assert!(message.contains("by consumer-"), "{message}");
+    assert!(message.contains(&consumer_spawn_line()), "{message}");
+    let last = ticks.last().unwrap();
+    assert_eq!(
+        last["stalls"]["culprits"][0]["location"],
+        consumer_spawn_line().as_str()
+    );
+    assert!(f(last, "/stalls/threshold_us") == 10_000.0);
+}

@@ -99,6 +99,24 @@ fn selecting_and_lowering_a_knob_shows_the_new_value() {
 }
 
 #[test]
+fn turning_blocking_on_names_the_culprit_and_offloading_clears_it() {
+    let mut tui = Tui::start(&["--io-wait", "20ms"], 100, 30);
+    let calm = tui.wait_for_dashboard();
+    assert!(!calm.contains("▲"), "no warnings at the start:\n{calm}");
+    tui.send("kkk"); // producers → stall at → offload → blocking
+    tui.send("l"); // 0% → 25%: one consumer sleeps on its worker
+    let blocked = tui.wait_for("a blocked-worker warning and the culprit", |s| {
+        s.contains("▲ worker") && s.contains("queue.rs:") && s.contains("consumer-0")
+    });
+    assert!(blocked.contains("▶ blocking"), "{blocked}");
+    tui.send("j"); // offload
+    tui.send("l"); // off → spawn_blocking
+    tui.wait_for("the warning to clear once the sleep is offloaded", |s| {
+        s.contains("spawn_blocking") && !s.contains("▲ worker")
+    });
+}
+
+#[test]
 fn help_and_pause_show_on_screen() {
     let mut tui = Tui::start(&[], 100, 30);
     tui.wait_for_dashboard();

@@ -1,0 +1,122 @@
+//! Live diagnosis end to end on the real runtime: settings that cause a
+//! problem raise its warning, and undoing them clears it. Driven through the
+//! library's `Observed`, so a knob can change mid-run as a key press would.
+
+use std::time::Duration;
+
+use looptop::app::Effect;
+use looptop::observed::Observed;
+use looptop::sampler::snapshot::WarningKind;
+use looptop::sampler::Snapshot;
+use looptop::workload::{Knob, QueueSettings};
+
+const TICK: Duration = Duration::from_millis(250);
+/// Ticks to wait for a warning to appear or clear: generous, for a loaded
+/// CI machine; the rules need 4 ticks and clearing 4 more.
+const PATIENCE: usize = 40;
+
+fn has(snapshot: &Snapshot, kind: WarningKind) -> bool {
+    snapshot.warnings.iter().any(|w| w.kind == kind)
+}
+
+/// Samples every tick until `done`; the snapshot that satisfied it.
+fn until(observed: &mut Observed, done: impl Fn(&Snapshot) -> bool) -> Option<Snapshot> {
+    (0..PATIENCE).find_map(|_| {
+        std::thread::sleep(TICK);
+        Some(observed.sample()).filter(&done)
+    })
+}
+
+/// Starts `settings`, waits for `kind`, applies `undo`, waits for it to go.
+fn appears_then_clears(workers: usize, settings: QueueSettings, kind: WarningKind, undo: Effect) {
+    let mut observed = Observed::start(workers, settings).unwrap();
+    let seen = until(&mut observed, |s| has(s, kind));
+    let seen = seen.unwrap_or_else(|| panic!("no {kind:?} warning under {settings:?}"));
+    let warning = seen.warnings.iter().find(|w| w.kind == kind).unwrap();
+    assert!(!warning.advice.is_empty(), "{warning:?}");
+    observed.apply(undo);
+    assert!(
+        until(&mut observed, |s| !has(s, kind)).is_some(),
+        "{kind:?} did not clear after {undo:?}"
+    );
+}
+
+#[test]
+fn saturation_appears_and_clears() {
+    // One worker, eight consumers wanting 2 ms of CPU per 1 ms of waiting.
+    let settings = QueueSettings {
+        consumers: 8,
+        produce_interval_us: 1_000,
+        io_wait_us: 1_000,
+        cpu_work_us: 2_000,
+        ..QueueSettings::default()
+    };
+    appears_then_clears(
+        1,
+        settings,
+        WarningKind::Saturated,
+        Effect::SetKnob(Knob::CpuWork, 0),
+    );
+}
+
+#[test]
+fn backpressure_appears_and_clears() {
+    // Four fast producers, one consumer, a small queue.
+    let settings = QueueSettings {
+        consumers: 1,
+        capacity: 16,
+        produce_interval_us: 1_000,
+        ..QueueSettings::default()
+    };
+    appears_then_clears(
+        2,
+        settings,
+        WarningKind::Backpressure,
+        Effect::SetKnob(Knob::ProduceInterval, 100_000),
+    );
+}
+
+#[test]
+fn starvation_appears_and_clears() {
+    // One slow producer feeding four consumers.
+    let settings = QueueSettings {
+        producers: 1,
+        produce_interval_us: 100_000,
+        ..QueueSettings::default()
+    };
+    appears_then_clears(
+        2,
+        settings,
+        WarningKind::Starvation,
+        Effect::SetKnob(Knob::ProduceInterval, 1_000),
+    );
+}
+
+#[test]
+fn a_blocking_consumer_is_named_and_offloading_it_ends_the_stalls() {
+    let settings = QueueSettings {
+        blocking_pct: 50,
+        io_wait_us: 20_000,
+        ..QueueSettings::default()
+    };
+    let mut observed = Observed::start(2, settings).unwrap();
+    let seen = until(&mut observed, |s| has(s, WarningKind::BlockedWorker))
+        .expect("a blocked-worker warning");
+    let culprit = &seen.stalls.culprits[0];
+    assert!(
+        culprit.location.starts_with("src/workload/queue.rs:"),
+        "{culprit:?}"
+    );
+    assert!(
+        ["consumer-0", "consumer-1"].contains(&culprit.task.as_str()),
+        "the first half of the consumers block: {culprit:?}"
+    );
+    assert!(culprit.longest_us >= 10_000.0, "{culprit:?}");
+
+    observed.apply(Effect::SetKnob(Knob::Offload, 1));
+    let calm = until(&mut observed, |s| {
+        !has(s, WarningKind::BlockedWorker) && s.stalls.long_polls == 0
+    });
+    let calm = calm.expect("no more long polls once the sleep runs on spawn_blocking");
+    assert!(calm.runtime.blocking_threads > 0, "{:?}", calm.runtime);
+}
