@@ -1,13 +1,18 @@
 //! What looptop's instrumentation costs, measured side by side in one run.
 //!
 //! 1. The queue workload at full speed (no waits, no CPU work) on a plain
-//!    tokio runtime, and on looptop's instrumented runtime with the sampler
-//!    reading it every tick, in alternating rounds. Prints items/s, medians
-//!    and the ratio instrumented / plain (goal: >= 0.95). Once on one worker,
+//!    tokio runtime; on a runtime with the poll-time and scheduling-delay
+//!    histograms, sampled every tick; and on looptop's full instrumentation
+//!    (the histograms plus long-poll tracking through the task hooks, as the
+//!    dashboard runs), in rotating rounds. Prints items/s, medians and the
+//!    ratios to plain (goal: >= 0.95). Once on one worker,
 //!    where the figure is steady, and once on two, where throughput swings
 //!    by 2x from round to round with where producers and consumers land
 //!    (both runtimes alike), so only a median over many rounds means much.
-//! 2. The dashboard thread's own CPU time per second: the real binary in a
+//! 2. The cost per poll: tasks that only `yield_now` in a loop, so every
+//!    iteration is one poll, on the same three runtimes. The worst case for
+//!    anything done per poll, such as the task hooks.
+//! 3. The dashboard thread's own CPU time per second: the real binary in a
 //!    pseudo-terminal at the default scenario, its main (UI) thread's CPU
 //!    time read from /proc.
 //!
@@ -20,11 +25,15 @@ mod pty;
 #[path = "support/stats.rs"]
 mod stats;
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use looptop::observed::Observed;
-use looptop::runtime;
+use looptop::runtime::{self, Instruments};
+use looptop::sampler::Sampler;
+use looptop::stall::PollTracker;
 use looptop::workload::{QueueSettings, QueueWorkload};
 use stats::{median, range};
 
@@ -48,6 +57,7 @@ fn main() {
         throughput(workers, rounds, seconds);
         println!();
     }
+    per_poll_cost(rounds.div_ceil(4), seconds);
 
     println!();
     println!(
@@ -73,50 +83,109 @@ fn throughput(workers: usize, rounds: usize, seconds: Duration) {
     println!(
         "queue workload at full speed, {workers} worker(s), {rounds} rounds of {seconds:?} each"
     );
-    let (mut plain, mut instrumented) = (Vec::new(), Vec::new());
+    // [plain, histograms, histograms + stall tracking]
+    let mut rates: [Vec<f64>; 3] = Default::default();
     for round in 0..rounds {
-        // Alternate which goes first, so drift on a noisy machine hits both.
-        let order = if round % 2 == 0 {
-            [false, true]
-        } else {
-            [true, false]
-        };
-        for with_instruments in order {
-            if with_instruments {
-                instrumented.push(run_instrumented(workers, seconds));
-            } else {
-                plain.push(run_plain(workers, seconds));
-            }
+        // Rotate which goes first, so drift on a noisy machine hits all.
+        for arm in (0..3).map(|i| (i + round) % 3) {
+            let rate = match arm {
+                0 => run_plain(workers, seconds),
+                1 => run_histograms(workers, seconds),
+                _ => run_looptop(workers, seconds),
+            };
+            rates[arm].push(rate);
         }
         println!(
-            "  round {:>2}: plain {:>9.0} items/s   instrumented {:>9.0} items/s   ratio {:.3}",
+            "  round {:>2}: plain {:>9.0}   histograms {:>9.0} ({:.3})   + stall tracking {:>9.0} ({:.3}) items/s",
             round + 1,
-            plain[round],
-            instrumented[round],
-            instrumented[round] / plain[round]
+            rates[0][round],
+            rates[1][round],
+            rates[1][round] / rates[0][round],
+            rates[2][round],
+            rates[2][round] / rates[0][round],
         );
     }
-    let ratios: Vec<f64> = plain
-        .iter()
-        .zip(&instrumented)
-        .map(|(p, i)| i / p)
-        .collect();
-    let (lo, hi) = range(&ratios);
     println!(
-        "  median: plain {:.0} items/s, instrumented {:.0} items/s; ratio of medians {:.3}",
-        median(&plain),
-        median(&instrumented),
-        median(&instrumented) / median(&plain)
+        "  medians: plain {:.0}, histograms {:.0}, histograms + stall tracking {:.0} items/s",
+        median(&rates[0]),
+        median(&rates[1]),
+        median(&rates[2])
     );
-    println!(
-        "  instrumented / plain: median of ratios {:.3} (range {lo:.2}..{hi:.2}; goal >= 0.95)",
-        median(&ratios)
-    );
+    for (arm, name) in [(1, "histograms"), (2, "histograms + stall tracking")] {
+        let ratios: Vec<f64> = rates[0]
+            .iter()
+            .zip(&rates[arm])
+            .map(|(p, i)| i / p)
+            .collect();
+        let (lo, hi) = range(&ratios);
+        println!(
+            "  {name} / plain: median of ratios {:.3} (range {lo:.2}..{hi:.2}), ratio of medians {:.3}; goal >= 0.95",
+            median(&ratios),
+            median(&rates[arm]) / median(&rates[0])
+        );
+    }
 }
 
-/// A plain multi-thread runtime: no poll-time histogram, no sampler.
+fn per_poll_cost(rounds: usize, seconds: Duration) {
+    println!();
+    println!(
+        "cost per poll: 4 tasks that only yield_now, 1 worker, {rounds} rounds of {seconds:?}"
+    );
+    let arms = [
+        ("plain", Instruments::None),
+        ("histograms", Instruments::Histograms),
+        (
+            "histograms + stall tracking",
+            Instruments::HistogramsAndStalls(PollTracker::new(1, Duration::from_millis(10))),
+        ),
+    ];
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); arms.len()];
+    for round in 0..rounds {
+        for arm in (0..arms.len()).map(|i| (i + round) % arms.len()) {
+            rates[arm].push(yield_loop(arms[arm].1.clone(), seconds));
+        }
+    }
+    let plain_ns = 1e9 / median(&rates[0]);
+    for (arm, (name, _)) in arms.iter().enumerate() {
+        let ns = 1e9 / median(&rates[arm]);
+        println!(
+            "  {name:<28} {:>6.2} M polls/s  {ns:>6.1} ns per poll  (+{:.1} ns over plain)",
+            median(&rates[arm]) / 1e6,
+            ns - plain_ns
+        );
+    }
+}
+
+/// Polls per second of four tasks that do nothing but yield.
+fn yield_loop(instruments: Instruments, duration: Duration) -> f64 {
+    let rt = runtime::build(1, instruments).unwrap();
+    let polls = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    for _ in 0..4 {
+        let (polls, stop) = (polls.clone(), stop.clone());
+        rt.spawn(async move {
+            let mut mine = 0;
+            while !stop.load(Ordering::Relaxed) {
+                mine += 1;
+                if mine % 1024 == 0 {
+                    polls.fetch_add(1024, Ordering::Relaxed);
+                }
+                tokio::task::yield_now().await;
+            }
+        });
+    }
+    thread::sleep(WARM_UP);
+    let (start, at) = (polls.load(Ordering::Relaxed), Instant::now());
+    thread::sleep(duration);
+    let rate = (polls.load(Ordering::Relaxed) - start) as f64 / at.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    rt.shutdown_background();
+    rate
+}
+
+/// A plain multi-thread runtime: no histograms, no hooks, no sampler.
 fn run_plain(workers: usize, duration: Duration) -> f64 {
-    let rt = runtime::build(workers, runtime::Instruments::None).unwrap();
+    let rt = runtime::build(workers, Instruments::None).unwrap();
     let workload = QueueWorkload::start(rt.handle(), QueueSettings::full_speed());
     thread::sleep(WARM_UP);
     let (start, at) = (workload.counters().consumed, Instant::now());
@@ -128,8 +197,28 @@ fn run_plain(workers: usize, duration: Duration) -> f64 {
     rate
 }
 
-/// looptop's runtime and sampler, sampled every tick as the dashboard does.
-fn run_instrumented(workers: usize, duration: Duration) -> f64 {
+/// The histograms and the sampler reading them every tick; no task hooks.
+fn run_histograms(workers: usize, duration: Duration) -> f64 {
+    let rt = runtime::build(workers, Instruments::Histograms).unwrap();
+    let workload = QueueWorkload::start(rt.handle(), QueueSettings::full_speed());
+    let mut sampler = Sampler::new(rt.handle(), workload.counters());
+    thread::sleep(WARM_UP);
+    let start = sampler.sample(workload.counters()).queue.consumed_total;
+    let at = Instant::now();
+    let mut end = start;
+    while at.elapsed() < duration {
+        thread::sleep(TICK.min(duration.saturating_sub(at.elapsed())));
+        end = sampler.sample(workload.counters()).queue.consumed_total;
+    }
+    let rate = (end - start) as f64 / at.elapsed().as_secs_f64();
+    drop(workload);
+    rt.shutdown_background();
+    rate
+}
+
+/// looptop as the dashboard runs it: histograms, long-poll tracking through
+/// the task hooks, and the sampler and diagnosis every tick.
+fn run_looptop(workers: usize, duration: Duration) -> f64 {
     let mut observed = Observed::start(workers, QueueSettings::full_speed()).unwrap();
     thread::sleep(WARM_UP);
     let start = observed.sample().queue.consumed_total;
