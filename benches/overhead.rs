@@ -16,8 +16,8 @@
 //!    pseudo-terminal at the default scenario, its main (UI) thread's CPU
 //!    time read from /proc.
 //!
-//! `cargo bench --bench overhead` runs both (about four minutes);
-//! `-- --rounds 80 --seconds 2` for more.
+//! `cargo bench --bench overhead` runs all three (about eight minutes);
+//! `-- --rounds 80 --seconds 2` for more, `-- --per-poll` for the second alone.
 
 #[path = "../tests/support/pty.rs"]
 #[allow(dead_code)]
@@ -53,11 +53,16 @@ fn main() {
     // mode by chance, and only many draws make the median trustworthy.
     let rounds = option("--rounds", 40) as usize;
     let seconds = Duration::from_secs(option("--seconds", 1));
+    // `--per-poll` runs only the cost-per-poll section, with all the rounds.
+    if args.iter().any(|a| a == "--per-poll") {
+        per_poll_cost(rounds, seconds);
+        return;
+    }
     for workers in [1, 2] {
         throughput(workers, rounds, seconds);
         println!();
     }
-    per_poll_cost(rounds.div_ceil(4), seconds);
+    per_poll_cost(rounds.div_ceil(2), seconds);
 
     println!();
     println!(
