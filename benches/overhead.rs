@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 use looptop::observed::Observed;
 use looptop::runtime::{self, Instruments};
 use looptop::sampler::Sampler;
+use looptop::settings::Settings;
 use looptop::stall::PollTracker;
 use looptop::workload::{QueueSettings, QueueWorkload};
 use stats::{median, range};
@@ -224,7 +225,8 @@ fn run_histograms(workers: usize, duration: Duration) -> f64 {
 /// looptop as the dashboard runs it: histograms, long-poll tracking through
 /// the task hooks, and the sampler and diagnosis every tick.
 fn run_looptop(workers: usize, duration: Duration) -> f64 {
-    let mut observed = Observed::start(workers, QueueSettings::full_speed()).unwrap();
+    let mut observed =
+        Observed::start(workers, &Settings::for_queue(QueueSettings::full_speed())).unwrap();
     thread::sleep(WARM_UP);
     let start = observed.sample().queue.consumed_total;
     let at = Instant::now();

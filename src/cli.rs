@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::error::ErrorKind;
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::workload::{Knob, QueueSettings};
+use crate::settings::{Settings, STALL_THRESHOLD};
+use crate::workload::{KnobSpec, QueueKnob, Unit};
 
 pub const TICK_RANGE: (Duration, Duration) = (Duration::from_millis(50), Duration::from_secs(5));
 pub const MAX_WORKERS: u64 = 512;
@@ -22,10 +23,17 @@ pub enum Format {
 }
 
 /// A live dashboard of a tokio runtime running the asyncio tutorial's
-/// producer/consumer queue. Keys change the workload while it runs.
+/// ideas as workloads. Keys change the workload while it runs.
 #[derive(Debug, Parser)]
 #[command(name = "looptop", version, about)]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// A built-in scenario by name (see `looptop scenarios`) or a scenario file's path
+    #[arg(long, value_name = "NAME|PATH", default_value = crate::scenario::DEFAULT)]
+    pub scenario: String,
+
     /// Worker threads of the observed runtime [default: number of cores]
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = clap::value_parser!(u64).range(1..=MAX_WORKERS))]
     pub workers: Option<u64>,
@@ -47,39 +55,39 @@ pub struct Cli {
     pub format: Format,
 
     /// Producer tasks, 0 to 1024 [default: 4]
-    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = count_in(Knob::Producers))]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = count_in(QueueKnob::Producers))]
     pub producers: Option<u64>,
 
     /// Consumer tasks, 0 to 1024 [default: 4]
-    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = count_in(Knob::Consumers))]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = count_in(QueueKnob::Consumers))]
     pub consumers: Option<u64>,
 
     /// Queue capacity, 1 to 1000000 [default: 64]
-    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = count_in(Knob::Capacity))]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = count_in(QueueKnob::Capacity))]
     pub capacity: Option<u64>,
 
     /// Mean gap between one producer's items (exponential), 0 to 10s; 0 = as fast as possible [default: 10ms]
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(Knob::ProduceInterval))]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(QueueKnob::ProduceInterval.spec()))]
     pub produce_interval: Option<Duration>,
 
     /// Mean async wait per item in a consumer (±50%), 0 to 10s [default: 9.5ms]
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(Knob::IoWait))]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(QueueKnob::IoWait.spec()))]
     pub io_wait: Option<Duration>,
 
     /// CPU work per item in a consumer, 0 to 1s [default: 200us]
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(Knob::CpuWork))]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(QueueKnob::CpuWork.spec()))]
     pub cpu_work: Option<Duration>,
 
     /// Share of consumers whose I/O wait is a blocking std::thread::sleep, 0 to 100 (percent) [default: 0]
-    #[arg(long, value_name = "PERCENT", allow_hyphen_values = true, value_parser = count_in(Knob::Blocking))]
+    #[arg(long, value_name = "PERCENT", allow_hyphen_values = true, value_parser = count_in(QueueKnob::Blocking))]
     pub blocking: Option<u64>,
 
-    /// Run the blocking consumers' wait and CPU work on spawn_blocking
-    #[arg(long)]
-    pub offload: bool,
+    /// Where the blocking consumers' work runs: no (in the task), spawn_blocking, pool (a pool of the workload's own) or yield (1 ms slices with yield_now between) [default: no]
+    #[arg(long, value_name = "MODE", value_parser = choice_of(QueueKnob::Offload.spec()))]
+    pub offload: Option<u64>,
 
     /// A poll at least this long is a stall: listed with its task and spawn location, 100us to 10s [default: 10ms]
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(Knob::StallThreshold))]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(STALL_THRESHOLD.spec()))]
     pub stall_threshold: Option<Duration>,
 
     /// Serve tokio-console's endpoint, on 127.0.0.1:6669 or ADDR; attach with
@@ -94,6 +102,12 @@ pub struct Cli {
     /// Write looptop's log to FILE (filter with LOOPTOP_LOG, e.g. looptop=debug) [default: no log]
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the built-in scenarios, one line each
+    Scenarios,
 }
 
 /// What `parse` decided: run, or exit now with this text and code.
@@ -135,33 +149,49 @@ impl Cli {
         )
     }
 
-    /// The defaults overridden by whatever flags were given.
-    pub fn queue_settings(&self) -> QueueSettings {
-        let mut settings = QueueSettings::default();
+    /// `base` (a scenario's settings) with the knob flags applied; a flag
+    /// for a workload the scenario does not run is an error.
+    pub fn settings(&self, base: Settings) -> Result<Settings, String> {
+        let mut settings = base;
         let micros = |d: &Duration| d.as_micros() as u64;
         let given = [
-            (Knob::Producers, self.producers),
-            (Knob::Consumers, self.consumers),
-            (Knob::Capacity, self.capacity),
+            ("--producers", QueueKnob::Producers.into(), self.producers),
+            ("--consumers", QueueKnob::Consumers.into(), self.consumers),
+            ("--capacity", QueueKnob::Capacity.into(), self.capacity),
             (
-                Knob::ProduceInterval,
+                "--produce-interval",
+                QueueKnob::ProduceInterval.into(),
                 self.produce_interval.as_ref().map(micros),
             ),
-            (Knob::IoWait, self.io_wait.as_ref().map(micros)),
-            (Knob::CpuWork, self.cpu_work.as_ref().map(micros)),
-            (Knob::Blocking, self.blocking),
-            (Knob::Offload, self.offload.then_some(1)),
             (
-                Knob::StallThreshold,
+                "--io-wait",
+                QueueKnob::IoWait.into(),
+                self.io_wait.as_ref().map(micros),
+            ),
+            (
+                "--cpu-work",
+                QueueKnob::CpuWork.into(),
+                self.cpu_work.as_ref().map(micros),
+            ),
+            ("--blocking", QueueKnob::Blocking.into(), self.blocking),
+            ("--offload", QueueKnob::Offload.into(), self.offload),
+            (
+                "--stall-threshold",
+                STALL_THRESHOLD,
                 self.stall_threshold.as_ref().map(micros),
             ),
         ];
-        for (knob, value) in given {
+        for (flag, knob, value) in given {
             if let Some(value) = value {
-                settings.set(knob, value);
+                if !settings.set(knob, value) {
+                    return Err(format!(
+                        "{flag} sets the {} workload, which this scenario does not run",
+                        knob.group.name()
+                    ));
+                }
             }
         }
-        settings
+        Ok(settings)
     }
 }
 
@@ -176,32 +206,42 @@ fn first_line(rendered: &str) -> &str {
     line.strip_prefix("error: ").unwrap_or(line)
 }
 
-fn count_in(knob: Knob) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+fn count_in(
+    knob: QueueKnob,
+) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    let spec = knob.spec();
     move |text| {
-        let range = knob.range();
-        let out_of_range = || {
-            format!(
-                "must be a whole number from {} to {}",
-                range.start(),
-                range.end()
-            )
-        };
-        let value: u64 = text.trim().parse().map_err(|_| out_of_range())?;
-        if range.contains(&value) {
+        let value: u64 = text
+            .trim()
+            .parse()
+            .map_err(|_| format!("must be {}", spec.accepts()))?;
+        if spec.range.contains(&value) {
             Ok(value)
         } else {
-            Err(out_of_range())
+            Err(format!("must be {}", spec.accepts()))
         }
     }
 }
 
+fn choice_of(
+    spec: &'static KnobSpec,
+) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |text| match spec.unit {
+        Unit::Choice(names) => names
+            .iter()
+            .position(|n| *n == text.trim())
+            .map(|i| i as u64)
+            .ok_or_else(|| format!("must be {}", spec.accepts())),
+        _ => Err(format!("must be {}", spec.accepts())),
+    }
+}
+
 fn knob_duration(
-    knob: Knob,
+    spec: &'static KnobSpec,
 ) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
-    let range = knob.range();
     duration_between(
-        Duration::from_micros(*range.start()),
-        Duration::from_micros(*range.end()),
+        Duration::from_micros(*spec.range.start()),
+        Duration::from_micros(*spec.range.end()),
     )
 }
 
@@ -234,6 +274,7 @@ pub fn duration_between(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workload::QueueSettings;
 
     fn parse(args: &[&str]) -> Result<Cli, (String, u8)> {
         match Cli::parse_args(std::iter::once("looptop").chain(args.iter().copied())) {
@@ -255,16 +296,28 @@ mod tests {
             "100ms",
         ])
         .unwrap();
-        let s = cli.queue_settings();
+        let queue = || Settings::for_queue(QueueSettings::default());
+        let s = cli.settings(queue()).unwrap().queue().unwrap();
         assert_eq!((s.producers, s.io_wait_us, s.cpu_work_us), (8, 2_000, 0));
         assert_eq!(s.consumers, QueueSettings::default().consumers);
         assert_eq!((s.blocking_pct, s.offload), (0, 0));
-        let s = parse(&["--blocking", "50", "--offload", "--stall-threshold", "2ms"])
-            .unwrap()
-            .queue_settings();
+        let offloaded = parse(&[
+            "--blocking",
+            "50",
+            "--offload",
+            "pool",
+            "--stall-threshold",
+            "2ms",
+        ])
+        .unwrap();
+        let s = offloaded.settings(queue()).unwrap();
+        let q = s.queue().unwrap();
+        assert_eq!((q.blocking_pct, q.offload), (50, 2));
+        assert_eq!(s.get(STALL_THRESHOLD), Some(2_000));
+        let refused = offloaded.settings(Settings::defaults(&[])).unwrap_err();
         assert_eq!(
-            (s.blocking_pct, s.offload, s.stall_threshold_us),
-            (50, 1, 2_000)
+            refused,
+            "--blocking sets the queue workload, which this scenario does not run"
         );
         assert_eq!(cli.tick, Duration::from_millis(100));
         assert!(cli.workers() >= 1);
@@ -279,6 +332,11 @@ mod tests {
             (&["--tick", "10ms"][..], "--tick", "50ms to 5s"),
             (&["--io-wait", "soon"][..], "--io-wait", "0s to 10s"),
             (&["--blocking", "150"][..], "--blocking", "0 to 100"),
+            (
+                &["--offload", "later"][..],
+                "--offload",
+                "\"spawn_blocking\"",
+            ),
             (
                 &["--stall-threshold", "10us"][..],
                 "--stall-threshold",
@@ -337,7 +395,7 @@ mod tests {
             format!("[default: {}ms]", d.produce_interval_us as f64 / 1000.0),
             format!("[default: {}ms]", d.io_wait_us as f64 / 1000.0),
             format!("[default: {}us]", d.cpu_work_us),
-            format!("[default: {}ms]", d.stall_threshold_us / 1000),
+            format!("[default: {}ms]", STALL_THRESHOLD.spec().default / 1000),
         ] {
             assert!(message.contains(&expected), "help lacks {expected}");
         }

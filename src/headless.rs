@@ -9,11 +9,12 @@ use crate::cli::{Cli, Format};
 use crate::observed::Observed;
 use crate::sampler::snapshot::{Culprit, Warning};
 use crate::sampler::Snapshot;
+use crate::settings::Settings;
 use crate::signals::Shutdown;
 use crate::ui::format;
 
-pub fn run(cli: &Cli, out: &mut impl Write) -> io::Result<()> {
-    let mut observed = Observed::start(cli.workers(), cli.queue_settings())?;
+pub fn run(cli: &Cli, settings: &Settings, out: &mut impl Write) -> io::Result<()> {
+    let mut observed = Observed::start(cli.workers(), settings)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

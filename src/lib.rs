@@ -14,6 +14,8 @@ pub mod headless;
 pub mod observed;
 pub mod runtime;
 pub mod sampler;
+pub mod scenario;
+pub mod settings;
 pub mod signals;
 pub mod stall;
 pub mod telemetry;

@@ -1,7 +1,9 @@
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
-use looptop::cli::{Cli, Parsed};
+use looptop::app::Choice;
+use looptop::cli::{Cli, Command, Parsed};
+use looptop::scenario::{self, Scenario};
 use looptop::telemetry;
 use looptop::tui::Ending;
 use looptop::{headless, tui};
@@ -18,6 +20,32 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let Ok(built_in) = scenario::built_in() else {
+        unreachable!("the built-in scenarios are checked by the tests");
+    };
+    if let Some(Command::Scenarios) = cli.command {
+        print!("{}", list(&built_in));
+        return ExitCode::SUCCESS;
+    }
+    let chosen = match scenario::load(&cli.scenario) {
+        Ok(chosen) => chosen,
+        Err(e) => {
+            eprintln!("looptop: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let settings = match cli.settings(chosen.settings.clone()) {
+        Ok(settings) => settings,
+        Err(message) => {
+            eprintln!("looptop: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    // The picker offers the built-ins, and the file this run started from.
+    let mut choices: Vec<Choice> = built_in.iter().map(|s| Choice::new(&s.name, s)).collect();
+    if !choices.iter().any(|c| c.source == cli.scenario) {
+        choices.push(Choice::new(&cli.scenario, &chosen));
+    }
     if !cli.headless && !io::stdout().is_terminal() {
         eprintln!("looptop: stdout is not a terminal; run it in a terminal, or pass --headless for JSON lines");
         return ExitCode::from(2);
@@ -35,9 +63,9 @@ fn main() -> ExitCode {
     }
     tracing::info!(?cli, "starting");
     let result = if cli.headless {
-        headless::run(&cli, &mut io::stdout().lock()).map(|()| ExitCode::SUCCESS)
+        headless::run(&cli, &settings, &mut io::stdout().lock()).map(|()| ExitCode::SUCCESS)
     } else {
-        tui::run(&cli).map(|ending| match ending {
+        tui::run(&cli, &chosen, &settings, choices).map(|ending| match ending {
             Ending::Quit | Ending::DurationElapsed => ExitCode::SUCCESS,
             Ending::Signal(n) => ExitCode::from(128 + n as u8),
         })
@@ -47,4 +75,13 @@ fn main() -> ExitCode {
         eprintln!("looptop: {e}");
         ExitCode::FAILURE
     })
+}
+
+/// `looptop scenarios`: a name and a summary a line.
+fn list(scenarios: &[Scenario]) -> String {
+    let width = scenarios.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    scenarios
+        .iter()
+        .map(|s| format!("{:<width$}  {}\n", s.name, s.summary))
+        .collect()
 }

@@ -9,9 +9,11 @@ use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use tokio::time::{interval, interval_at, Instant, MissedTickBehavior};
 
-use crate::app::{keys, App, RunInfo};
+use crate::app::{keys, App, Choice, RunInfo};
 use crate::cli::Cli;
 use crate::observed::Observed;
+use crate::scenario::Scenario;
+use crate::settings::Settings;
 use crate::signals::Shutdown;
 use crate::ui;
 
@@ -27,15 +29,21 @@ pub enum Ending {
     DurationElapsed,
 }
 
-pub fn run(cli: &Cli) -> io::Result<Ending> {
-    let mut observed = Observed::start(cli.workers(), cli.queue_settings())?;
+pub fn run(
+    cli: &Cli,
+    scenario: &Scenario,
+    settings: &Settings,
+    choices: Vec<Choice>,
+) -> io::Result<Ending> {
+    let mut observed = Observed::start(cli.workers(), settings)?;
     let info = RunInfo {
-        workload: "queue",
+        scenario: scenario.name.clone(),
         workers: observed.workers(),
         tick: cli.tick,
         console: cli.console,
     };
-    let mut app = App::new(info, observed.settings());
+    let mut app =
+        App::new(info, observed.settings(), scenario.explain.clone()).with_scenarios(choices);
     let ui_runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -81,7 +89,11 @@ async fn event_loop(
                 Some(Ok(Event::Key(key))) => {
                     if let Some(action) = keys::action_for(key) {
                         if let Some(effect) = app.update(action) {
-                            observed.apply(effect);
+                            match observed.apply(effect) {
+                                Ok(Some(scenario)) => app.switched(&scenario, observed.settings()),
+                                Ok(None) => {}
+                                Err(e) => app.notice = Some(e.to_string()),
+                            }
                         }
                         dirty = true;
                     }

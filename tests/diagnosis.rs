@@ -8,7 +8,8 @@ use looptop::app::Effect;
 use looptop::observed::Observed;
 use looptop::sampler::snapshot::WarningKind;
 use looptop::sampler::Snapshot;
-use looptop::workload::{Knob, QueueSettings};
+use looptop::settings::Settings;
+use looptop::workload::{QueueKnob, QueueSettings};
 
 const TICK: Duration = Duration::from_millis(250);
 /// Ticks to wait for a warning to appear or clear: generous, for a loaded
@@ -29,12 +30,12 @@ fn until(observed: &mut Observed, done: impl Fn(&Snapshot) -> bool) -> Option<Sn
 
 /// Starts `settings`, waits for `kind`, applies `undo`, waits for it to go.
 fn appears_then_clears(workers: usize, settings: QueueSettings, kind: WarningKind, undo: Effect) {
-    let mut observed = Observed::start(workers, settings).unwrap();
+    let mut observed = Observed::start(workers, &Settings::for_queue(settings)).unwrap();
     let seen = until(&mut observed, |s| has(s, kind));
     let seen = seen.unwrap_or_else(|| panic!("no {kind:?} warning under {settings:?}"));
     let warning = seen.warnings.iter().find(|w| w.kind == kind).unwrap();
     assert!(!warning.advice.is_empty(), "{warning:?}");
-    observed.apply(undo);
+    observed.apply(undo.clone()).unwrap();
     assert!(
         until(&mut observed, |s| !has(s, kind)).is_some(),
         "{kind:?} did not clear after {undo:?}"
@@ -55,7 +56,7 @@ fn saturation_appears_and_clears() {
         1,
         settings,
         WarningKind::Saturated,
-        Effect::SetKnob(Knob::CpuWork, 0),
+        Effect::SetKnob(QueueKnob::CpuWork.into(), 0),
     );
 }
 
@@ -72,7 +73,7 @@ fn backpressure_appears_and_clears() {
         2,
         settings,
         WarningKind::Backpressure,
-        Effect::SetKnob(Knob::ProduceInterval, 100_000),
+        Effect::SetKnob(QueueKnob::ProduceInterval.into(), 100_000),
     );
 }
 
@@ -88,7 +89,7 @@ fn starvation_appears_and_clears() {
         2,
         settings,
         WarningKind::Starvation,
-        Effect::SetKnob(Knob::ProduceInterval, 1_000),
+        Effect::SetKnob(QueueKnob::ProduceInterval.into(), 1_000),
     );
 }
 
@@ -99,7 +100,7 @@ fn a_blocking_consumer_is_named_and_offloading_it_ends_the_stalls() {
         io_wait_us: 20_000,
         ..QueueSettings::default()
     };
-    let mut observed = Observed::start(2, settings).unwrap();
+    let mut observed = Observed::start(2, &Settings::for_queue(settings)).unwrap();
     let seen = until(&mut observed, |s| has(s, WarningKind::BlockedWorker))
         .expect("a blocked-worker warning");
     let culprit = &seen.stalls.culprits[0];
@@ -113,7 +114,9 @@ fn a_blocking_consumer_is_named_and_offloading_it_ends_the_stalls() {
     );
     assert!(culprit.longest_us >= 10_000.0, "{culprit:?}");
 
-    observed.apply(Effect::SetKnob(Knob::Offload, 1));
+    observed
+        .apply(Effect::SetKnob(QueueKnob::Offload.into(), 1))
+        .unwrap();
     let calm = until(&mut observed, |s| {
         !has(s, WarningKind::BlockedWorker) && s.stalls.long_polls == 0
     });

@@ -3,12 +3,14 @@
 
 use std::time::Duration;
 
-use looptop::app::{Action, App, RunInfo};
+use looptop::app::{Action, App, Choice, RunInfo};
 use looptop::sampler::snapshot::{
     Bin, Culprit, Distribution, QueueSample, RuntimeSample, Stall, StallSample, Warning,
     WarningKind, WorkerSample,
 };
 use looptop::sampler::Snapshot;
+use looptop::scenario;
+use looptop::settings::Settings;
 use looptop::ui;
 use looptop::workload::QueueSettings;
 use ratatui::backend::TestBackend;
@@ -148,15 +150,28 @@ fn warnings() -> Vec<Warning> {
 
 fn info() -> RunInfo {
     RunInfo {
-        workload: "queue",
+        scenario: "queue".to_string(),
         workers: 2,
         tick: Duration::from_millis(250),
         console: None,
     }
 }
 
+/// The queue scenario before its first tick, with the built-in scenarios
+/// to pick from.
+fn fresh() -> App {
+    let scenarios = scenario::built_in().unwrap();
+    let choices = scenarios.iter().map(|s| Choice::new(&s.name, s)).collect();
+    App::new(
+        info(),
+        Settings::for_queue(QueueSettings::default()),
+        scenarios[0].explain.clone(),
+    )
+    .with_scenarios(choices)
+}
+
 fn app() -> App {
-    let mut app = App::new(info(), QueueSettings::default());
+    let mut app = fresh();
     for t in 1..=80 {
         app.record(snapshot(t));
     }
@@ -204,7 +219,7 @@ fn queue_pane() {
 
 #[test]
 fn queue_pane_with_a_far_capacity_scales_to_the_depth() {
-    let mut app = App::new(info(), QueueSettings::default());
+    let mut app = fresh();
     for t in 1..=80 {
         let mut s = snapshot(t);
         s.queue.capacity = 1_000_000;
@@ -235,7 +250,7 @@ fn long_polls_pane_shows_a_worker_blocked_now_and_the_culprits() {
 
 #[test]
 fn long_polls_pane_says_none_when_nothing_stalled() {
-    let mut app = App::new(info(), QueueSettings::default());
+    let mut app = fresh();
     let mut calm = snapshot(1);
     calm.stalls = StallSample {
         threshold_us: 10_000.0,
@@ -356,6 +371,23 @@ fn help_overlay() {
 }
 
 #[test]
+fn scenario_picker() {
+    let mut app = app();
+    app.update(Action::OpenPicker);
+    app.update(Action::SelectNext);
+    let t = render(100, 30, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn explanation_panel() {
+    let mut app = app();
+    app.update(Action::ToggleExplain);
+    let t = render(100, 30, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
 fn too_small_says_so() {
     let app = app();
     let t = render(60, 20, |f, _| ui::draw(f, &app));
@@ -364,7 +396,7 @@ fn too_small_says_so() {
 
 #[test]
 fn before_the_first_tick() {
-    let app = App::new(info(), QueueSettings::default());
+    let app = fresh();
     let t = render(100, 30, |f, _| ui::draw(f, &app));
     insta::assert_snapshot!(t.backend());
 }

@@ -32,7 +32,7 @@ fn every_pane_appears_with_numbers_that_change() {
     let first = tui.wait_for_dashboard();
     for label in [
         "looptop",
-        "workload queue",
+        "scenario queue",
         "alive tasks",
         "p50",
         "w0",
@@ -114,6 +114,33 @@ fn turning_blocking_on_names_the_culprit_and_offloading_clears_it() {
     tui.wait_for("the warning to clear once the sleep is offloaded", |s| {
         s.contains("spawn_blocking") && !s.contains("▲ worker")
     });
+}
+
+#[test]
+fn the_picker_switches_scenarios_and_e_explains_them() {
+    let mut tui = Tui::start(&[], 100, 30);
+    tui.wait_for_dashboard();
+    tui.send("s");
+    tui.wait_for("the scenario picker", |s| {
+        s.contains("Scenarios") && s.contains("cpu-bound")
+    });
+    tui.send("j"); // queue → blocking
+    tui.send("\r");
+    let switched = tui.wait_for("the blocking scenario running", |s| {
+        s.contains("scenario blocking") && !s.contains("Enter switch")
+    });
+    assert!(
+        switched.contains("blocking                 25%"),
+        "{switched}"
+    );
+    tui.wait_for("its blocked worker named", |s| s.contains("▲ worker"));
+    tui.send("e");
+    tui.wait_for("the explanation", |s| {
+        s.contains("Scenario: blocking") && s.contains("spawn_blocking(fn).await")
+    });
+    tui.send("\x1b"); // Esc closes the panel, not the dashboard
+    let closed = tui.wait_for("the panel to close", |s| !s.contains("Scenario: blocking"));
+    assert!(closed.contains("scenario blocking"), "{closed}");
 }
 
 #[test]

@@ -14,5 +14,11 @@ pub enum Action {
     TogglePause,
     ResetStatistics,
     ToggleHelp,
+    ToggleExplain,
+    OpenPicker,
+    /// Enter: switch to the scenario chosen in the picker.
+    Confirm,
+    /// Esc: close what is open, or quit when nothing is.
+    Cancel,
     Quit,
 }

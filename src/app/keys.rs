@@ -9,10 +9,13 @@ pub const HELP: &[(&str, &str)] = &[
     ("↑ ↓  k j", "select a knob"),
     ("← →  h l  - +", "change the selected knob"),
     ("Shift + ← → / H L", "change it in big steps (×10)"),
+    ("s", "choose a scenario (↑↓, Enter)"),
+    ("e", "explain the running scenario"),
     ("space", "pause the display (sampling goes on)"),
     ("r", "reset statistics"),
     ("?", "show or hide this help"),
-    ("q  Esc  Ctrl-C", "quit"),
+    ("Esc", "close what is open, or quit"),
+    ("q  Ctrl-C", "quit"),
 ];
 
 pub fn action_for(key: KeyEvent) -> Option<Action> {
@@ -23,7 +26,11 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
     let shift = key.modifiers.contains(KeyModifiers::SHIFT);
     let action = match key.code {
         KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => Action::Quit,
-        KeyCode::Char('q') | KeyCode::Esc => Action::Quit,
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Esc => Action::Cancel,
+        KeyCode::Enter => Action::Confirm,
+        KeyCode::Char('s') => Action::OpenPicker,
+        KeyCode::Char('e') => Action::ToggleExplain,
         KeyCode::Up | KeyCode::Char('k') => Action::SelectPrevious,
         KeyCode::Down | KeyCode::Char('j') => Action::SelectNext,
         KeyCode::Right | KeyCode::Char('+') => Action::Increase { big: shift },
@@ -85,7 +92,10 @@ mod tests {
             press(KeyCode::Char('q'), KeyModifiers::NONE),
             Some(Action::Quit)
         );
-        assert_eq!(press(KeyCode::Esc, KeyModifiers::NONE), Some(Action::Quit));
+        assert_eq!(
+            press(KeyCode::Esc, KeyModifiers::NONE),
+            Some(Action::Cancel)
+        );
         assert_eq!(
             press(KeyCode::Char('c'), KeyModifiers::CONTROL),
             Some(Action::Quit)

@@ -11,19 +11,43 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::sampler::{History, Snapshot};
-use crate::workload::{Knob, QueueSettings};
+use crate::scenario::{Explain, Scenario};
+use crate::settings::{KnobId, Settings};
 
 /// What the event loop must do outside the app after an action.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
-    SetKnob(Knob, u64),
+    SetKnob(KnobId, u64),
     ResetStatistics,
+    /// Stop the running workloads and start those of this scenario (a
+    /// built-in name or a file, read again so edits take effect).
+    SwitchScenario(String),
+}
+
+/// A scenario the picker offers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Choice {
+    /// What `scenario::load` takes: a built-in name or a file's path.
+    pub source: String,
+    pub name: String,
+    pub summary: String,
+}
+
+impl Choice {
+    pub fn new(source: &str, scenario: &Scenario) -> Self {
+        Self {
+            source: source.to_string(),
+            name: scenario.name.clone(),
+            summary: scenario.summary.clone(),
+        }
+    }
 }
 
 /// What the header shows about the run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunInfo {
-    pub workload: &'static str,
+    /// The running scenario's name.
+    pub scenario: String,
     pub workers: usize,
     pub tick: Duration,
     /// Where tokio-console can attach, if it can.
@@ -33,27 +57,59 @@ pub struct RunInfo {
 #[derive(Clone, Debug)]
 pub struct App {
     pub info: RunInfo,
-    /// The knob values as last applied to the workload.
-    pub settings: QueueSettings,
-    pub selected: Knob,
+    /// The knob values as last applied to the workloads.
+    pub settings: Settings,
+    /// The selected knob's position in `settings`.
+    pub selected: usize,
     history: History,
     /// A copy of the history taken when the display was paused.
     frozen: Option<History>,
     pub show_help: bool,
+    /// The running scenario's explanation, and whether it is shown.
+    pub explain: Explain,
+    pub show_explain: bool,
+    /// Scenarios the picker offers.
+    pub scenarios: Vec<Choice>,
+    /// The picker's highlighted row while it is open.
+    pub picker: Option<usize>,
+    /// A message for the user, such as a scenario that would not load.
+    pub notice: Option<String>,
     pub quit: bool,
 }
 
 impl App {
-    pub fn new(info: RunInfo, settings: QueueSettings) -> Self {
+    pub fn new(info: RunInfo, settings: Settings, explain: Explain) -> Self {
         Self {
             info,
             settings,
-            selected: Knob::ALL[0],
+            selected: 0,
             history: History::default(),
             frozen: None,
             show_help: false,
+            explain,
+            show_explain: false,
+            scenarios: Vec::new(),
+            picker: None,
+            notice: None,
             quit: false,
         }
+    }
+
+    /// The picker's choices: built-in scenarios by name, files by path.
+    pub fn with_scenarios(mut self, scenarios: Vec<Choice>) -> Self {
+        self.scenarios = scenarios;
+        self
+    }
+
+    /// After a switch: the new scenario's knobs and text, a fresh history.
+    pub fn switched(&mut self, scenario: &Scenario, settings: Settings) {
+        self.info.scenario = scenario.name.clone();
+        self.explain = scenario.explain.clone();
+        self.settings = settings;
+        self.selected = 0;
+        self.history.clear();
+        self.frozen = self.frozen.as_ref().map(|_| History::default());
+        self.notice = None;
     }
 
     pub fn record(&mut self, snapshot: Snapshot) {
@@ -71,16 +127,19 @@ impl App {
 
     /// Applies an action; returns what the caller must do beyond the state.
     pub fn update(&mut self, action: Action) -> Option<Effect> {
+        if let Some(row) = self.picker {
+            return self.update_picker(row, action);
+        }
         match action {
             Action::SelectPrevious => self.selected = self.step_selection(-1),
             Action::SelectNext => self.selected = self.step_selection(1),
             Action::Increase { big } | Action::Decrease { big } => {
-                let knob = self.selected;
-                let value = self.settings.get(knob);
+                let (knob, value) = self.settings.at(self.selected)?;
+                let spec = knob.spec();
                 let next = if matches!(action, Action::Increase { .. }) {
-                    knob.step_up(value, big)
+                    spec.step_up(value, big)
                 } else {
-                    knob.step_down(value, big)
+                    spec.step_down(value, big)
                 };
                 if next != value {
                     self.settings.set(knob, next);
@@ -101,33 +160,77 @@ impl App {
                 return Some(Effect::ResetStatistics);
             }
             Action::ToggleHelp => self.show_help = !self.show_help,
-            Action::Quit => self.quit = true,
+            Action::ToggleExplain => self.show_explain = !self.show_explain,
+            Action::OpenPicker => {
+                let current = self
+                    .scenarios
+                    .iter()
+                    .position(|c| c.name == self.info.scenario);
+                self.picker = Some(current.unwrap_or(0));
+                self.show_help = false;
+                self.show_explain = false;
+            }
+            Action::Confirm => {}
+            Action::Cancel if self.show_help || self.show_explain || self.notice.is_some() => {
+                self.show_help = false;
+                self.show_explain = false;
+                self.notice = None;
+            }
+            Action::Cancel | Action::Quit => self.quit = true,
         }
         None
     }
 
-    fn step_selection(&self, delta: isize) -> Knob {
-        let n = Knob::ALL.len() as isize;
-        let at = Knob::ALL
-            .iter()
-            .position(|k| *k == self.selected)
-            .unwrap_or(0) as isize;
-        Knob::ALL[(at + delta).rem_euclid(n) as usize]
+    /// Keys while the picker is open: move, switch, close.
+    fn update_picker(&mut self, row: usize, action: Action) -> Option<Effect> {
+        let n = self.scenarios.len().max(1);
+        match action {
+            Action::SelectPrevious => self.picker = Some((row + n - 1) % n),
+            Action::SelectNext => self.picker = Some((row + 1) % n),
+            Action::Confirm => {
+                self.picker = None;
+                let choice = self.scenarios.get(row)?;
+                return Some(Effect::SwitchScenario(choice.source.clone()));
+            }
+            Action::Cancel | Action::OpenPicker => self.picker = None,
+            Action::Quit => self.quit = true,
+            _ => {}
+        }
+        None
+    }
+
+    fn step_selection(&self, delta: isize) -> usize {
+        let n = self.settings.len().max(1) as isize;
+        (self.selected as isize + delta).rem_euclid(n) as usize
+    }
+
+    /// The selected knob, if the run has any.
+    pub fn selected_knob(&self) -> Option<KnobId> {
+        self.settings.at(self.selected).map(|(knob, _)| knob)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::STALL_THRESHOLD;
+    use crate::workload::{QueueKnob, QueueSettings};
 
     fn app() -> App {
         let info = RunInfo {
-            workload: "queue",
+            scenario: "queue".to_string(),
             workers: 2,
             tick: Duration::from_millis(250),
             console: None,
         };
-        App::new(info, QueueSettings::default())
+        let scenarios = crate::scenario::built_in().unwrap();
+        let choices = scenarios.iter().map(|s| Choice::new(&s.name, s)).collect();
+        App::new(
+            info,
+            Settings::for_queue(QueueSettings::default()),
+            scenarios[0].explain.clone(),
+        )
+        .with_scenarios(choices)
     }
 
     fn snap(tick: u64) -> Snapshot {
@@ -140,12 +243,12 @@ mod tests {
     #[test]
     fn selection_wraps_around_the_knob_list() {
         let mut app = app();
-        assert_eq!(app.selected, Knob::Producers);
+        assert_eq!(app.selected_knob(), Some(QueueKnob::Producers.into()));
         app.update(Action::SelectPrevious);
-        assert_eq!(app.selected, Knob::StallThreshold);
+        assert_eq!(app.selected_knob(), Some(STALL_THRESHOLD));
         app.update(Action::SelectNext);
         app.update(Action::SelectNext);
-        assert_eq!(app.selected, Knob::Consumers);
+        assert_eq!(app.selected_knob(), Some(QueueKnob::Consumers.into()));
     }
 
     #[test]
@@ -153,14 +256,14 @@ mod tests {
         let mut app = app();
         assert_eq!(
             app.update(Action::Increase { big: false }),
-            Some(Effect::SetKnob(Knob::Producers, 5))
+            Some(Effect::SetKnob(QueueKnob::Producers.into(), 5))
         );
         assert_eq!(
             app.update(Action::Increase { big: true }),
-            Some(Effect::SetKnob(Knob::Producers, 15))
+            Some(Effect::SetKnob(QueueKnob::Producers.into(), 15))
         );
-        assert_eq!(app.settings.producers, 15);
-        app.settings.producers = 0;
+        assert_eq!(app.settings.queue().unwrap().producers, 15);
+        app.settings.set(QueueKnob::Producers.into(), 0);
         assert_eq!(
             app.update(Action::Decrease { big: false }),
             None,
@@ -191,7 +294,47 @@ mod tests {
         assert!(app.view().is_empty());
         app.update(Action::ToggleHelp);
         assert!(app.show_help);
+        app.update(Action::Cancel);
+        assert!(!app.show_help && !app.quit, "Esc closes the help first");
         app.update(Action::Quit);
         assert!(app.quit);
+    }
+
+    #[test]
+    fn the_picker_moves_switches_and_closes() {
+        let mut app = app();
+        app.update(Action::OpenPicker);
+        assert_eq!(app.picker, Some(0), "opens on the running scenario");
+        app.update(Action::SelectNext);
+        assert_eq!(
+            app.update(Action::Increase { big: false }),
+            None,
+            "knobs wait"
+        );
+        let chosen = app.scenarios[1].source.clone();
+        assert_eq!(
+            app.update(Action::Confirm),
+            Some(Effect::SwitchScenario(chosen))
+        );
+        assert_eq!(app.picker, None);
+        app.update(Action::OpenPicker);
+        app.update(Action::SelectPrevious);
+        app.update(Action::SelectPrevious);
+        assert_eq!(app.picker, Some(app.scenarios.len() - 2), "wraps around");
+        app.update(Action::Cancel);
+        assert_eq!((app.picker, app.quit), (None, false));
+    }
+
+    #[test]
+    fn switching_takes_the_new_knobs_and_starts_a_fresh_history() {
+        let mut app = app();
+        app.record(snap(1));
+        app.selected = 3;
+        let blocking = crate::scenario::load("blocking").unwrap();
+        app.switched(&blocking, blocking.settings.clone());
+        assert_eq!(app.info.scenario, "blocking");
+        assert_eq!(app.settings.queue().unwrap().blocking_pct, 25);
+        assert_eq!((app.selected, app.view().is_empty()), (0, true));
+        assert!(app.explain.tokio.contains("spawn_blocking"));
     }
 }

@@ -146,6 +146,13 @@ impl Sampler {
         snapshot
     }
 
+    /// Takes a new workload's counters as the starting point, so its first
+    /// tick is not measured against the old one's.
+    pub fn rebase(&mut self, queue: QueueCounters) {
+        self.last.queue = queue;
+        self.baseline = queue;
+    }
+
     /// Restarts totals and tick numbering from the latest reading.
     pub fn reset(&mut self) {
         self.baseline = self.last.queue;

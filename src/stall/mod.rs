@@ -54,6 +54,10 @@ impl StallWatch {
         }
     }
 
+    pub fn threshold(&self) -> Duration {
+        self.tracker.threshold()
+    }
+
     pub fn set_threshold(&self, threshold: Duration) {
         self.tracker.set_threshold(threshold);
     }

@@ -10,29 +10,26 @@ use ratatui::Frame;
 use super::format;
 use super::widgets::draw_pane;
 use crate::app::App;
-use crate::workload::Knob;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let inner = draw_pane(frame, area, "Controls");
     let width = inner.width as usize;
     // When the knobs outnumber the rows, scroll so the selected one shows.
     let rows = (inner.height as usize).max(1);
-    let at = Knob::ALL
-        .iter()
-        .position(|&k| k == app.selected)
-        .unwrap_or(0);
-    let lines: Vec<Line> = Knob::ALL
-        .iter()
-        .skip((at + 1).saturating_sub(rows))
-        .map(|&knob| {
-            let selected = knob == app.selected;
+    let lines: Vec<Line> = app
+        .settings
+        .knobs()
+        .enumerate()
+        .skip((app.selected + 1).saturating_sub(rows))
+        .map(|(position, (knob, value))| {
+            let spec = knob.spec();
+            let selected = position == app.selected;
             let marker = if selected { "▶ " } else { "  " };
-            let label = knob.label();
-            let value = format::knob_value(app.settings.get(knob), knob.unit());
+            let value = format::knob_value(value, spec.unit);
             let pad = width
-                .saturating_sub(2 + label.chars().count() + value.chars().count())
+                .saturating_sub(2 + spec.label.chars().count() + value.chars().count())
                 .max(1);
-            let text = format!("{marker}{label}{}{value}", " ".repeat(pad));
+            let text = format!("{marker}{}{}{value}", spec.label, " ".repeat(pad));
             let style = if selected {
                 Style::new()
                     .fg(Color::Black)

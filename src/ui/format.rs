@@ -48,8 +48,7 @@ pub fn knob_value(value: u64, unit: Unit) -> String {
         Unit::Micros if value == 0 => "0 (off)".to_string(),
         Unit::Micros => micros(value as f64),
         Unit::Percent => format!("{value}%"),
-        Unit::Switch if value == 0 => "off".to_string(),
-        Unit::Switch => "spawn_blocking".to_string(),
+        Unit::Choice(names) => names.get(value as usize).unwrap_or(&"?").to_string(),
     }
 }
 

@@ -22,7 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 .bg(Color::Cyan)
                 .add_modifier(Modifier::BOLD),
         ),
-        Span::raw(format!(" workload {} ", info.workload)),
+        Span::raw(format!(" scenario {} ", info.scenario)),
         Span::styled("│", dim),
         Span::raw(format!(" up {} ", format::uptime(uptime))),
         Span::styled("│", dim),

@@ -2,10 +2,12 @@
 //! the same frame (which is what the snapshot tests rely on).
 
 pub mod controls_pane;
+pub mod explain;
 pub mod format;
 pub mod header;
 pub mod help;
 pub mod hints;
+pub mod picker;
 pub mod poll_pane;
 pub mod queue_pane;
 pub mod schedule_pane;
@@ -76,6 +78,12 @@ pub fn draw(frame: &mut Frame, app: &App) {
     controls_pane::draw(frame, controls, app);
     warnings::draw(frame, feed, warnings);
     hints::draw(frame, hints);
+    if app.show_explain {
+        explain::draw(frame, area, &app.info.scenario, &app.explain);
+    }
+    if let Some(row) = app.picker {
+        picker::draw(frame, area, app, row);
+    }
     if app.show_help {
         help::draw(frame, area);
     }

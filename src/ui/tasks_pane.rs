@@ -30,17 +30,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ])
     };
     // Most telling first: a short pane cuts the last lines.
-    let lines = vec![
+    let mut lines = vec![
         row("alive tasks", rt.alive_tasks.to_string()),
         row("spawned", format::rate(rt.spawned_per_s)),
         row("completed", format::rate(rt.completed_per_s)),
-        row(
+    ];
+    if let Some(asked) = app.settings.queue() {
+        lines.push(row(
             "producers·consumers",
             format!(
                 "{}/{}·{}/{}",
-                q.producers, app.settings.producers, q.consumers, app.settings.consumers
+                q.producers, asked.producers, q.consumers, asked.consumers
             ),
-        ),
+        ));
+    }
+    lines.extend([
         row(
             "runnable global·local",
             format!("{}·{}", rt.global_queue_depth, rt.local_queue_depth),
@@ -54,6 +58,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ),
         row("polls", format::rate(rt.polls_per_s)),
         row("forced yields", format::rate(rt.forced_yields_per_s)),
-    ];
+    ]);
     frame.render_widget(Paragraph::new(lines), inner);
 }

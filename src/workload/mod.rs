@@ -2,9 +2,12 @@
 
 pub mod bounded_queue;
 pub mod knob;
+pub mod pool;
 pub mod queue;
+pub mod queue_knobs;
 pub mod task_group;
 pub mod work;
 
-pub use knob::{Knob, QueueSettings, Unit};
+pub use knob::{KnobSpec, Unit};
 pub use queue::{QueueCounters, QueueWorkload};
+pub use queue_knobs::{QueueKnob, QueueSettings};

@@ -4,17 +4,20 @@
 //!
 //! The blocking knob turns the first consumers' I/O wait into a blocking
 //! `std::thread::sleep`, the classic way to stall an event loop; the offload
-//! knob moves their blocking wait and CPU work to `spawn_blocking`.
+//! knob moves their blocking wait and CPU work to `spawn_blocking` or a pool
+//! of the workload's own, or cuts it into slices that yield in between.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
 use super::bounded_queue::BoundedQueue;
-use super::knob::{self, Knob, LiveSettings, QueueSettings};
+use super::knob::LiveKnobs;
+use super::pool::ThreadPool;
+use super::queue_knobs::{blocking_consumers, QueueKnob, QueueSettings, QUEUE_KNOBS};
 use super::task_group::TaskGroup;
 use super::work;
 
@@ -34,9 +37,17 @@ pub struct QueueCounters {
 
 struct Shared {
     queue: BoundedQueue<u64>,
-    settings: LiveSettings,
+    knobs: LiveKnobs,
     produced: AtomicU64,
     consumed: AtomicU64,
+    /// Started the first time a consumer offloads to it.
+    pool: OnceLock<Option<ThreadPool>>,
+}
+
+impl Shared {
+    fn get(&self, knob: QueueKnob) -> u64 {
+        self.knobs.get(knob.index())
+    }
 }
 
 pub struct QueueWorkload {
@@ -49,9 +60,10 @@ impl QueueWorkload {
     pub fn start(handle: &Handle, settings: QueueSettings) -> Self {
         let shared = Arc::new(Shared {
             queue: BoundedQueue::new(settings.capacity as usize),
-            settings: LiveSettings::new(&settings),
+            knobs: LiveKnobs::new(&QUEUE_KNOBS, &settings.values()),
             produced: AtomicU64::new(0),
             consumed: AtomicU64::new(0),
+            pool: OnceLock::new(),
         });
         let mut workload = Self {
             shared,
@@ -65,26 +77,25 @@ impl QueueWorkload {
 
     /// Applies a knob to the running tasks: counts add or cancel tasks, the
     /// rest are read by every task on its next item.
-    pub fn set(&mut self, knob: Knob, value: u64) {
-        self.shared.settings.set(knob, value);
+    pub fn set(&mut self, knob: QueueKnob, value: u64) {
+        self.shared.knobs.set(knob.index(), value);
         match knob {
-            Knob::Producers => self.resize_producers(),
-            Knob::Consumers => self.resize_consumers(),
-            Knob::Capacity => self
+            QueueKnob::Producers => self.resize_producers(),
+            QueueKnob::Consumers => self.resize_consumers(),
+            QueueKnob::Capacity => self
                 .shared
                 .queue
-                .set_capacity(self.shared.settings.get(knob) as usize),
-            Knob::ProduceInterval
-            | Knob::IoWait
-            | Knob::CpuWork
-            | Knob::Blocking
-            | Knob::Offload
-            | Knob::StallThreshold => {}
+                .set_capacity(self.shared.get(knob) as usize),
+            QueueKnob::ProduceInterval
+            | QueueKnob::IoWait
+            | QueueKnob::CpuWork
+            | QueueKnob::Blocking
+            | QueueKnob::Offload => {}
         }
     }
 
     pub fn settings(&self) -> QueueSettings {
-        self.shared.settings.snapshot()
+        QueueSettings::from_values(&self.shared.knobs.values())
     }
 
     pub fn counters(&self) -> QueueCounters {
@@ -102,14 +113,14 @@ impl QueueWorkload {
     }
 
     fn resize_producers(&mut self) {
-        let target = self.shared.settings.get(Knob::Producers) as usize;
+        let target = self.shared.get(QueueKnob::Producers) as usize;
         let shared = &self.shared;
         self.producers
             .resize(target, |_, token| produce(shared.clone(), token));
     }
 
     fn resize_consumers(&mut self) {
-        let target = self.shared.settings.get(Knob::Consumers) as usize;
+        let target = self.shared.get(QueueKnob::Consumers) as usize;
         let shared = &self.shared;
         self.consumers
             .resize(target, |index, token| consume(shared.clone(), index, token));
@@ -118,7 +129,7 @@ impl QueueWorkload {
 
 async fn produce(shared: Arc<Shared>, cancel: CancellationToken) {
     for item in 0u64.. {
-        let interval = shared.settings.get(Knob::ProduceInterval);
+        let interval = shared.get(QueueKnob::ProduceInterval);
         if interval > 0 {
             let gap = work::exponential(Duration::from_micros(interval));
             tokio::select! {
@@ -152,18 +163,18 @@ async fn consume(shared: Arc<Shared>, index: usize, cancel: CancellationToken) {
         };
         // A consumer that was cancelled mid-item still finishes it: items
         // taken from the queue are never dropped.
-        let settings = &shared.settings;
-        let io_wait = Duration::from_micros(settings.get(Knob::IoWait));
-        let cpu = Duration::from_micros(settings.get(Knob::CpuWork));
-        let blocking =
-            knob::blocking_consumers(settings.get(Knob::Consumers), settings.get(Knob::Blocking));
-        let blocks = (index as u64) < blocking;
-        if blocks && settings.get(Knob::Offload) == 1 {
-            // The same blocking work, on a thread made for it: the worker
-            // is free to poll other tasks while this one awaits the result.
-            let _ = tokio::task::spawn_blocking(move || handle_blocking(io_wait, cpu)).await;
-        } else if blocks {
-            handle_blocking(io_wait, cpu);
+        let io_wait = Duration::from_micros(shared.get(QueueKnob::IoWait));
+        let cpu = Duration::from_micros(shared.get(QueueKnob::CpuWork));
+        let blocking = blocking_consumers(
+            shared.get(QueueKnob::Consumers),
+            shared.get(QueueKnob::Blocking),
+        );
+        if (index as u64) < blocking {
+            let work = work::Blocking {
+                wait: work::jittered(io_wait),
+                cpu,
+            };
+            offload(&shared, work).await;
         } else {
             if io_wait > Duration::ZERO {
                 tokio::time::sleep(work::jittered(io_wait)).await;
@@ -178,14 +189,30 @@ async fn consume(shared: Arc<Shared>, index: usize, cancel: CancellationToken) {
     }
 }
 
-/// A blocking consumer's item: the wait holds the thread it runs on.
-fn handle_blocking(io_wait: Duration, cpu: Duration) {
-    if io_wait > Duration::ZERO {
-        std::thread::sleep(work::jittered(io_wait));
+/// Runs a blocking consumer's item where the offload knob says.
+async fn offload(shared: &Shared, work: work::Blocking) {
+    match shared.get(QueueKnob::Offload) {
+        // The same blocking work on a thread made for it: the worker is
+        // free to poll other tasks while this one awaits the result.
+        1 => {
+            let _ = tokio::task::spawn_blocking(move || work.run()).await;
+        }
+        2 => match shared.pool.get_or_init(own_pool) {
+            Some(pool) => pool.run(move || work.run()).await,
+            None => work.run(),
+        },
+        // In slices, yielding between them: other tasks get the worker
+        // every millisecond, though this one still holds it while it works.
+        3 => work.run_yielding(work::SLICE).await,
+        _ => work.run(),
     }
-    if cpu > Duration::ZERO {
-        work::burn_cpu(cpu);
-    }
+}
+
+/// As many threads as cores, like most CPU pools; `None` if the system
+/// refuses threads (then the work runs in the task).
+fn own_pool() -> Option<ThreadPool> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    ThreadPool::new(threads, "looptop-pool").ok()
 }
 
 #[cfg(test)]
@@ -234,7 +261,7 @@ mod tests {
         let c = wait_for(&workload, |c| c.depth == 50);
         assert_eq!(c.depth, 50, "producers fill the queue when nobody consumes");
 
-        workload.set(Knob::Producers, 0);
+        workload.set(QueueKnob::Producers, 0);
         let c = wait_for(&workload, |c| c.producers == 0);
         assert_eq!(
             (c.producers, c.depth),
@@ -242,7 +269,7 @@ mod tests {
             "stopping producers keeps the items"
         );
 
-        workload.set(Knob::Consumers, 3);
+        workload.set(QueueKnob::Consumers, 3);
         let c = wait_for(&workload, |c| c.depth == 0);
         assert_eq!(
             c.consumed, c.produced,
@@ -261,11 +288,11 @@ mod tests {
         };
         let mut workload = QueueWorkload::start(rt.handle(), settings);
         wait_for(&workload, |c| c.depth == 100);
-        workload.set(Knob::Capacity, 10);
+        workload.set(QueueKnob::Capacity, 10);
         let c = workload.counters();
         assert_eq!((c.depth, c.capacity), (100, 10));
-        workload.set(Knob::Consumers, 1);
-        workload.set(Knob::IoWait, 1_000);
+        workload.set(QueueKnob::Consumers, 1);
+        workload.set(QueueKnob::IoWait, 1_000);
         let c = wait_for(&workload, |c| c.depth <= 10);
         assert!(c.depth <= 10, "{c:?}");
     }

@@ -33,6 +33,45 @@ pub fn burn_cpu(duration: Duration) -> u64 {
     }
 }
 
+/// A slice of blocking work for `Blocking::run_yielding`.
+pub const SLICE: Duration = Duration::from_millis(1);
+
+/// Work that holds its thread: a blocking wait, then computation.
+#[derive(Clone, Copy, Debug)]
+pub struct Blocking {
+    pub wait: Duration,
+    pub cpu: Duration,
+}
+
+impl Blocking {
+    pub fn run(self) {
+        if self.wait > Duration::ZERO {
+            std::thread::sleep(self.wait);
+        }
+        if self.cpu > Duration::ZERO {
+            burn_cpu(self.cpu);
+        }
+    }
+
+    /// The same work in slices of at most `slice`, with `yield_now` between
+    /// them, as a cooperative task would do it.
+    pub async fn run_yielding(self, slice: Duration) {
+        for (total, block) in [(self.wait, true), (self.cpu, false)] {
+            let mut left = total;
+            while left > Duration::ZERO {
+                let now = left.min(slice);
+                if block {
+                    std::thread::sleep(now);
+                } else {
+                    burn_cpu(now);
+                }
+                left -= now;
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,228 @@
+//! The queue workload's knobs, and a typed view of their values for code
+//! and tests that set a few of them by name.
+
+use serde::Serialize;
+
+use super::knob::{KnobSpec, Step, Unit};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum QueueKnob {
+    Producers,
+    Consumers,
+    Capacity,
+    ProduceInterval,
+    IoWait,
+    CpuWork,
+    /// Share of consumers whose item work blocks the thread it runs on.
+    Blocking,
+    /// Where the blocking consumers' work runs.
+    Offload,
+}
+
+/// Where a blocking consumer's work runs: the names scenario files use.
+pub const OFFLOAD: &[&str] = &["no", "spawn_blocking", "pool", "yield"];
+
+// tokio's timer ticks in milliseconds; duration steps below 100 µs would not show.
+pub static QUEUE_KNOBS: [KnobSpec; 8] = [
+    KnobSpec {
+        id: "producers",
+        label: "producers",
+        range: 0..=1024,
+        unit: Unit::Count,
+        step: Step::Linear { small: 1, big: 10 },
+        default: 4,
+    },
+    KnobSpec {
+        id: "consumers",
+        label: "consumers",
+        range: 0..=1024,
+        unit: Unit::Count,
+        step: Step::Linear { small: 1, big: 10 },
+        default: 4,
+    },
+    KnobSpec {
+        id: "capacity",
+        label: "capacity",
+        range: 1..=1_000_000,
+        unit: Unit::Count,
+        step: Step::Ladder { first: 1 },
+        default: 64,
+    },
+    KnobSpec {
+        id: "produce_interval",
+        label: "produce gap",
+        range: 0..=10_000_000,
+        unit: Unit::Micros,
+        step: Step::Ladder { first: 100 },
+        default: 10_000,
+    },
+    KnobSpec {
+        id: "io_wait",
+        label: "I/O wait",
+        range: 0..=10_000_000,
+        unit: Unit::Micros,
+        step: Step::Ladder { first: 100 },
+        default: 9_500,
+    },
+    KnobSpec {
+        id: "cpu_work",
+        label: "CPU work",
+        range: 0..=1_000_000,
+        unit: Unit::Micros,
+        step: Step::Ladder { first: 10 },
+        default: 200,
+    },
+    KnobSpec {
+        id: "blocking",
+        label: "blocking",
+        range: 0..=100,
+        unit: Unit::Percent,
+        // Quarters: with a handful of consumers, finer shares look alike.
+        step: Step::Linear {
+            small: 25,
+            big: 100,
+        },
+        default: 0,
+    },
+    KnobSpec {
+        id: "offload",
+        label: "offload",
+        range: 0..=3,
+        unit: Unit::Choice(OFFLOAD),
+        step: Step::Linear { small: 1, big: 3 },
+        default: 0,
+    },
+];
+
+impl QueueKnob {
+    pub const ALL: [QueueKnob; 8] = [
+        QueueKnob::Producers,
+        QueueKnob::Consumers,
+        QueueKnob::Capacity,
+        QueueKnob::ProduceInterval,
+        QueueKnob::IoWait,
+        QueueKnob::CpuWork,
+        QueueKnob::Blocking,
+        QueueKnob::Offload,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn spec(self) -> &'static KnobSpec {
+        &QUEUE_KNOBS[self.index()]
+    }
+}
+
+/// Every queue knob's value by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct QueueSettings {
+    pub producers: u64,
+    pub consumers: u64,
+    pub capacity: u64,
+    pub produce_interval_us: u64,
+    pub io_wait_us: u64,
+    pub cpu_work_us: u64,
+    pub blocking_pct: u64,
+    /// An index into `OFFLOAD`.
+    pub offload: u64,
+}
+
+impl Default for QueueSettings {
+    /// Poisson arrivals at about 4 × 90 items/s against four consumers that
+    /// can take only a little more (tokio's millisecond timer adds about half a
+    /// millisecond to each sleep): an M/G/c queue near 97% load, whose depth
+    /// wanders and now and then meets the capacity, instead of sitting empty
+    /// or full. Measured over 20 s: mean depth 8-12, peaks 30-50 of 64.
+    fn default() -> Self {
+        Self::from_values(&super::knob::defaults(&QUEUE_KNOBS))
+    }
+}
+
+impl QueueSettings {
+    /// Full speed: no waits, no work; what the overhead benchmark runs.
+    pub fn full_speed() -> Self {
+        Self {
+            producers: 2,
+            consumers: 2,
+            capacity: 1024,
+            produce_interval_us: 0,
+            io_wait_us: 0,
+            cpu_work_us: 0,
+            ..Self::default()
+        }
+    }
+
+    pub fn values(&self) -> Vec<u64> {
+        QueueKnob::ALL.iter().map(|&k| self.get(k)).collect()
+    }
+
+    pub fn from_values(values: &[u64]) -> Self {
+        let at = |k: QueueKnob| values.get(k.index()).copied().unwrap_or(k.spec().default);
+        Self {
+            producers: at(QueueKnob::Producers),
+            consumers: at(QueueKnob::Consumers),
+            capacity: at(QueueKnob::Capacity),
+            produce_interval_us: at(QueueKnob::ProduceInterval),
+            io_wait_us: at(QueueKnob::IoWait),
+            cpu_work_us: at(QueueKnob::CpuWork),
+            blocking_pct: at(QueueKnob::Blocking),
+            offload: at(QueueKnob::Offload),
+        }
+    }
+
+    pub fn get(&self, knob: QueueKnob) -> u64 {
+        match knob {
+            QueueKnob::Producers => self.producers,
+            QueueKnob::Consumers => self.consumers,
+            QueueKnob::Capacity => self.capacity,
+            QueueKnob::ProduceInterval => self.produce_interval_us,
+            QueueKnob::IoWait => self.io_wait_us,
+            QueueKnob::CpuWork => self.cpu_work_us,
+            QueueKnob::Blocking => self.blocking_pct,
+            QueueKnob::Offload => self.offload,
+        }
+    }
+
+    pub fn blocking_consumers(&self) -> u64 {
+        blocking_consumers(self.consumers, self.blocking_pct)
+    }
+}
+
+/// How many of the first consumers block: a share of the consumer count,
+/// rounded up so any share above zero blocks at least one.
+pub fn blocking_consumers(consumers: u64, blocking_pct: u64) -> u64 {
+    (consumers * blocking_pct).div_ceil(100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_and_the_enum_agree() {
+        for knob in QueueKnob::ALL {
+            assert_eq!(QUEUE_KNOBS[knob.index()].id, knob.spec().id);
+        }
+        let d = QueueSettings::default();
+        assert_eq!((d.producers, d.consumers, d.capacity), (4, 4, 64));
+        assert_eq!(QueueSettings::from_values(&d.values()), d);
+    }
+
+    #[test]
+    fn blocking_share_rounds_up_to_whole_consumers() {
+        let mut s = QueueSettings::default();
+        assert_eq!(s.blocking_consumers(), 0);
+        s.blocking_pct = 10;
+        assert_eq!(s.blocking_consumers(), 1, "any share blocks at least one");
+        s.blocking_pct = 50;
+        assert_eq!(s.blocking_consumers(), 2);
+        s.blocking_pct = 100;
+        assert_eq!(s.blocking_consumers(), 4);
+        let blocking = QueueKnob::Blocking.spec();
+        assert_eq!(blocking.step_up(0, false), 25);
+        assert_eq!(blocking.step_up(75, true), 100);
+        assert_eq!(QueueKnob::Offload.spec().step_up(3, false), 3);
+    }
+}

@@ -1,0 +1,208 @@
+//! Scenarios from the outside: the list, each built-in scenario's signature
+//! when run headless, and the one-line errors of broken scenario files.
+
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn looptop(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_looptop"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run looptop")
+}
+
+/// The JSON ticks of a short headless run.
+fn ticks(args: &[&str]) -> Vec<Value> {
+    let out = looptop(&[&["--headless", "--duration", "3s"], args].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn warned(ticks: &[Value], kind: &str) -> bool {
+    ticks.iter().any(|t| {
+        t["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["kind"] == kind)
+    })
+}
+
+/// The median over the second half of the run (after it settles).
+fn settled(ticks: &[Value], pointer: &str) -> f64 {
+    let mut values: Vec<f64> = ticks[ticks.len() / 2..]
+        .iter()
+        .map(|t| t.pointer(pointer).and_then(Value::as_f64).unwrap())
+        .collect();
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+#[test]
+fn scenarios_lists_every_built_in_with_its_summary() {
+    let out = looptop(&["scenarios"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for name in ["queue", "blocking", "cpu-bound"] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} missing from:\n{text}"));
+        assert!(line.len() > name.len() + 20, "no summary: {line}");
+    }
+}
+
+#[test]
+fn queue_moves_items() {
+    let t = ticks(&["--scenario", "queue"]);
+    assert!(settled(&t, "/queue/consumed_per_s") > 100.0);
+}
+
+#[test]
+fn blocking_stalls_a_worker_until_offloaded() {
+    let blocked = ticks(&["--scenario", "blocking"]);
+    assert!(warned(&blocked, "blocked_worker"));
+    let delay = settled(&blocked, "/schedule_delay/p99_us");
+    assert!(delay >= 10_000.0, "p99 scheduling delay {delay}µs");
+
+    let offloaded = ticks(&["--scenario", "blocking", "--offload", "spawn_blocking"]);
+    assert!(!warned(&offloaded[offloaded.len() / 2..], "blocked_worker"));
+    let after = settled(&offloaded, "/schedule_delay/p99_us");
+    assert!(
+        after < delay / 4.0,
+        "p99 {after}µs after offloading, {delay}µs before"
+    );
+    assert!(settled(&offloaded, "/runtime/blocking_threads") > 0.0);
+}
+
+#[test]
+fn cpu_bound_polls_are_long_in_tasks_and_short_when_sliced() {
+    let in_task = ticks(&["--scenario", "cpu-bound"]);
+    let long = settled(&in_task, "/poll_times/p99_us");
+    assert!(
+        long >= 20_000.0,
+        "p99 poll {long}µs with 20ms of CPU per item"
+    );
+    let sliced = ticks(&["--scenario", "cpu-bound", "--offload", "yield"]);
+    let short = settled(&sliced, "/poll_times/p99_us");
+    // Relative, not absolute: on a loaded machine the OS stretches slices too.
+    assert!(
+        short * 4.0 <= long,
+        "p99 poll {short}µs in 1ms slices, {long}µs in the task"
+    );
+}
+
+/// Runs looptop on a scenario file with this text; its one-line error.
+fn error_for(text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("looptop-scenario-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{:x}.toml", fxhash(text)));
+    std::fs::write(&path, text).unwrap();
+    let out = looptop(&[
+        "--headless",
+        "--duration",
+        "1s",
+        "--scenario",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(path.to_str().unwrap()),
+        "names the file: {stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    stderr
+}
+
+fn fxhash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+const GOOD_HEAD: &str = r#"name = "mine"
+summary = "a test"
+[explain]
+models = "m"
+asyncio = "a"
+tokio = "t"
+try = "t"
+watch = "w"
+"#;
+
+#[test]
+fn a_good_file_runs() {
+    let dir = std::env::temp_dir().join(format!("looptop-good-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("mine.toml");
+    std::fs::write(&path, format!("{GOOD_HEAD}[queue]\nproducers = 1\n")).unwrap();
+    let t = ticks(&["--scenario", path.to_str().unwrap()]);
+    assert_eq!(t.last().unwrap()["queue"]["producers"], 1);
+}
+
+#[test]
+fn broken_files_say_where_and_what_is_allowed() {
+    let unknown = error_for(&format!(
+        "{GOOD_HEAD}[queue]\nproducers = 1\nprodcers = 2\n"
+    ));
+    assert!(unknown.contains("line 11"), "{unknown}");
+    assert!(
+        unknown.contains("unknown knob `prodcers`") && unknown.contains("producers, consumers"),
+        "{unknown}"
+    );
+
+    let wrong_type = error_for(&format!("{GOOD_HEAD}[queue]\nio_wait = true\n"));
+    assert!(wrong_type.contains("line 10"), "{wrong_type}");
+    assert!(
+        wrong_type.contains("`io_wait` must be a duration from 0s to 10s"),
+        "{wrong_type}"
+    );
+
+    let out_of_range = error_for(&format!("{GOOD_HEAD}[queue]\nconsumers = 5000\n"));
+    assert!(out_of_range.contains("line 10"), "{out_of_range}");
+    assert!(
+        out_of_range.contains("a whole number from 0 to 1024, got 5000"),
+        "{out_of_range}"
+    );
+
+    let choice = error_for(&format!("{GOOD_HEAD}[queue]\noffload = \"later\"\n"));
+    assert!(choice.contains("\"spawn_blocking\""), "{choice}");
+
+    let not_toml = error_for("name = \"x\nsummary = 3\n");
+    assert!(
+        not_toml.contains("not valid TOML") && not_toml.contains("line 1"),
+        "{not_toml}"
+    );
+
+    let no_workload = error_for(GOOD_HEAD);
+    assert!(
+        no_workload.contains("missing a workload table"),
+        "{no_workload}"
+    );
+
+    let top = error_for(&format!("{GOOD_HEAD}[queues]\n"));
+    assert!(top.contains("unknown key `queues`"), "{top}");
+}
+
+#[test]
+fn an_unknown_name_lists_the_built_ins() {
+    let out = looptop(&["--headless", "--scenario", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("no such scenario; built in: queue, blocking"),
+        "{stderr}"
+    );
+}
