@@ -35,7 +35,7 @@ use looptop::runtime::{self, Instruments};
 use looptop::sampler::Sampler;
 use looptop::settings::Settings;
 use looptop::stall::PollTracker;
-use looptop::workload::{QueueSettings, QueueWorkload};
+use looptop::workload::{QueueSettings, QueueWorkload, Running};
 use stats::{median, range};
 
 const WARM_UP: Duration = Duration::from_millis(500);
@@ -206,18 +206,25 @@ fn run_plain(workers: usize, duration: Duration) -> f64 {
 /// The histograms and the sampler reading them every tick; no task hooks.
 fn run_histograms(workers: usize, duration: Duration) -> f64 {
     let rt = runtime::build(workers, Instruments::Histograms).unwrap();
-    let workload = QueueWorkload::start(rt.handle(), QueueSettings::full_speed());
-    let mut sampler = Sampler::new(rt.handle(), workload.counters());
+    let running = Running::start(
+        rt.handle(),
+        &Settings::for_queue(QueueSettings::full_speed()),
+    );
+    let mut sampler = Sampler::new(rt.handle(), running.counters());
+    let mut consumed = || {
+        let snapshot = sampler.sample(running.counters());
+        snapshot.queue.map_or(0, |q| q.consumed_total)
+    };
     thread::sleep(WARM_UP);
-    let start = sampler.sample(workload.counters()).queue.consumed_total;
+    let start = consumed();
     let at = Instant::now();
     let mut end = start;
     while at.elapsed() < duration {
         thread::sleep(TICK.min(duration.saturating_sub(at.elapsed())));
-        end = sampler.sample(workload.counters()).queue.consumed_total;
+        end = consumed();
     }
     let rate = (end - start) as f64 / at.elapsed().as_secs_f64();
-    drop(workload);
+    drop(running);
     rt.shutdown_background();
     rate
 }
@@ -228,12 +235,12 @@ fn run_looptop(workers: usize, duration: Duration) -> f64 {
     let mut observed =
         Observed::start(workers, &Settings::for_queue(QueueSettings::full_speed())).unwrap();
     thread::sleep(WARM_UP);
-    let start = observed.sample().queue.consumed_total;
+    let start = observed.sample().queue.map_or(0, |q| q.consumed_total);
     let at = Instant::now();
     let mut end = start;
     while at.elapsed() < duration {
         thread::sleep(TICK.min(duration.saturating_sub(at.elapsed())));
-        end = observed.sample().queue.consumed_total;
+        end = observed.sample().queue.map_or(0, |q| q.consumed_total);
     }
     (end - start) as f64 / at.elapsed().as_secs_f64()
 }

@@ -63,7 +63,8 @@ fn main() -> ExitCode {
     }
     tracing::info!(?cli, "starting");
     let result = if cli.headless {
-        headless::run(&cli, &settings, &mut io::stdout().lock()).map(|()| ExitCode::SUCCESS)
+        headless::run(&cli, &chosen.name, &settings, &mut io::stdout().lock())
+            .map(|()| ExitCode::SUCCESS)
     } else {
         tui::run(&cli, &chosen, &settings, choices).map(|ending| match ending {
             Ending::Quit | Ending::DurationElapsed => ExitCode::SUCCESS,

@@ -11,12 +11,12 @@ use crate::diagnosis::Diagnosis;
 use crate::runtime::{self, Instruments};
 use crate::sampler::{Sampler, Snapshot};
 use crate::scenario::{self, Scenario, ScenarioError};
-use crate::settings::{Group, KnobId, Settings, STALL_THRESHOLD};
+use crate::settings::{KnobId, Settings, STALL_THRESHOLD};
 use crate::stall::{PollTracker, StallWatch};
-use crate::workload::{QueueKnob, QueueWorkload};
+use crate::workload::Running;
 
 pub struct Observed {
-    queue: Option<QueueWorkload>,
+    running: Running,
     sampler: Sampler,
     stalls: StallWatch,
     diagnosis: Diagnosis,
@@ -32,12 +32,10 @@ impl Observed {
         let tracker = PollTracker::new(workers, Duration::from_micros(threshold));
         let instruments = Instruments::HistogramsAndStalls(tracker.clone());
         let runtime = runtime::build(workers, instruments)?;
-        let queue = settings
-            .queue()
-            .map(|queue| QueueWorkload::start(runtime.handle(), queue));
-        let sampler = Sampler::new(runtime.handle(), queue_counters(&queue));
+        let running = Running::start(runtime.handle(), settings);
+        let sampler = Sampler::new(runtime.handle(), running.counters());
         Ok(Self {
-            queue,
+            running,
             sampler,
             stalls: StallWatch::new(tracker),
             diagnosis: Diagnosis::default(),
@@ -46,7 +44,7 @@ impl Observed {
     }
 
     pub fn sample(&mut self) -> Snapshot {
-        let mut snapshot = self.sampler.sample(queue_counters(&self.queue));
+        let mut snapshot = self.sampler.sample(self.running.counters());
         snapshot.stalls = self.stalls.sample();
         snapshot.warnings = self.diagnosis.update(&snapshot);
         snapshot
@@ -71,15 +69,15 @@ impl Observed {
     /// Stops the running workloads (their tasks finish the item in hand)
     /// and starts these on the same runtime.
     pub fn switch(&mut self, settings: &Settings) {
-        let handle = self.handle();
-        self.queue = None;
-        if let (Some(handle), Some(queue)) = (handle, settings.queue()) {
-            self.queue = Some(QueueWorkload::start(&handle, queue));
+        // Dropping the old workloads cancels their tasks.
+        self.running = Running::default();
+        if let Some(runtime) = &self.runtime {
+            self.running = Running::start(runtime.handle(), settings);
         }
         if let Some(threshold) = settings.get(STALL_THRESHOLD) {
             self.set(STALL_THRESHOLD, threshold);
         }
-        self.sampler.rebase(queue_counters(&self.queue));
+        self.sampler.rebase(self.running.counters());
         self.reset();
     }
 
@@ -89,33 +87,18 @@ impl Observed {
         self.diagnosis.reset();
     }
 
-    fn handle(&self) -> Option<tokio::runtime::Handle> {
-        self.runtime.as_ref().map(|rt| rt.handle().clone())
-    }
-
     fn set(&mut self, knob: KnobId, value: u64) {
         let value = knob.spec().clamp(value);
-        match knob.group {
-            Group::Queue => {
-                if let (Some(queue), Some(&which)) =
-                    (&mut self.queue, QueueKnob::ALL.get(knob.index))
-                {
-                    queue.set(which, value);
-                }
-            }
-            Group::Runtime if knob == STALL_THRESHOLD => {
-                self.stalls.set_threshold(Duration::from_micros(value));
-            }
-            Group::Runtime => {}
+        if knob == STALL_THRESHOLD {
+            self.stalls.set_threshold(Duration::from_micros(value));
+        } else if !self.running.set(knob, value) {
+            tracing::debug!(?knob, "no running workload has this knob");
         }
     }
 
     /// Every knob's value as the running workloads have it.
     pub fn settings(&self) -> Settings {
-        let mut settings = match &self.queue {
-            Some(queue) => Settings::for_queue(queue.settings()),
-            None => Settings::defaults(&[]),
-        };
+        let mut settings = self.running.settings();
         settings.set(STALL_THRESHOLD, self.stalls.threshold().as_micros() as u64);
         settings
     }
@@ -125,13 +108,6 @@ impl Observed {
             .as_ref()
             .map_or(0, |rt| rt.metrics().num_workers())
     }
-}
-
-fn queue_counters(queue: &Option<QueueWorkload>) -> crate::workload::QueueCounters {
-    queue
-        .as_ref()
-        .map(QueueWorkload::counters)
-        .unwrap_or_default()
 }
 
 impl Drop for Observed {

@@ -212,7 +212,7 @@ fn text_format_prints_a_readable_summary() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     for expected in [
-        "looptop summary: workload queue",
+        "looptop summary: scenario queue",
         "depth mean",
         "produced",
         "busy w0",

@@ -87,7 +87,7 @@ fn snapshot(t: u64) -> Snapshot {
             slow: if stall { 12 } else { 0 },
             bins: Vec::new(),
         },
-        queue: QueueSample {
+        queue: Some(QueueSample {
             depth,
             capacity: 64,
             produced_per_s: 361.0,
@@ -98,7 +98,7 @@ fn snapshot(t: u64) -> Snapshot {
             consumers: 4,
             waiting_producers: 0,
             waiting_consumers: 1,
-        },
+        }),
         // On stall ticks a worker is blocked right now.
         stalls: StallSample {
             threshold_us: 10_000.0,
@@ -222,7 +222,7 @@ fn queue_pane_with_a_far_capacity_scales_to_the_depth() {
     let mut app = fresh();
     for t in 1..=80 {
         let mut s = snapshot(t);
-        s.queue.capacity = 1_000_000;
+        s.queue.as_mut().unwrap().capacity = 1_000_000;
         app.record(s);
     }
     let t = render(60, 12, |f, area| ui::queue_pane::draw(f, area, app.view()));

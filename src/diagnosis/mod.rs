@@ -83,13 +83,13 @@ mod tests {
             ..Snapshot::default()
         };
         s.stalls.threshold_us = 10_000.0;
-        s.queue = QueueSample {
+        s.queue = Some(QueueSample {
             depth: 5,
             capacity: 64,
             producers: 4,
             consumers: 4,
             ..QueueSample::default()
-        };
+        });
         change(&mut s);
         s
     }
@@ -128,8 +128,8 @@ mod tests {
     fn backpressure_needs_a_sustained_full_queue_with_waiting_producers() {
         let full = |t| {
             tick(t, |s| {
-                s.queue.depth = 64;
-                s.queue.waiting_producers = 3;
+                s.queue.as_mut().unwrap().depth = 64;
+                s.queue.as_mut().unwrap().waiting_producers = 3;
             })
         };
         let mut d = Diagnosis::default();
@@ -155,8 +155,8 @@ mod tests {
         let empty = |waiting| {
             move |t| {
                 tick(t, move |s| {
-                    s.queue.depth = 0;
-                    s.queue.waiting_consumers = waiting;
+                    s.queue.as_mut().unwrap().depth = 0;
+                    s.queue.as_mut().unwrap().waiting_consumers = waiting;
                 })
             }
         };

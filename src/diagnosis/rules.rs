@@ -1,7 +1,7 @@
 //! One rule per problem: each looks at the latest ticks (oldest first) and,
 //! if it sees its problem, says what it is and what to try.
 
-use crate::sampler::snapshot::WarningKind;
+use crate::sampler::snapshot::{QueueSample, WarningKind};
 use crate::sampler::Snapshot;
 use crate::ui::format;
 
@@ -62,9 +62,9 @@ fn saturated(recent: &[Snapshot]) -> Option<Found> {
 
 /// The queue full for several ticks with producers waiting for room.
 fn backpressure(recent: &[Snapshot]) -> Option<Found> {
-    let window = last(recent, SUSTAINED)?;
-    let full = window.iter().all(|s| s.queue.depth >= s.queue.capacity);
-    let queue = &window[SUSTAINED - 1].queue;
+    let window = queues(last(recent, SUSTAINED)?)?;
+    let full = window.iter().all(|q| q.depth >= q.capacity);
+    let queue = window[SUSTAINED - 1];
     (full && queue.waiting_producers > 0).then(|| Found {
         kind: WarningKind::Backpressure,
         message: format!(
@@ -77,13 +77,11 @@ fn backpressure(recent: &[Snapshot]) -> Option<Found> {
 
 /// The queue empty for several ticks with most consumers waiting for items.
 fn starvation(recent: &[Snapshot]) -> Option<Found> {
-    let window = last(recent, SUSTAINED)?;
-    let starved = window.iter().all(|s| {
-        s.queue.depth == 0
-            && s.queue.consumers > 0
-            && 2 * s.queue.waiting_consumers > s.queue.consumers
-    });
-    let queue = &window[SUSTAINED - 1].queue;
+    let window = queues(last(recent, SUSTAINED)?)?;
+    let starved = window
+        .iter()
+        .all(|q| q.depth == 0 && q.consumers > 0 && 2 * q.waiting_consumers > q.consumers);
+    let queue = window[SUSTAINED - 1];
     starved.then(|| Found {
         kind: WarningKind::Starvation,
         message: format!(
@@ -126,6 +124,11 @@ fn blocking_pool(recent: &[Snapshot]) -> Option<Found> {
         ),
         advice: "make fewer or shorter blocking calls, or give them a pool of their own",
     })
+}
+
+/// The queue's samples of these ticks, if every tick ran the queue.
+fn queues(window: &[Snapshot]) -> Option<Vec<&QueueSample>> {
+    window.iter().map(|s| s.queue.as_ref()).collect()
 }
 
 /// The last `n` ticks, if there are that many.

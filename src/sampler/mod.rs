@@ -6,6 +6,7 @@ pub mod distribution;
 pub mod history;
 pub mod rates;
 pub mod snapshot;
+pub mod workloads;
 
 use std::ops::Range;
 use std::time::{Duration, Instant};
@@ -13,12 +14,12 @@ use std::time::{Duration, Instant};
 use tokio::runtime::{Handle, RuntimeMetrics};
 use tokio_metrics::{RuntimeIntervals, RuntimeMonitor};
 
-use crate::workload::QueueCounters;
+use crate::workload::Counters;
 use distribution::Bucket;
 pub use history::History;
-use rates::{per_second, rate, WorkerCounters};
+use rates::{rate, WorkerCounters};
+use snapshot::RuntimeSample;
 pub use snapshot::Snapshot;
-use snapshot::{QueueSample, RuntimeSample};
 
 pub struct Sampler {
     metrics: RuntimeMetrics,
@@ -30,8 +31,8 @@ pub struct Sampler {
     schedule_delay_ranges: Vec<Range<Duration>>,
     started: Instant,
     last: Reading,
-    /// Queue totals are reported relative to this (statistics reset).
-    baseline: QueueCounters,
+    /// Workload totals are reported relative to this (statistics reset).
+    baseline: Counters,
     tick: u64,
 }
 
@@ -43,16 +44,16 @@ struct Reading {
     workers: Vec<WorkerCounters>,
     spawned: u64,
     alive: usize,
-    queue: QueueCounters,
+    workloads: Counters,
 }
 
 impl Sampler {
-    pub fn new(handle: &Handle, queue: QueueCounters) -> Self {
+    pub fn new(handle: &Handle, workloads: Counters) -> Self {
         let metrics = handle.metrics();
         let mut intervals = RuntimeMonitor::new(handle).intervals();
         // The first interval covers everything before us; discard it.
         let _ = intervals.next();
-        let last = Reading::take(&metrics, queue);
+        let last = Reading::take(&metrics, workloads.clone());
         let schedule_delay_ranges = (0..metrics.schedule_latency_histogram_num_buckets())
             .map(|b| metrics.schedule_latency_histogram_bucket_range(b))
             .collect();
@@ -62,13 +63,13 @@ impl Sampler {
             schedule_delay_ranges,
             started: last.at,
             last,
-            baseline: queue,
+            baseline: workloads,
             tick: 0,
         }
     }
 
-    pub fn sample(&mut self, queue: QueueCounters) -> Snapshot {
-        let now = Reading::take(&self.metrics, queue);
+    pub fn sample(&mut self, workloads: Counters) -> Snapshot {
+        let now = Reading::take(&self.metrics, workloads);
         let elapsed = now.at.duration_since(self.last.at);
         let interval = self.intervals.next().unwrap_or_default();
         let buckets: Vec<Bucket> = interval
@@ -116,19 +117,15 @@ impl Sampler {
             blocking_queue_depth: interval.blocking_queue_depth,
             forced_yields_per_s: rate(interval.budget_forced_yield_count, elapsed),
         };
-        let (before, after) = (&self.last.queue, &now.queue);
-        let queue = QueueSample {
-            depth: after.depth,
-            capacity: after.capacity,
-            produced_per_s: per_second(before.produced, after.produced, elapsed),
-            consumed_per_s: per_second(before.consumed, after.consumed, elapsed),
-            produced_total: after.produced.saturating_sub(self.baseline.produced),
-            consumed_total: after.consumed.saturating_sub(self.baseline.consumed),
-            producers: after.producers,
-            consumers: after.consumers,
-            waiting_producers: after.waiting_producers,
-            waiting_consumers: after.waiting_consumers,
-        };
+        let (before, after, baseline) = (&self.last.workloads, &now.workloads, &self.baseline);
+        let queue = after.queue.map(|a| {
+            workloads::queue(
+                &before.queue.unwrap_or(a),
+                &a,
+                &baseline.queue.unwrap_or_default(),
+                elapsed,
+            )
+        });
         self.tick += 1;
         let snapshot = Snapshot {
             tick: self.tick,
@@ -148,20 +145,20 @@ impl Sampler {
 
     /// Takes a new workload's counters as the starting point, so its first
     /// tick is not measured against the old one's.
-    pub fn rebase(&mut self, queue: QueueCounters) {
-        self.last.queue = queue;
-        self.baseline = queue;
+    pub fn rebase(&mut self, workloads: Counters) {
+        self.last.workloads = workloads.clone();
+        self.baseline = workloads;
     }
 
     /// Restarts totals and tick numbering from the latest reading.
     pub fn reset(&mut self) {
-        self.baseline = self.last.queue;
+        self.baseline = self.last.workloads.clone();
         self.tick = 0;
     }
 }
 
 impl Reading {
-    fn take(metrics: &RuntimeMetrics, queue: QueueCounters) -> Self {
+    fn take(metrics: &RuntimeMetrics, workloads: Counters) -> Self {
         let workers = (0..metrics.num_workers())
             .map(|w| WorkerCounters {
                 busy: metrics.worker_total_busy_duration(w),
@@ -185,7 +182,7 @@ impl Reading {
             workers,
             spawned: metrics.spawned_tasks_count(),
             alive: metrics.num_alive_tasks(),
-            queue,
+            workloads,
         }
     }
 }

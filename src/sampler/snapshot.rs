@@ -15,7 +15,9 @@ pub struct Snapshot {
     pub poll_times: Distribution,
     /// How long tasks waited between being woken and being polled.
     pub schedule_delay: Distribution,
-    pub queue: QueueSample,
+    /// One section per workload the scenario runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueSample>,
     pub stalls: StallSample,
     /// Problems seen now, in the order they began.
     pub warnings: Vec<Warning>,

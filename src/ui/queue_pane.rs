@@ -14,11 +14,13 @@ use crate::sampler::History;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let inner = draw_pane(frame, area, "Queue depth");
-    let Some(latest) = history.latest() else {
+    let Some((latest, q)) = history
+        .latest()
+        .and_then(|s| s.queue.as_ref().map(|q| (s, q)))
+    else {
         frame.render_widget(Paragraph::new("waiting for the first tick…"), inner);
         return;
     };
-    let q = &latest.queue;
     let [summary, chart_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
     // Two braille dots per cell; more points than that would be drawn over.
@@ -26,11 +28,11 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let now = latest.uptime_s;
     let depth: Vec<(f64, f64)> = history
         .last(points)
-        .map(|s| (s.uptime_s - now, s.queue.depth as f64))
+        .filter_map(|s| Some((s.uptime_s - now, s.queue.as_ref()?.depth as f64)))
         .collect();
     let capacity: Vec<(f64, f64)> = history
         .last(points)
-        .map(|s| (s.uptime_s - now, s.queue.capacity as f64))
+        .filter_map(|s| Some((s.uptime_s - now, s.queue.as_ref()?.capacity as f64)))
         .collect();
     let oldest = depth.first().map_or(0.0, |p| p.0).min(-1.0);
     let highest = |points: &[(f64, f64)]| points.iter().map(|p| p.1).fold(0.0, f64::max);

@@ -17,7 +17,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         return;
     };
     let rt = &latest.runtime;
-    let q = &latest.queue;
     let width = inner.width as usize;
     let row = |label: &str, value: String| -> Line<'static> {
         let pad = width
@@ -35,7 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         row("spawned", format::rate(rt.spawned_per_s)),
         row("completed", format::rate(rt.completed_per_s)),
     ];
-    if let Some(asked) = app.settings.queue() {
+    if let (Some(q), Some(asked)) = (&latest.queue, app.settings.queue()) {
         lines.push(row(
             "producers·consumers",
             format!(

@@ -5,9 +5,11 @@ pub mod knob;
 pub mod pool;
 pub mod queue;
 pub mod queue_knobs;
+pub mod running;
 pub mod task_group;
 pub mod work;
 
 pub use knob::{KnobSpec, Unit};
 pub use queue::{QueueCounters, QueueWorkload};
 pub use queue_knobs::{QueueKnob, QueueSettings};
+pub use running::{Counters, Running};

@@ -1,72 +1,18 @@
-//! Headless mode: the same workload and sampler, no terminal UI. Prints one
-//! JSON object per tick, or a readable summary at the end.
+//! The text summary headless mode prints at the end: running aggregates of
+//! constant size, a few lines per workload the run had.
 
-use std::io::{self, Write};
-
-use tokio::time::{sleep_until, Instant};
-
-use crate::cli::{Cli, Format};
-use crate::observed::Observed;
-use crate::sampler::snapshot::{Culprit, Warning};
+use crate::sampler::snapshot::{Culprit, QueueSample, Warning};
 use crate::sampler::Snapshot;
-use crate::settings::Settings;
-use crate::signals::Shutdown;
 use crate::ui::format;
-
-pub fn run(cli: &Cli, settings: &Settings, out: &mut impl Write) -> io::Result<()> {
-    let mut observed = Observed::start(cli.workers(), settings)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let mut summary = Summary::default();
-    let result = runtime.block_on(async {
-        let mut shutdown = Shutdown::listen()?;
-        let start = Instant::now();
-        for tick in 1u32.. {
-            let due = start + cli.tick * tick;
-            // Always take one sample, even when the duration is shorter than a tick.
-            if tick > 1 && cli.duration.is_some_and(|d| due > start + d) {
-                break;
-            }
-            tokio::select! {
-                _ = sleep_until(due) => {}
-                _ = shutdown.recv() => break,
-            }
-            let snapshot = observed.sample();
-            if cli.format == Format::Json {
-                serde_json::to_writer(&mut *out, &snapshot)?;
-                out.write_all(b"\n")?;
-                out.flush()?;
-            }
-            summary.add(&snapshot);
-        }
-        Ok::<(), io::Error>(())
-    });
-    drop(observed);
-    match result {
-        // A reader that went away (`| head`) is not an error.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
-        other => other?,
-    }
-    if cli.format == Format::Text {
-        out.write_all(summary.render().as_bytes())?;
-    }
-    Ok(())
-}
 
 /// Running aggregates for the text summary; constant size.
 #[derive(Debug, Default)]
 pub struct Summary {
+    scenario: String,
     ticks: u64,
     seconds: f64,
     workers: usize,
-    produced_per_s: f64,
-    consumed_per_s: f64,
-    depth_sum: f64,
-    depth_max: u64,
-    capacity: u64,
-    produced: u64,
-    consumed: u64,
+    queue: Option<QueueSummary>,
     busy_sum: Vec<f64>,
     worst_p99_us: f64,
     worst_delay_p99_us: f64,
@@ -84,17 +30,20 @@ pub struct Summary {
 }
 
 impl Summary {
+    pub fn new(scenario: &str) -> Self {
+        Self {
+            scenario: scenario.to_string(),
+            ..Self::default()
+        }
+    }
+
     pub fn add(&mut self, s: &Snapshot) {
         self.ticks += 1;
         self.seconds = s.uptime_s;
         self.workers = s.workers.len();
-        self.produced_per_s += s.queue.produced_per_s;
-        self.consumed_per_s += s.queue.consumed_per_s;
-        self.depth_sum += s.queue.depth as f64;
-        self.depth_max = self.depth_max.max(s.queue.depth);
-        self.capacity = s.queue.capacity;
-        self.produced = s.queue.produced_total;
-        self.consumed = s.queue.consumed_total;
+        if let Some(q) = &s.queue {
+            self.queue.get_or_insert_with(QueueSummary::default).add(q);
+        }
         self.busy_sum.resize(s.workers.len(), 0.0);
         for (sum, w) in self.busy_sum.iter_mut().zip(&s.workers) {
             *sum += w.busy_ratio;
@@ -129,25 +78,19 @@ impl Summary {
             .enumerate()
             .map(|(i, sum)| format!("w{i} {}", format::percent(sum / n)))
             .collect();
-        format!(
-            "looptop summary: workload queue, {:.1}s, {} workers, {} ticks\n\
-             queue    depth mean {:.1}, max {} of capacity {}\n\
-             rates    produced {} and consumed {} on average; {} produced, {} consumed\n\
-             workers  busy {}\n\
+        let mut text = format!(
+            "looptop summary: scenario {}, {:.1}s, {} workers, {} ticks\n",
+            self.scenario, self.seconds, self.workers, self.ticks
+        );
+        if let Some(queue) = &self.queue {
+            text += &queue.render(self.ticks);
+        }
+        text + &format!(
+            "workers  busy {}\n\
              polls    worst tick p99 {}, longest poll {}, {} slow polls (≥1ms)\n\
              delay    worst tick p99 {}, longest wait {}, {} waits ≥1ms before a poll\n\
              tasks    {} alive at the end\n\
              stalls   {} polls ≥{}{}\n",
-            self.seconds,
-            self.workers,
-            self.ticks,
-            self.depth_sum / n,
-            self.depth_max,
-            self.capacity,
-            format::rate(self.produced_per_s / n),
-            format::rate(self.consumed_per_s / n),
-            self.produced,
-            self.consumed,
             busy.join("  "),
             format::micros(self.worst_p99_us),
             format::micros(self.max_poll_us),
@@ -184,5 +127,45 @@ impl Summary {
                 )
             })
             .collect()
+    }
+}
+
+#[derive(Debug, Default)]
+struct QueueSummary {
+    produced_per_s: f64,
+    consumed_per_s: f64,
+    depth_sum: f64,
+    depth_max: u64,
+    capacity: u64,
+    produced: u64,
+    consumed: u64,
+    ticks: u64,
+}
+
+impl QueueSummary {
+    fn add(&mut self, q: &QueueSample) {
+        self.ticks += 1;
+        self.produced_per_s += q.produced_per_s;
+        self.consumed_per_s += q.consumed_per_s;
+        self.depth_sum += q.depth as f64;
+        self.depth_max = self.depth_max.max(q.depth);
+        self.capacity = q.capacity;
+        self.produced = q.produced_total;
+        self.consumed = q.consumed_total;
+    }
+
+    fn render(&self, _: u64) -> String {
+        let n = self.ticks.max(1) as f64;
+        format!(
+            "queue    depth mean {:.1}, max {} of capacity {}\n\
+             rates    produced {} and consumed {} on average; {} produced, {} consumed\n",
+            self.depth_sum / n,
+            self.depth_max,
+            self.capacity,
+            format::rate(self.produced_per_s / n),
+            format::rate(self.consumed_per_s / n),
+            self.produced,
+            self.consumed,
+        )
     }
 }
