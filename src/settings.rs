@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::workload::chain_knobs::{self, CHAIN_KNOBS};
 use crate::workload::knob::{KnobSpec, Step, Unit};
 use crate::workload::queue_knobs::{QueueKnob, QueueSettings, QUEUE_KNOBS};
 
@@ -11,17 +12,19 @@ use crate::workload::queue_knobs::{QueueKnob, QueueSettings, QUEUE_KNOBS};
 #[serde(rename_all = "kebab-case")]
 pub enum Group {
     Queue,
+    Chain,
     Runtime,
 }
 
 impl Group {
     /// Workload groups, in the order a scenario file may name them.
-    pub const WORKLOADS: [Group; 1] = [Group::Queue];
+    pub const WORKLOADS: [Group; 2] = [Group::Queue, Group::Chain];
 
     /// The table name in scenario files.
     pub fn name(self) -> &'static str {
         match self {
             Group::Queue => "queue",
+            Group::Chain => "chain",
             Group::Runtime => "runtime",
         }
     }
@@ -29,6 +32,7 @@ impl Group {
     pub fn knobs(self) -> &'static [KnobSpec] {
         match self {
             Group::Queue => &QUEUE_KNOBS,
+            Group::Chain => &CHAIN_KNOBS,
             Group::Runtime => &RUNTIME_KNOBS,
         }
     }
@@ -141,6 +145,21 @@ impl Settings {
 
     pub fn at(&self, position: usize) -> Option<(KnobId, u64)> {
         self.entries.get(position).copied()
+    }
+
+    /// Whether the controls list the knob: a chain stage's knobs only while
+    /// the stage is in use.
+    pub fn is_shown(&self, knob: KnobId) -> bool {
+        match (knob.group, chain_knobs::stage_of(knob.index)) {
+            (Group::Chain, Some(stage)) => {
+                let stages = KnobId {
+                    group: Group::Chain,
+                    index: chain_knobs::STAGES,
+                };
+                self.get(stages).is_none_or(|n| stage as u64 <= n)
+            }
+            _ => true,
+        }
     }
 
     pub fn has(&self, group: Group) -> bool {

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use looptop::app::{Action, App, Choice, RunInfo};
 use looptop::sampler::snapshot::{
-    Bin, Culprit, Distribution, QueueSample, RuntimeSample, Stall, StallSample, Warning,
-    WarningKind, WorkerSample,
+    Bin, ChainSample, Culprit, Distribution, Latency, QueueSample, RuntimeSample, StageSample,
+    Stall, StallSample, Warning, WarningKind, WorkerSample,
 };
 use looptop::sampler::Snapshot;
 use looptop::scenario;
@@ -99,6 +99,7 @@ fn snapshot(t: u64) -> Snapshot {
             waiting_producers: 0,
             waiting_consumers: 1,
         }),
+        chain: None,
         // On stall ticks a worker is blocked right now.
         stalls: StallSample {
             threshold_us: 10_000.0,
@@ -281,6 +282,70 @@ fn warnings_feed() {
         0,
         "no room taken when all is well"
     );
+}
+
+/// A four-stage pipeline whose third stage is the bottleneck.
+fn chain_sample() -> ChainSample {
+    let stage = |depth, per_s, busy_ratio| StageSample {
+        depth,
+        capacity: 16,
+        per_s,
+        busy_ratio,
+    };
+    ChainSample {
+        produced_per_s: 200.0,
+        done_per_s: 185.0,
+        in_pipeline: 40,
+        latency: Latency {
+            count: 46,
+            p50_us: 27_000.0,
+            p99_us: 61_000.0,
+            max_us: 64_000.0,
+        },
+        fanout: 4,
+        fanout_concurrent: true,
+        stages: vec![
+            stage(0, 200.0, 0.08),
+            stage(3, 199.0, 0.41),
+            stage(16, 186.0, 0.98),
+            stage(0, 185.0, 0.07),
+        ],
+    }
+}
+
+#[test]
+fn pipeline_pane_marks_the_slowest_stage() {
+    let mut app = fresh();
+    let mut s = snapshot(1);
+    s.queue = None;
+    s.chain = Some(chain_sample());
+    app.record(s);
+    let t = render(62, 7, |f, area| ui::chain_pane::draw(f, area, app.view()));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn the_chain_scenario_shows_only_its_stages_knobs() {
+    let chain = scenario::load("chain").unwrap();
+    let mut app = App::new(info(), chain.settings.clone(), chain.explain.clone());
+    app.info.scenario = chain.name.clone();
+    let mut s = snapshot(1);
+    s.queue = None;
+    s.chain = Some(chain_sample());
+    app.record(s);
+    let t = render(100, 30, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!(t.backend());
+    // 7 pipeline knobs, wait and CPU for 4 of the 8 stages, the stall threshold.
+    let shown = app
+        .settings
+        .knobs()
+        .filter(|(k, _)| app.settings.is_shown(*k));
+    assert_eq!(shown.count(), 7 + 2 * 4 + 1);
+    for _ in 0..20 {
+        app.update(Action::SelectNext);
+        let knob = app.selected_knob().unwrap();
+        assert!(app.settings.is_shown(knob), "selection skips hidden knobs");
+    }
 }
 
 #[test]

@@ -53,7 +53,7 @@ fn scenarios_lists_every_built_in_with_its_summary() {
     let out = looptop(&["scenarios"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for name in ["queue", "blocking", "cpu-bound"] {
+    for name in ["queue", "blocking", "cpu-bound", "chain"] {
         let line = text
             .lines()
             .find(|l| l.starts_with(name))
@@ -99,6 +99,34 @@ fn cpu_bound_polls_are_long_in_tasks_and_short_when_sliced() {
     assert!(
         short * 4.0 <= long,
         "p99 poll {short}µs in 1ms slices, {long}µs in the task"
+    );
+}
+
+#[test]
+fn chain_reports_every_stage() {
+    let t = ticks(&["--scenario", "chain"]);
+    let last = t.last().unwrap();
+    assert!(last.get("queue").is_none(), "no queue in this scenario");
+    let stages = last["chain"]["stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 4);
+    for i in 0..4 {
+        let rate = settled(&t, &format!("/chain/stages/{i}/per_s"));
+        assert!(rate > 50.0, "stage {} moves items: {rate}/s", i + 1);
+    }
+    assert!(
+        settled(&t, "/chain/latency/p50_us") > 12_000.0,
+        "stage 3 alone waits 12ms"
+    );
+}
+
+#[test]
+fn a_flag_for_a_workload_the_scenario_lacks_is_refused() {
+    let out = looptop(&["--headless", "--scenario", "chain", "--producers", "3"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("--producers sets the queue workload, which this scenario does not run"),
+        "{stderr}"
     );
 }
 

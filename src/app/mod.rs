@@ -199,9 +199,18 @@ impl App {
         None
     }
 
+    /// The next shown knob in that direction, wrapping around.
     fn step_selection(&self, delta: isize) -> usize {
         let n = self.settings.len().max(1) as isize;
-        (self.selected as isize + delta).rem_euclid(n) as usize
+        let mut at = self.selected as isize;
+        for _ in 0..n {
+            at = (at + delta).rem_euclid(n);
+            match self.settings.at(at as usize) {
+                Some((knob, _)) if !self.settings.is_shown(knob) => continue,
+                _ => break,
+            }
+        }
+        at as usize
     }
 
     /// The selected knob, if the run has any.

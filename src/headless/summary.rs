@@ -1,7 +1,7 @@
 //! The text summary headless mode prints at the end: running aggregates of
 //! constant size, a few lines per workload the run had.
 
-use crate::sampler::snapshot::{Culprit, QueueSample, Warning};
+use crate::sampler::snapshot::{ChainSample, Culprit, QueueSample, Warning};
 use crate::sampler::Snapshot;
 use crate::ui::format;
 
@@ -13,6 +13,7 @@ pub struct Summary {
     seconds: f64,
     workers: usize,
     queue: Option<QueueSummary>,
+    chain: Option<ChainSummary>,
     busy_sum: Vec<f64>,
     worst_p99_us: f64,
     worst_delay_p99_us: f64,
@@ -43,6 +44,9 @@ impl Summary {
         self.workers = s.workers.len();
         if let Some(q) = &s.queue {
             self.queue.get_or_insert_with(QueueSummary::default).add(q);
+        }
+        if let Some(c) = &s.chain {
+            self.chain.get_or_insert_with(ChainSummary::default).add(c);
         }
         self.busy_sum.resize(s.workers.len(), 0.0);
         for (sum, w) in self.busy_sum.iter_mut().zip(&s.workers) {
@@ -84,6 +88,9 @@ impl Summary {
         );
         if let Some(queue) = &self.queue {
             text += &queue.render(self.ticks);
+        }
+        if let Some(chain) = &self.chain {
+            text += &chain.render();
         }
         text + &format!(
             "workers  busy {}\n\
@@ -166,6 +173,44 @@ impl QueueSummary {
             format::rate(self.consumed_per_s / n),
             self.produced,
             self.consumed,
+        )
+    }
+}
+
+#[derive(Debug, Default)]
+struct ChainSummary {
+    ticks: u64,
+    done_per_s: f64,
+    worst_p99_us: f64,
+    /// Per stage: the sum of its busy ratios, for the mean.
+    busy: Vec<f64>,
+}
+
+impl ChainSummary {
+    fn add(&mut self, c: &ChainSample) {
+        self.ticks += 1;
+        self.done_per_s += c.done_per_s;
+        self.worst_p99_us = self.worst_p99_us.max(c.latency.p99_us);
+        self.busy.resize(self.busy.len().max(c.stages.len()), 0.0);
+        for (sum, stage) in self.busy.iter_mut().zip(&c.stages) {
+            *sum += stage.busy_ratio;
+        }
+    }
+
+    fn render(&self) -> String {
+        let n = self.ticks.max(1) as f64;
+        let stages: Vec<String> = self
+            .busy
+            .iter()
+            .enumerate()
+            .map(|(i, sum)| format!("s{} {}", i + 1, format::percent(sum / n)))
+            .collect();
+        format!(
+            "chain    {} through on average, worst tick p99 latency {}\n\
+             stages   busy {}\n",
+            format::rate(self.done_per_s / n),
+            format::micros(self.worst_p99_us),
+            stages.join("  "),
         )
     }
 }

@@ -126,6 +126,10 @@ impl Sampler {
                 elapsed,
             )
         });
+        let chain = after
+            .chain
+            .as_ref()
+            .map(|a| workloads::chain(before.chain.as_ref().unwrap_or(a), a, elapsed));
         self.tick += 1;
         let snapshot = Snapshot {
             tick: self.tick,
@@ -136,6 +140,7 @@ impl Sampler {
             poll_times: distribution::summarize(&buckets),
             schedule_delay: distribution::summarize(&schedule_delay),
             queue,
+            chain,
             stalls: Default::default(),
             warnings: Vec::new(),
         };

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub use crate::workload::latency::Latency;
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Snapshot {
     /// Ticks since start (or since the last statistics reset).
@@ -18,6 +20,8 @@ pub struct Snapshot {
     /// One section per workload the scenario runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue: Option<QueueSample>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<ChainSample>,
     pub stalls: StallSample,
     /// Problems seen now, in the order they began.
     pub warnings: Vec<Warning>,
@@ -175,4 +179,28 @@ mod tests {
             assert_eq!(json.as_str(), Some(kind.name()));
         }
     }
+}
+
+/// The pipeline: items in and out, their end-to-end latency, each stage.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ChainSample {
+    pub produced_per_s: f64,
+    pub done_per_s: f64,
+    /// Items between the source and the end.
+    pub in_pipeline: u64,
+    /// From entering the first stage's queue to leaving the last stage.
+    pub latency: Latency,
+    pub fanout: u64,
+    pub fanout_concurrent: bool,
+    pub stages: Vec<StageSample>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct StageSample {
+    /// Items waiting in the stage's input queue.
+    pub depth: u64,
+    pub capacity: u64,
+    pub per_s: f64,
+    /// Share of the stage's task time spent on items, 0..=1.
+    pub busy_ratio: f64,
 }

@@ -46,6 +46,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "cpu-bound",
         include_str!("../../assets/scenarios/cpu-bound.toml"),
     ),
+    ("chain", include_str!("../../assets/scenarios/chain.toml")),
 ];
 
 /// The scenario a run starts with when none is given.

@@ -10,17 +10,26 @@ use ratatui::Frame;
 use super::format;
 use super::widgets::draw_pane;
 use crate::app::App;
+use crate::settings::KnobId;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let inner = draw_pane(frame, area, "Controls");
     let width = inner.width as usize;
     // When the knobs outnumber the rows, scroll so the selected one shows.
     let rows = (inner.height as usize).max(1);
-    let lines: Vec<Line> = app
+    let shown: Vec<(usize, (KnobId, u64))> = app
         .settings
         .knobs()
         .enumerate()
-        .skip((app.selected + 1).saturating_sub(rows))
+        .filter(|(_, (knob, _))| app.settings.is_shown(*knob))
+        .collect();
+    let at = shown
+        .iter()
+        .position(|(position, _)| *position == app.selected)
+        .unwrap_or(0);
+    let lines: Vec<Line> = shown
+        .into_iter()
+        .skip((at + 1).saturating_sub(rows))
         .map(|(position, (knob, value))| {
             let spec = knob.spec();
             let selected = position == app.selected;

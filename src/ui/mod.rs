@@ -1,6 +1,7 @@
 //! Drawing: a pure function of the app state, so the same state always draws
 //! the same frame (which is what the snapshot tests rely on).
 
+pub mod chain_pane;
 pub mod controls_pane;
 pub mod explain;
 pub mod format;
@@ -23,6 +24,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::app::App;
+use crate::settings::Group;
 
 /// Below this the panes cannot show their numbers legibly.
 pub const MIN_WIDTH: u16 = 80;
@@ -56,7 +58,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     // line, the long polls their two worst, and the queue chart room to be read.
     let tall = top.height >= 16;
     let schedule_height = if tall { 5 } else { 4 };
-    let [queue, schedule] =
+    let [workloads, schedule] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(schedule_height)]).areas(left);
     let stalls_height = if tall { 6 } else { 4 };
     let [tasks, stalls] =
@@ -69,7 +71,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     .areas(bottom);
 
     header::draw(frame, header, app);
-    queue_pane::draw(frame, queue, history);
+    draw_workloads(frame, workloads, app);
     schedule_pane::draw(frame, schedule, history);
     tasks_pane::draw(frame, tasks, app);
     stalls_pane::draw(frame, stalls, history);
@@ -86,6 +88,20 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     if app.show_help {
         help::draw(frame, area);
+    }
+}
+
+/// One pane per workload the scenario runs, stacked.
+fn draw_workloads(frame: &mut Frame, area: Rect, app: &App) {
+    let groups = app.settings.workloads();
+    let areas = Layout::vertical(vec![Constraint::Fill(1); groups.len().max(1)]).split(area);
+    let history = app.view();
+    for (group, area) in groups.iter().zip(areas.iter()) {
+        match group {
+            Group::Queue => queue_pane::draw(frame, *area, history),
+            Group::Chain => chain_pane::draw(frame, *area, history),
+            Group::Runtime => {}
+        }
     }
 }
 

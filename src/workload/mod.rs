@@ -1,7 +1,10 @@
 //! Workloads that run on the observed runtime, and the knobs that steer them.
 
 pub mod bounded_queue;
+pub mod chain;
+pub mod chain_knobs;
 pub mod knob;
+pub mod latency;
 pub mod pool;
 pub mod queue;
 pub mod queue_knobs;

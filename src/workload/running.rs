@@ -3,19 +3,22 @@
 
 use tokio::runtime::Handle;
 
+use super::chain::{ChainCounters, ChainWorkload};
 use super::queue::{QueueCounters, QueueWorkload};
-use super::queue_knobs::QueueKnob;
+use super::queue_knobs::{QueueKnob, QueueSettings};
 use crate::settings::{Group, KnobId, Settings};
 
 /// One reading of every running workload's counters.
 #[derive(Clone, Debug, Default)]
 pub struct Counters {
     pub queue: Option<QueueCounters>,
+    pub chain: Option<ChainCounters>,
 }
 
 #[derive(Default)]
 pub struct Running {
     queue: Option<QueueWorkload>,
+    chain: Option<ChainWorkload>,
 }
 
 impl Running {
@@ -23,6 +26,9 @@ impl Running {
     pub fn start(handle: &Handle, settings: &Settings) -> Self {
         Self {
             queue: settings.queue().map(|q| QueueWorkload::start(handle, q)),
+            chain: settings
+                .values(Group::Chain)
+                .map(|v| ChainWorkload::start(handle, &v)),
         }
     }
 
@@ -36,6 +42,13 @@ impl Running {
                 }
                 _ => false,
             },
+            Group::Chain => match &mut self.chain {
+                Some(chain) => {
+                    chain.set(knob.index, value);
+                    true
+                }
+                None => false,
+            },
             Group::Runtime => false,
         }
     }
@@ -43,24 +56,28 @@ impl Running {
     pub fn counters(&self) -> Counters {
         Counters {
             queue: self.queue.as_ref().map(QueueWorkload::counters),
+            chain: self.chain.as_ref().map(ChainWorkload::counters),
         }
     }
 
     /// Every running workload's knob values, in settings order (the
     /// runtime's knobs at their defaults).
     pub fn settings(&self) -> Settings {
-        let mut groups = Vec::new();
-        if self.queue.is_some() {
-            groups.push(Group::Queue);
-        }
+        let values: Vec<(Group, Vec<u64>)> = [
+            self.queue
+                .as_ref()
+                .map(|q| (Group::Queue, QueueSettings::values(&q.settings()))),
+            self.chain.as_ref().map(|c| (Group::Chain, c.values())),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let groups: Vec<Group> = values.iter().map(|(g, _)| *g).collect();
         let mut settings = Settings::defaults(&groups);
-        let mut fill = |group: Group, values: Vec<u64>| {
+        for (group, values) in values {
             for (index, value) in values.into_iter().enumerate() {
                 settings.set(KnobId { group, index }, value);
             }
-        };
-        if let Some(queue) = &self.queue {
-            fill(Group::Queue, queue.settings().values());
         }
         settings
     }

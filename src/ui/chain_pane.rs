@@ -1,0 +1,72 @@
+//! The pipeline: items in and out with their end-to-end latency, then one
+//! line per stage with its queue, its rate and how busy its tasks are. The
+//! busiest stage is the bottleneck, and is marked.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::format;
+use super::widgets::{bar, draw_pane, load_color, WARN};
+use crate::sampler::History;
+use crate::workload::chain_knobs::FANOUT_STAGE;
+
+pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
+    let inner = draw_pane(frame, area, "Pipeline");
+    let Some(chain) = history.latest().and_then(|s| s.chain.as_ref()) else {
+        frame.render_widget(Paragraph::new("waiting for the first tick…"), inner);
+        return;
+    };
+    let gray = Style::new().fg(Color::Gray);
+    let mut lines = vec![Line::from(vec![
+        Span::raw(format!(
+            "in {}  out {}  ",
+            format::rate(chain.produced_per_s),
+            format::rate(chain.done_per_s)
+        )),
+        Span::styled("latency ", gray),
+        Span::raw(format!(
+            "p50 {}  p99 {}",
+            format::micros(chain.latency.p50_us),
+            format::micros(chain.latency.p99_us)
+        )),
+    ])];
+    let bottleneck = chain
+        .stages
+        .iter()
+        .enumerate()
+        .max_by(|(_, a), (_, b)| {
+            (a.busy_ratio, a.depth)
+                .partial_cmp(&(b.busy_ratio, b.depth))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+        .filter(|(_, s)| s.busy_ratio >= 0.5)
+        .map(|(i, _)| i);
+    let bar_width = (inner.width as usize).saturating_sub(46).clamp(4, 20);
+    for (i, stage) in chain.stages.iter().enumerate() {
+        let fill = stage.depth as f64 / stage.capacity.max(1) as f64;
+        let mut spans = vec![Span::styled(format!("s{} ", i + 1), gray)];
+        spans.extend(bar(fill, bar_width, load_color(fill)));
+        spans.push(Span::raw(format!(
+            " {:>5} {:>8}  busy {:>4}",
+            format!("{}/{}", stage.depth, stage.capacity),
+            format::rate(stage.per_s),
+            format::percent(stage.busy_ratio),
+        )));
+        if i + 1 == FANOUT_STAGE {
+            let how = if chain.fanout_concurrent {
+                "together"
+            } else {
+                "in turn"
+            };
+            spans.push(Span::styled(format!("  ⇉{} {how}", chain.fanout), gray));
+        }
+        if Some(i) == bottleneck {
+            spans.push(Span::styled("  ◀ slowest", Style::new().fg(WARN)));
+        }
+        lines.push(Line::from(spans));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,277 @@
+//! Chained coroutines: items pass through a pipeline of stages joined by
+//! bounded queues, each stage a few tasks that wait and compute per item.
+//! The second stage fans out to sub-requests, awaited together (join_all)
+//! or one after another. The tutorial's "chain" of coroutines, at scale.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use tokio::runtime::Handle;
+use tokio_util::sync::CancellationToken;
+
+use super::bounded_queue::BoundedQueue;
+use super::chain_knobs::*;
+use super::knob::LiveKnobs;
+use super::latency::{Latency, LatencyRecorder};
+use super::task_group::TaskGroup;
+use super::work;
+
+const STAGE_NAMES: [&str; MAX_STAGES] = [
+    "stage1", "stage2", "stage3", "stage4", "stage5", "stage6", "stage7", "stage8",
+];
+
+/// Cumulative figures, and the latencies since the last reading.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChainCounters {
+    pub produced: u64,
+    pub done: u64,
+    /// The stages in use.
+    pub stages: Vec<StageCounters>,
+    pub latency: Latency,
+    pub fanout: u64,
+    pub fanout_concurrent: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StageCounters {
+    pub processed: u64,
+    /// Items waiting in the stage's input queue.
+    pub depth: u64,
+    pub capacity: u64,
+    /// Time spent on items so far (items finish before they count), and
+    /// the tasks that could spend it.
+    pub busy: Duration,
+    pub tasks: u64,
+}
+
+struct Shared {
+    knobs: LiveKnobs,
+    /// `queues[i]` feeds stage i.
+    queues: Vec<BoundedQueue<Instant>>,
+    processed: Vec<AtomicU64>,
+    busy_ns: Vec<AtomicU64>,
+    produced: AtomicU64,
+    done: AtomicU64,
+    latency: LatencyRecorder,
+}
+
+impl Shared {
+    fn get(&self, index: usize) -> u64 {
+        self.knobs.get(index)
+    }
+
+    fn stage_time(&self, stage: usize, offset: usize) -> Duration {
+        Duration::from_micros(self.get(FIRST_STAGE_KNOB + 2 * stage + offset))
+    }
+}
+
+pub struct ChainWorkload {
+    shared: Arc<Shared>,
+    source: TaskGroup,
+    stages: Vec<TaskGroup>,
+}
+
+impl ChainWorkload {
+    pub fn start(handle: &Handle, values: &[u64]) -> Self {
+        let knobs = LiveKnobs::new(&CHAIN_KNOBS, values);
+        let capacity = knobs.get(CAPACITY) as usize;
+        let shared = Arc::new(Shared {
+            queues: (0..MAX_STAGES)
+                .map(|_| BoundedQueue::new(capacity))
+                .collect(),
+            processed: (0..MAX_STAGES).map(|_| AtomicU64::new(0)).collect(),
+            busy_ns: (0..MAX_STAGES).map(|_| AtomicU64::new(0)).collect(),
+            produced: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            latency: LatencyRecorder::default(),
+            knobs,
+        });
+        let mut workload = Self {
+            source: TaskGroup::new(handle.clone(), "source"),
+            stages: STAGE_NAMES
+                .iter()
+                .map(|name| TaskGroup::new(handle.clone(), name))
+                .collect(),
+            shared,
+        };
+        let shared = &workload.shared;
+        workload
+            .source
+            .resize(1, |_, token| source(shared.clone(), token));
+        workload.resize_stages();
+        workload
+    }
+
+    pub fn set(&mut self, index: usize, value: u64) {
+        self.shared.knobs.set(index, value);
+        match index {
+            STAGES | WIDTH => self.resize_stages(),
+            CAPACITY => {
+                for queue in &self.shared.queues {
+                    queue.set_capacity(self.shared.get(CAPACITY) as usize);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn values(&self) -> Vec<u64> {
+        self.shared.knobs.values()
+    }
+
+    pub fn counters(&self) -> ChainCounters {
+        let shared = &self.shared;
+        let in_use = shared.get(STAGES) as usize;
+        ChainCounters {
+            produced: shared.produced.load(Ordering::Relaxed),
+            done: shared.done.load(Ordering::Relaxed),
+            stages: (0..in_use.min(MAX_STAGES))
+                .map(|i| StageCounters {
+                    processed: shared.processed[i].load(Ordering::Relaxed),
+                    depth: shared.queues[i].len() as u64,
+                    capacity: shared.queues[i].capacity() as u64,
+                    busy: Duration::from_nanos(shared.busy_ns[i].load(Ordering::Relaxed)),
+                    tasks: self.stages[i].alive() as u64,
+                })
+                .collect(),
+            latency: shared.latency.take(),
+            fanout: shared.get(FANOUT),
+            fanout_concurrent: shared.get(FANOUT_MODE) == 0,
+        }
+    }
+
+    /// Stages in use get `width` tasks; the others none. A stage taken out
+    /// of use passes on what is left in its queue before its tasks end.
+    fn resize_stages(&mut self) {
+        let in_use = self.shared.get(STAGES) as usize;
+        let width = self.shared.get(WIDTH) as usize;
+        for (i, group) in self.stages.iter_mut().enumerate() {
+            let target = if i < in_use { width } else { 0 };
+            let shared = &self.shared;
+            group.resize(target, |_, token| stage(shared.clone(), i, token));
+        }
+    }
+}
+
+async fn source(shared: Arc<Shared>, cancel: CancellationToken) {
+    loop {
+        let gap = shared.get(SOURCE_GAP);
+        if gap > 0 {
+            let gap = work::exponential(Duration::from_micros(gap));
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(gap) => {}
+            }
+        } else {
+            if cancel.is_cancelled() {
+                return;
+            }
+            tokio::task::coop::consume_budget().await;
+        }
+        tokio::select! {
+            biased;
+            _ = shared.queues[0].push(Instant::now()) => {}
+            _ = cancel.cancelled() => return,
+        }
+        shared.produced.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+async fn stage(shared: Arc<Shared>, index: usize, cancel: CancellationToken) {
+    loop {
+        let born = tokio::select! {
+            biased;
+            item = shared.queues[index].pop() => item,
+            _ = cancel.cancelled() => break,
+        };
+        process(&shared, index, born).await;
+    }
+    // Taken out of use: pass on what is queued, so no item is stranded.
+    while let Some(born) = shared.queues[index].try_pop() {
+        process(&shared, index, born).await;
+    }
+}
+
+async fn process(shared: &Shared, index: usize, born: Instant) {
+    let started = Instant::now();
+    let wait = shared.stage_time(index, 0);
+    if wait > Duration::ZERO {
+        tokio::time::sleep(work::jittered(wait)).await;
+    }
+    if index + 1 == FANOUT_STAGE {
+        fan_out(shared).await;
+    }
+    let cpu = shared.stage_time(index, 1);
+    if cpu > Duration::ZERO {
+        work::burn_cpu(cpu);
+    }
+    let took = started.elapsed().as_nanos() as u64;
+    shared.busy_ns[index].fetch_add(took, Ordering::Relaxed);
+    shared.processed[index].fetch_add(1, Ordering::Relaxed);
+    let in_use = shared.get(STAGES) as usize;
+    if index + 1 < in_use {
+        // Waits while the next stage's queue is full: backpressure.
+        shared.queues[index + 1].push(born).await;
+    } else {
+        shared.done.fetch_add(1, Ordering::Relaxed);
+        shared.latency.record(born.elapsed());
+    }
+}
+
+/// `asyncio.gather` or one `await` after another: the same sub-requests,
+/// together or in turn.
+async fn fan_out(shared: &Shared) {
+    let n = shared.get(FANOUT) as usize;
+    let wait = Duration::from_micros(shared.get(FANOUT_WAIT));
+    let request = || tokio::time::sleep(work::jittered(wait));
+    if shared.get(FANOUT_MODE) == 0 {
+        join_all((0..n).map(|_| request())).await;
+    } else {
+        for _ in 0..n {
+            request().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::knob::defaults;
+
+    #[test]
+    fn items_pass_every_stage_and_sequential_fan_out_is_slower() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut values = defaults(&CHAIN_KNOBS);
+        values[STAGES] = 3;
+        values[SOURCE_GAP] = 2_000;
+        let mut chain = ChainWorkload::start(rt.handle(), &values);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while chain.counters().done < 50 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let c = chain.counters();
+        assert!(c.done >= 50, "{c:?}");
+        assert_eq!(c.stages.len(), 3);
+        assert!(c.stages.iter().all(|s| s.processed >= c.done), "{c:?}");
+        // Each reading drains the latencies: read a fresh second's worth.
+        std::thread::sleep(Duration::from_millis(1000));
+        let concurrent = chain.counters().latency;
+        assert!(concurrent.count > 0);
+
+        chain.set(FANOUT_MODE, 1);
+        std::thread::sleep(Duration::from_millis(1500));
+        chain.counters(); // drop the latencies of items that straddled the switch
+        std::thread::sleep(Duration::from_millis(1000));
+        let sequential = chain.counters().latency;
+        assert!(
+            sequential.p50_us > concurrent.p50_us + 10_000.0,
+            "four 5 ms sub-requests in turn add about 15 ms: {concurrent:?} then {sequential:?}"
+        );
+    }
+}
