@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::workload::chain_knobs::{self, CHAIN_KNOBS};
 use crate::workload::knob::{KnobSpec, Step, Unit};
 use crate::workload::queue_knobs::{QueueKnob, QueueSettings, QUEUE_KNOBS};
+use crate::workload::timeouts::TIMEOUT_KNOBS;
 
 /// A set of knobs: one per workload, and the runtime's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -13,18 +14,20 @@ use crate::workload::queue_knobs::{QueueKnob, QueueSettings, QUEUE_KNOBS};
 pub enum Group {
     Queue,
     Chain,
+    Timeouts,
     Runtime,
 }
 
 impl Group {
     /// Workload groups, in the order a scenario file may name them.
-    pub const WORKLOADS: [Group; 2] = [Group::Queue, Group::Chain];
+    pub const WORKLOADS: [Group; 3] = [Group::Queue, Group::Chain, Group::Timeouts];
 
     /// The table name in scenario files.
     pub fn name(self) -> &'static str {
         match self {
             Group::Queue => "queue",
             Group::Chain => "chain",
+            Group::Timeouts => "timeouts",
             Group::Runtime => "runtime",
         }
     }
@@ -33,6 +36,7 @@ impl Group {
         match self {
             Group::Queue => &QUEUE_KNOBS,
             Group::Chain => &CHAIN_KNOBS,
+            Group::Timeouts => &TIMEOUT_KNOBS,
             Group::Runtime => &RUNTIME_KNOBS,
         }
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use looptop::app::{Action, App, Choice, RunInfo};
 use looptop::sampler::snapshot::{
     Bin, ChainSample, Culprit, Distribution, Latency, QueueSample, RuntimeSample, StageSample,
-    Stall, StallSample, Warning, WarningKind, WorkerSample,
+    Stall, StallSample, TimeoutsSample, Warning, WarningKind, WorkerSample,
 };
 use looptop::sampler::Snapshot;
 use looptop::scenario;
@@ -100,6 +100,7 @@ fn snapshot(t: u64) -> Snapshot {
             waiting_consumers: 1,
         }),
         chain: None,
+        timeouts: None,
         // On stall ticks a worker is blocked right now.
         stalls: StallSample {
             threshold_us: 10_000.0,
@@ -321,6 +322,40 @@ fn pipeline_pane_marks_the_slowest_stage() {
     s.chain = Some(chain_sample());
     app.record(s);
     let t = render(62, 7, |f, area| ui::chain_pane::draw(f, area, app.view()));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn timeouts_pane() {
+    let mut app = fresh();
+    let mut s = snapshot(1);
+    s.queue = None;
+    s.timeouts = Some(TimeoutsSample {
+        mode: "select",
+        started_per_s: 360.0,
+        finished_per_s: 280.0,
+        timed_out_per_s: 0.0,
+        cancelled_per_s: 70.0,
+        finished_total: 5_600,
+        timed_out_total: 0,
+        cancelled_total: 1_400,
+        latency: Latency {
+            count: 70,
+            p50_us: 20_000.0,
+            p99_us: 58_000.0,
+            max_us: 59_000.0,
+        },
+        first_result: Latency {
+            count: 8,
+            p50_us: 2_200.0,
+            p99_us: 9_000.0,
+            max_us: 9_000.0,
+        },
+    });
+    app.record(s);
+    let t = render(62, 7, |f, area| {
+        ui::timeouts_pane::draw(f, area, app.view())
+    });
     insta::assert_snapshot!(t.backend());
 }
 

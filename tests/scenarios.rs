@@ -53,7 +53,7 @@ fn scenarios_lists_every_built_in_with_its_summary() {
     let out = looptop(&["scenarios"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for name in ["queue", "blocking", "cpu-bound", "chain"] {
+    for name in ["queue", "blocking", "cpu-bound", "chain", "timeouts"] {
         let line = text
             .lines()
             .find(|l| l.starts_with(name))
@@ -116,6 +116,27 @@ fn chain_reports_every_stage() {
     assert!(
         settled(&t, "/chain/latency/p50_us") > 12_000.0,
         "stage 3 alone waits 12ms"
+    );
+}
+
+#[test]
+fn timeouts_counts_timed_out_work() {
+    let t = ticks(&["--scenario", "timeouts"]);
+    let last = &t.last().unwrap()["timeouts"];
+    assert_eq!(last["mode"], "timeout");
+    let (finished, timed_out) = (
+        last["finished_total"].as_f64().unwrap(),
+        last["timed_out_total"].as_f64().unwrap(),
+    );
+    // Exponential latencies around 40 ms against a 60 ms deadline: about a
+    // fifth time out.
+    assert!(finished > 100.0 && timed_out > 10.0, "{last}");
+    assert!(timed_out < finished, "{last}");
+    assert_eq!(last["cancelled_total"], 0);
+    let p99 = settled(&t, "/timeouts/latency/p99_us");
+    assert!(
+        p99 <= 62_000.0,
+        "nothing finishes after the deadline: {p99}µs"
     );
 }
 

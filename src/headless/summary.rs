@@ -1,7 +1,7 @@
 //! The text summary headless mode prints at the end: running aggregates of
 //! constant size, a few lines per workload the run had.
 
-use crate::sampler::snapshot::{ChainSample, Culprit, QueueSample, Warning};
+use crate::sampler::snapshot::{ChainSample, Culprit, QueueSample, TimeoutsSample, Warning};
 use crate::sampler::Snapshot;
 use crate::ui::format;
 
@@ -14,6 +14,8 @@ pub struct Summary {
     workers: usize,
     queue: Option<QueueSummary>,
     chain: Option<ChainSummary>,
+    /// The latest: its totals cover the run.
+    timeouts: Option<TimeoutsSample>,
     busy_sum: Vec<f64>,
     worst_p99_us: f64,
     worst_delay_p99_us: f64,
@@ -44,6 +46,9 @@ impl Summary {
         self.workers = s.workers.len();
         if let Some(q) = &s.queue {
             self.queue.get_or_insert_with(QueueSummary::default).add(q);
+        }
+        if let Some(t) = &s.timeouts {
+            self.timeouts = Some(t.clone());
         }
         if let Some(c) = &s.chain {
             self.chain.get_or_insert_with(ChainSummary::default).add(c);
@@ -91,6 +96,12 @@ impl Summary {
         }
         if let Some(chain) = &self.chain {
             text += &chain.render();
+        }
+        if let Some(t) = &self.timeouts {
+            text += &format!(
+                "requests {} finished, {} timed out, {} cancelled (cancel by {})\n",
+                t.finished_total, t.timed_out_total, t.cancelled_total, t.mode
+            );
         }
         text + &format!(
             "workers  busy {}\n\

@@ -126,6 +126,10 @@ impl Sampler {
                 elapsed,
             )
         });
+        let timeouts = after.timeouts.as_ref().map(|a| {
+            let base = baseline.timeouts.unwrap_or_default();
+            workloads::timeouts(before.timeouts.as_ref().unwrap_or(a), a, &base, elapsed)
+        });
         let chain = after
             .chain
             .as_ref()
@@ -141,6 +145,7 @@ impl Sampler {
             schedule_delay: distribution::summarize(&schedule_delay),
             queue,
             chain,
+            timeouts,
             stalls: Default::default(),
             warnings: Vec::new(),
         };

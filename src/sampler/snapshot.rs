@@ -22,6 +22,8 @@ pub struct Snapshot {
     pub queue: Option<QueueSample>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chain: Option<ChainSample>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeouts: Option<TimeoutsSample>,
     pub stalls: StallSample,
     /// Problems seen now, in the order they began.
     pub warnings: Vec<Warning>,
@@ -203,4 +205,24 @@ pub struct StageSample {
     pub per_s: f64,
     /// Share of the stage's task time spent on items, 0..=1.
     pub busy_ratio: f64,
+}
+
+/// Rounds of requests against a deadline: what finished, what timed out,
+/// what was cancelled.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TimeoutsSample {
+    /// "timeout", "select" or "as_completed".
+    pub mode: &'static str,
+    pub started_per_s: f64,
+    pub finished_per_s: f64,
+    pub timed_out_per_s: f64,
+    pub cancelled_per_s: f64,
+    /// Since start or the last statistics reset.
+    pub finished_total: u64,
+    pub timed_out_total: u64,
+    pub cancelled_total: u64,
+    /// Of finished requests, from the start of their round.
+    pub latency: Latency,
+    /// From the start of a round to its first result.
+    pub first_result: Latency,
 }

@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use super::rates::{busy_ratio, per_second};
-use super::snapshot::{ChainSample, QueueSample, StageSample};
+use super::snapshot::{ChainSample, QueueSample, StageSample, TimeoutsSample};
 use crate::workload::chain::ChainCounters;
+use crate::workload::timeouts::{TimeoutCounters, MODES};
 use crate::workload::QueueCounters;
 
 /// `baseline` holds the totals at the last statistics reset.
@@ -50,5 +51,25 @@ pub fn chain(before: &ChainCounters, after: &ChainCounters, elapsed: Duration) -
                 }
             })
             .collect(),
+    }
+}
+
+pub fn timeouts(
+    before: &TimeoutCounters,
+    after: &TimeoutCounters,
+    baseline: &TimeoutCounters,
+    elapsed: Duration,
+) -> TimeoutsSample {
+    TimeoutsSample {
+        mode: MODES.get(after.mode as usize).copied().unwrap_or("?"),
+        started_per_s: per_second(before.started, after.started, elapsed),
+        finished_per_s: per_second(before.finished, after.finished, elapsed),
+        timed_out_per_s: per_second(before.timed_out, after.timed_out, elapsed),
+        cancelled_per_s: per_second(before.cancelled, after.cancelled, elapsed),
+        finished_total: after.finished.saturating_sub(baseline.finished),
+        timed_out_total: after.timed_out.saturating_sub(baseline.timed_out),
+        cancelled_total: after.cancelled.saturating_sub(baseline.cancelled),
+        latency: after.latency,
+        first_result: after.first_result,
     }
 }

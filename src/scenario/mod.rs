@@ -47,6 +47,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../assets/scenarios/cpu-bound.toml"),
     ),
     ("chain", include_str!("../../assets/scenarios/chain.toml")),
+    (
+        "timeouts",
+        include_str!("../../assets/scenarios/timeouts.toml"),
+    ),
 ];
 
 /// The scenario a run starts with when none is given.

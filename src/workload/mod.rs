@@ -10,6 +10,7 @@ pub mod queue;
 pub mod queue_knobs;
 pub mod running;
 pub mod task_group;
+pub mod timeouts;
 pub mod work;
 
 pub use knob::{KnobSpec, Unit};

@@ -6,6 +6,7 @@ use tokio::runtime::Handle;
 use super::chain::{ChainCounters, ChainWorkload};
 use super::queue::{QueueCounters, QueueWorkload};
 use super::queue_knobs::{QueueKnob, QueueSettings};
+use super::timeouts::{TimeoutCounters, TimeoutsWorkload};
 use crate::settings::{Group, KnobId, Settings};
 
 /// One reading of every running workload's counters.
@@ -13,12 +14,14 @@ use crate::settings::{Group, KnobId, Settings};
 pub struct Counters {
     pub queue: Option<QueueCounters>,
     pub chain: Option<ChainCounters>,
+    pub timeouts: Option<TimeoutCounters>,
 }
 
 #[derive(Default)]
 pub struct Running {
     queue: Option<QueueWorkload>,
     chain: Option<ChainWorkload>,
+    timeouts: Option<TimeoutsWorkload>,
 }
 
 impl Running {
@@ -29,6 +32,9 @@ impl Running {
             chain: settings
                 .values(Group::Chain)
                 .map(|v| ChainWorkload::start(handle, &v)),
+            timeouts: settings
+                .values(Group::Timeouts)
+                .map(|v| TimeoutsWorkload::start(handle, &v)),
         }
     }
 
@@ -42,13 +48,16 @@ impl Running {
                 }
                 _ => false,
             },
-            Group::Chain => match &mut self.chain {
-                Some(chain) => {
-                    chain.set(knob.index, value);
-                    true
-                }
-                None => false,
-            },
+            Group::Chain => self
+                .chain
+                .as_mut()
+                .map(|w| w.set(knob.index, value))
+                .is_some(),
+            Group::Timeouts => self
+                .timeouts
+                .as_mut()
+                .map(|w| w.set(knob.index, value))
+                .is_some(),
             Group::Runtime => false,
         }
     }
@@ -57,6 +66,7 @@ impl Running {
         Counters {
             queue: self.queue.as_ref().map(QueueWorkload::counters),
             chain: self.chain.as_ref().map(ChainWorkload::counters),
+            timeouts: self.timeouts.as_ref().map(TimeoutsWorkload::counters),
         }
     }
 
@@ -68,6 +78,9 @@ impl Running {
                 .as_ref()
                 .map(|q| (Group::Queue, QueueSettings::values(&q.settings()))),
             self.chain.as_ref().map(|c| (Group::Chain, c.values())),
+            self.timeouts
+                .as_ref()
+                .map(|t| (Group::Timeouts, t.values())),
         ]
         .into_iter()
         .flatten()

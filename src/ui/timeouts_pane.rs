@@ -1,0 +1,60 @@
+//! Timeouts: of the requests sent, how many finished, timed out or were
+//! cancelled, per second and in all, with how long results took to come.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::format;
+use super::widgets::{bar, draw_pane, WARN};
+use crate::sampler::History;
+
+pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
+    let inner = draw_pane(frame, area, "Requests with a deadline");
+    let Some(t) = history.latest().and_then(|s| s.timeouts.as_ref()) else {
+        frame.render_widget(Paragraph::new("waiting for the first tick…"), inner);
+        return;
+    };
+    let gray = Style::new().fg(Color::Gray);
+    let ended = (t.finished_per_s + t.timed_out_per_s + t.cancelled_per_s).max(1e-9);
+    let bar_width = (inner.width as usize).saturating_sub(36).clamp(4, 30);
+    let row = |label: &str, per_s: f64, total: u64, color: Color| {
+        let mut spans = vec![Span::styled(format!("{label:<10}"), gray)];
+        spans.extend(bar(per_s / ended, bar_width, color));
+        spans.push(Span::raw(format!(
+            " {:>8}  {:>7} in all",
+            format::rate(per_s),
+            format::count(total as f64)
+        )));
+        Line::from(spans)
+    };
+    let lines = vec![
+        Line::from(vec![
+            Span::styled("cancel by ", gray),
+            Span::raw(t.mode),
+            Span::styled("   sent ", gray),
+            Span::raw(format::rate(t.started_per_s)),
+        ]),
+        row("finished", t.finished_per_s, t.finished_total, Color::Green),
+        row("timed out", t.timed_out_per_s, t.timed_out_total, WARN),
+        row(
+            "cancelled",
+            t.cancelled_per_s,
+            t.cancelled_total,
+            Color::Yellow,
+        ),
+        Line::from(vec![
+            Span::styled("latency ", gray),
+            Span::raw(format!(
+                "p50 {}  p99 {}",
+                format::micros(t.latency.p50_us),
+                format::micros(t.latency.p99_us)
+            )),
+            Span::styled("   first result ", gray),
+            Span::raw(format!("p50 {}", format::micros(t.first_result.p50_us))),
+        ]),
+    ];
+    frame.render_widget(Paragraph::new(lines), inner);
+}
