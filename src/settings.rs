@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::workload::chain_knobs::{self, CHAIN_KNOBS};
 use crate::workload::knob::{KnobSpec, Step, Unit};
 use crate::workload::queue_knobs::{QueueKnob, QueueSettings, QUEUE_KNOBS};
+use crate::workload::threads_vs_tasks::THREAD_KNOBS;
 use crate::workload::timeouts::TIMEOUT_KNOBS;
 
 /// A set of knobs: one per workload, and the runtime's.
@@ -15,12 +16,18 @@ pub enum Group {
     Queue,
     Chain,
     Timeouts,
+    ThreadsVsTasks,
     Runtime,
 }
 
 impl Group {
     /// Workload groups, in the order a scenario file may name them.
-    pub const WORKLOADS: [Group; 3] = [Group::Queue, Group::Chain, Group::Timeouts];
+    pub const WORKLOADS: [Group; 4] = [
+        Group::Queue,
+        Group::Chain,
+        Group::Timeouts,
+        Group::ThreadsVsTasks,
+    ];
 
     /// The table name in scenario files.
     pub fn name(self) -> &'static str {
@@ -28,6 +35,7 @@ impl Group {
             Group::Queue => "queue",
             Group::Chain => "chain",
             Group::Timeouts => "timeouts",
+            Group::ThreadsVsTasks => "threads-vs-tasks",
             Group::Runtime => "runtime",
         }
     }
@@ -37,6 +45,7 @@ impl Group {
             Group::Queue => &QUEUE_KNOBS,
             Group::Chain => &CHAIN_KNOBS,
             Group::Timeouts => &TIMEOUT_KNOBS,
+            Group::ThreadsVsTasks => &THREAD_KNOBS,
             Group::Runtime => &RUNTIME_KNOBS,
         }
     }

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use looptop::app::{Action, App, Choice, RunInfo};
 use looptop::sampler::snapshot::{
-    Bin, ChainSample, Culprit, Distribution, Latency, QueueSample, RuntimeSample, StageSample,
-    Stall, StallSample, TimeoutsSample, Warning, WarningKind, WorkerSample,
+    Bin, ChainSample, Culprit, Distribution, Latency, QueueSample, RuntimeSample, SideSample,
+    StageSample, Stall, StallSample, ThreadsSample, TimeoutsSample, Warning, WarningKind,
+    WorkerSample,
 };
 use looptop::sampler::Snapshot;
 use looptop::scenario;
@@ -101,6 +102,7 @@ fn snapshot(t: u64) -> Snapshot {
         }),
         chain: None,
         timeouts: None,
+        threads_vs_tasks: None,
         // On stall ticks a worker is blocked right now.
         stalls: StallSample {
             threshold_us: 10_000.0,
@@ -356,6 +358,33 @@ fn timeouts_pane() {
     let t = render(62, 7, |f, area| {
         ui::timeouts_pane::draw(f, area, app.view())
     });
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn threads_vs_tasks_pane() {
+    let mut app = fresh();
+    let mut s = snapshot(1);
+    s.queue = None;
+    s.threads_vs_tasks = Some(ThreadsSample {
+        jobs: 1000,
+        tasks: SideSample {
+            running: 1000,
+            iterations_per_s: 16_480.0,
+            bytes_each: 376,
+        },
+        threads: SideSample {
+            running: 512,
+            iterations_per_s: 49_430.0,
+            bytes_each: 2 * 1024 * 1024,
+        },
+        threads_via: "spawn_blocking",
+        thread_error: None,
+        os_threads: 515,
+        rss_bytes: 12 * 1024 * 1024,
+    });
+    app.record(s);
+    let t = render(62, 8, |f, area| ui::threads_pane::draw(f, area, app.view()));
     insta::assert_snapshot!(t.backend());
 }
 

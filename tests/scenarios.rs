@@ -53,7 +53,14 @@ fn scenarios_lists_every_built_in_with_its_summary() {
     let out = looptop(&["scenarios"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for name in ["queue", "blocking", "cpu-bound", "chain", "timeouts"] {
+    for name in [
+        "queue",
+        "blocking",
+        "cpu-bound",
+        "chain",
+        "timeouts",
+        "threads-vs-tasks",
+    ] {
         let line = text
             .lines()
             .find(|l| l.starts_with(name))
@@ -137,6 +144,26 @@ fn timeouts_counts_timed_out_work() {
     assert!(
         p99 <= 62_000.0,
         "nothing finishes after the deadline: {p99}µs"
+    );
+}
+
+#[test]
+fn threads_vs_tasks_runs_both_sides_and_the_threads_are_blocking_threads() {
+    let t = ticks(&["--scenario", "threads-vs-tasks"]);
+    let last = t.last().unwrap();
+    let side = &last["threads_vs_tasks"];
+    assert_eq!(side["jobs"], 100);
+    assert_eq!(side["tasks"]["running"], 100);
+    assert_eq!(side["threads"]["running"], 100, "{side}");
+    assert!(last["runtime"]["blocking_threads"].as_u64().unwrap() >= 100);
+    for which in ["tasks", "threads"] {
+        let rate = settled(&t, &format!("/threads_vs_tasks/{which}/iterations_per_s"));
+        // 100 jobs of about 10 ms each: some 9,000 a second.
+        assert!(rate > 3_000.0, "{which}: {rate}/s");
+    }
+    assert!(
+        settled(&t, "/threads_vs_tasks/threads/bytes_each")
+            > settled(&t, "/threads_vs_tasks/tasks/bytes_each") * 100.0
     );
 }
 

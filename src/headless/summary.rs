@@ -1,7 +1,9 @@
 //! The text summary headless mode prints at the end: running aggregates of
 //! constant size, a few lines per workload the run had.
 
-use crate::sampler::snapshot::{ChainSample, Culprit, QueueSample, TimeoutsSample, Warning};
+use crate::sampler::snapshot::{
+    ChainSample, Culprit, QueueSample, ThreadsSample, TimeoutsSample, Warning,
+};
 use crate::sampler::Snapshot;
 use crate::ui::format;
 
@@ -16,6 +18,7 @@ pub struct Summary {
     chain: Option<ChainSummary>,
     /// The latest: its totals cover the run.
     timeouts: Option<TimeoutsSample>,
+    threads: Option<ThreadsSample>,
     busy_sum: Vec<f64>,
     worst_p99_us: f64,
     worst_delay_p99_us: f64,
@@ -49,6 +52,9 @@ impl Summary {
         }
         if let Some(t) = &s.timeouts {
             self.timeouts = Some(t.clone());
+        }
+        if let Some(t) = &s.threads_vs_tasks {
+            self.threads = Some(t.clone());
         }
         if let Some(c) = &s.chain {
             self.chain.get_or_insert_with(ChainSummary::default).add(c);
@@ -96,6 +102,17 @@ impl Summary {
         }
         if let Some(chain) = &self.chain {
             text += &chain.render();
+        }
+        if let Some(t) = &self.threads {
+            text += &format!(
+                "threads  {} jobs each: tasks {} running, {} jobs done/s; threads ({}) {} running, {} jobs done/s (last tick)\n",
+                t.jobs,
+                t.tasks.running,
+                format::count(t.tasks.iterations_per_s),
+                t.threads_via,
+                t.threads.running,
+                format::count(t.threads.iterations_per_s),
+            );
         }
         if let Some(t) = &self.timeouts {
             text += &format!(

@@ -130,6 +130,10 @@ impl Sampler {
             let base = baseline.timeouts.unwrap_or_default();
             workloads::timeouts(before.timeouts.as_ref().unwrap_or(a), a, &base, elapsed)
         });
+        let threads_vs_tasks = after
+            .threads
+            .as_ref()
+            .map(|a| workloads::threads(before.threads.as_ref().unwrap_or(a), a, elapsed));
         let chain = after
             .chain
             .as_ref()
@@ -146,6 +150,7 @@ impl Sampler {
             queue,
             chain,
             timeouts,
+            threads_vs_tasks,
             stalls: Default::default(),
             warnings: Vec::new(),
         };

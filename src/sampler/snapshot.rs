@@ -24,6 +24,8 @@ pub struct Snapshot {
     pub chain: Option<ChainSample>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeouts: Option<TimeoutsSample>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads_vs_tasks: Option<ThreadsSample>,
     pub stalls: StallSample,
     /// Problems seen now, in the order they began.
     pub warnings: Vec<Warning>,
@@ -225,4 +227,29 @@ pub struct TimeoutsSample {
     pub latency: Latency,
     /// From the start of a round to its first result.
     pub first_result: Latency,
+}
+
+/// The same jobs as tasks and as threads, side by side.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ThreadsSample {
+    /// Jobs asked of each side.
+    pub jobs: u64,
+    pub tasks: SideSample,
+    pub threads: SideSample,
+    /// "spawn_blocking" or "std::thread".
+    pub threads_via: &'static str,
+    /// Why a thread could not be started, if one could not.
+    pub thread_error: Option<String>,
+    /// The whole process's OS threads and resident memory.
+    pub os_threads: u64,
+    pub rss_bytes: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SideSample {
+    /// Jobs running now (thread jobs beyond the blocking pool's limit wait).
+    pub running: u64,
+    pub iterations_per_s: f64,
+    /// Memory one job sets aside: a task's future, or a thread's stack.
+    pub bytes_each: u64,
 }

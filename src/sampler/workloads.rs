@@ -3,8 +3,11 @@
 use std::time::Duration;
 
 use super::rates::{busy_ratio, per_second};
-use super::snapshot::{ChainSample, QueueSample, StageSample, TimeoutsSample};
+use super::snapshot::{
+    ChainSample, QueueSample, SideSample, StageSample, ThreadsSample, TimeoutsSample,
+};
 use crate::workload::chain::ChainCounters;
+use crate::workload::threads_vs_tasks::{self, ThreadCounters, THREAD_STACK, TOKIO_STACK, VIAS};
 use crate::workload::timeouts::{TimeoutCounters, MODES};
 use crate::workload::QueueCounters;
 
@@ -71,5 +74,35 @@ pub fn timeouts(
         cancelled_total: after.cancelled.saturating_sub(baseline.cancelled),
         latency: after.latency,
         first_result: after.first_result,
+    }
+}
+
+pub fn threads(
+    before: &ThreadCounters,
+    after: &ThreadCounters,
+    elapsed: Duration,
+) -> ThreadsSample {
+    let (os_threads, rss_bytes) = threads_vs_tasks::process_threads_and_rss();
+    let via_std = after.threads_via == 1;
+    ThreadsSample {
+        jobs: after.jobs,
+        tasks: SideSample {
+            running: after.tasks_alive,
+            iterations_per_s: per_second(before.task_iterations, after.task_iterations, elapsed),
+            bytes_each: after.task_bytes,
+        },
+        threads: SideSample {
+            running: after.threads_running,
+            iterations_per_s: per_second(
+                before.thread_iterations,
+                after.thread_iterations,
+                elapsed,
+            ),
+            bytes_each: if via_std { THREAD_STACK } else { TOKIO_STACK } as u64,
+        },
+        threads_via: VIAS.get(after.threads_via as usize).copied().unwrap_or("?"),
+        thread_error: after.thread_error.clone(),
+        os_threads,
+        rss_bytes,
     }
 }

@@ -51,6 +51,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "timeouts",
         include_str!("../../assets/scenarios/timeouts.toml"),
     ),
+    (
+        "threads-vs-tasks",
+        include_str!("../../assets/scenarios/threads-vs-tasks.toml"),
+    ),
 ];
 
 /// The scenario a run starts with when none is given.

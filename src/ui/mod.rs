@@ -14,6 +14,7 @@ pub mod queue_pane;
 pub mod schedule_pane;
 pub mod stalls_pane;
 pub mod tasks_pane;
+pub mod threads_pane;
 pub mod timeouts_pane;
 pub mod warnings;
 pub mod widgets;
@@ -102,6 +103,7 @@ fn draw_workloads(frame: &mut Frame, area: Rect, app: &App) {
             Group::Queue => queue_pane::draw(frame, *area, history),
             Group::Chain => chain_pane::draw(frame, *area, history),
             Group::Timeouts => timeouts_pane::draw(frame, *area, history),
+            Group::ThreadsVsTasks => threads_pane::draw(frame, *area, history),
             Group::Runtime => {}
         }
     }

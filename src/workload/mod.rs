@@ -10,6 +10,7 @@ pub mod queue;
 pub mod queue_knobs;
 pub mod running;
 pub mod task_group;
+pub mod threads_vs_tasks;
 pub mod timeouts;
 pub mod work;
 

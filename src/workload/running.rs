@@ -6,6 +6,7 @@ use tokio::runtime::Handle;
 use super::chain::{ChainCounters, ChainWorkload};
 use super::queue::{QueueCounters, QueueWorkload};
 use super::queue_knobs::{QueueKnob, QueueSettings};
+use super::threads_vs_tasks::{ThreadCounters, ThreadsVsTasks};
 use super::timeouts::{TimeoutCounters, TimeoutsWorkload};
 use crate::settings::{Group, KnobId, Settings};
 
@@ -15,6 +16,7 @@ pub struct Counters {
     pub queue: Option<QueueCounters>,
     pub chain: Option<ChainCounters>,
     pub timeouts: Option<TimeoutCounters>,
+    pub threads: Option<ThreadCounters>,
 }
 
 #[derive(Default)]
@@ -22,6 +24,7 @@ pub struct Running {
     queue: Option<QueueWorkload>,
     chain: Option<ChainWorkload>,
     timeouts: Option<TimeoutsWorkload>,
+    threads: Option<ThreadsVsTasks>,
 }
 
 impl Running {
@@ -35,6 +38,9 @@ impl Running {
             timeouts: settings
                 .values(Group::Timeouts)
                 .map(|v| TimeoutsWorkload::start(handle, &v)),
+            threads: settings
+                .values(Group::ThreadsVsTasks)
+                .map(|v| ThreadsVsTasks::start(handle, &v)),
         }
     }
 
@@ -58,6 +64,11 @@ impl Running {
                 .as_mut()
                 .map(|w| w.set(knob.index, value))
                 .is_some(),
+            Group::ThreadsVsTasks => self
+                .threads
+                .as_mut()
+                .map(|w| w.set(knob.index, value))
+                .is_some(),
             Group::Runtime => false,
         }
     }
@@ -67,6 +78,7 @@ impl Running {
             queue: self.queue.as_ref().map(QueueWorkload::counters),
             chain: self.chain.as_ref().map(ChainWorkload::counters),
             timeouts: self.timeouts.as_ref().map(TimeoutsWorkload::counters),
+            threads: self.threads.as_ref().map(ThreadsVsTasks::counters),
         }
     }
 

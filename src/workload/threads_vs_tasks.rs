@@ -1,0 +1,265 @@
+//! Threads versus tasks: the same jobs (each mostly waiting, computing a
+//! little) run side by side as async tasks and as threads, either on
+//! tokio's blocking pool (`spawn_blocking`) or as plain `std::thread`s.
+//! What a user sees is how far each side scales and what each costs.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+use tokio_util::sync::CancellationToken;
+
+use super::knob::{KnobSpec, LiveKnobs, Step, Unit};
+use super::task_group::TaskGroup;
+use super::work;
+
+pub const JOBS: usize = 0;
+pub const WAIT: usize = 1;
+pub const CPU: usize = 2;
+pub const VIA: usize = 3;
+
+pub const VIAS: &[&str] = &["spawn_blocking", "std::thread"];
+
+/// Plain threads get a small stack, as a program starting thousands would;
+/// tokio's blocking pool uses its default.
+pub const THREAD_STACK: usize = 256 * 1024;
+pub const TOKIO_STACK: usize = 2 * 1024 * 1024;
+
+pub static THREAD_KNOBS: [KnobSpec; 4] = [
+    KnobSpec {
+        id: "jobs",
+        label: "jobs each",
+        range: 1..=10_000,
+        unit: Unit::Count,
+        step: Step::Ladder { first: 1 },
+        default: 100,
+    },
+    KnobSpec {
+        id: "wait",
+        label: "job wait",
+        range: 0..=10_000_000,
+        unit: Unit::Micros,
+        step: Step::Ladder { first: 100 },
+        default: 10_000,
+    },
+    KnobSpec {
+        id: "cpu",
+        label: "job CPU",
+        range: 0..=1_000_000,
+        unit: Unit::Micros,
+        step: Step::Ladder { first: 10 },
+        default: 20,
+    },
+    KnobSpec {
+        id: "threads_via",
+        label: "threads via",
+        range: 0..=1,
+        unit: Unit::Choice(VIAS),
+        step: Step::Linear { small: 1, big: 1 },
+        default: 0,
+    },
+];
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ThreadCounters {
+    pub jobs: u64,
+    pub task_iterations: u64,
+    pub tasks_alive: u64,
+    /// Bytes of one job's future, as spawned.
+    pub task_bytes: u64,
+    pub thread_iterations: u64,
+    /// Thread jobs running now; the rest wait for a blocking thread.
+    pub threads_running: u64,
+    pub threads_via: u64,
+    /// Why the last thread could not be started, if one could not.
+    pub thread_error: Option<String>,
+}
+
+#[derive(Default)]
+struct Counts {
+    task_iterations: AtomicU64,
+    thread_iterations: AtomicU64,
+    threads_running: AtomicU64,
+    task_bytes: AtomicU64,
+    thread_error: Mutex<Option<String>>,
+}
+
+pub struct ThreadsVsTasks {
+    handle: Handle,
+    knobs: Arc<LiveKnobs>,
+    counts: Arc<Counts>,
+    tasks: TaskGroup,
+    /// One stop flag per thread job, oldest first.
+    threads: Vec<Arc<AtomicBool>>,
+}
+
+impl ThreadsVsTasks {
+    pub fn start(handle: &Handle, values: &[u64]) -> Self {
+        let mut workload = Self {
+            handle: handle.clone(),
+            knobs: Arc::new(LiveKnobs::new(&THREAD_KNOBS, values)),
+            counts: Arc::default(),
+            tasks: TaskGroup::new(handle.clone(), "job"),
+            threads: Vec::new(),
+        };
+        workload.resize();
+        workload
+    }
+
+    pub fn set(&mut self, index: usize, value: u64) {
+        self.knobs.set(index, value);
+        match index {
+            JOBS => self.resize(),
+            VIA => {
+                self.stop_threads(0);
+                self.resize();
+            }
+            _ => {}
+        }
+    }
+
+    pub fn values(&self) -> Vec<u64> {
+        self.knobs.values()
+    }
+
+    pub fn counters(&self) -> ThreadCounters {
+        let c = &self.counts;
+        ThreadCounters {
+            jobs: self.knobs.get(JOBS),
+            task_iterations: c.task_iterations.load(Ordering::Relaxed),
+            tasks_alive: self.tasks.alive() as u64,
+            task_bytes: c.task_bytes.load(Ordering::Relaxed),
+            thread_iterations: c.thread_iterations.load(Ordering::Relaxed),
+            threads_running: c.threads_running.load(Ordering::Relaxed),
+            threads_via: self.knobs.get(VIA),
+            thread_error: c.thread_error.lock().ok().and_then(|e| e.clone()),
+        }
+    }
+
+    fn resize(&mut self) {
+        let jobs = self.knobs.get(JOBS) as usize;
+        let (knobs, counts) = (&self.knobs, &self.counts);
+        self.tasks.resize(jobs, |_, token| {
+            let job = task_job(knobs.clone(), counts.clone(), token);
+            counts
+                .task_bytes
+                .store(std::mem::size_of_val(&job) as u64, Ordering::Relaxed);
+            job
+        });
+        self.stop_threads(jobs);
+        while self.threads.len() < jobs {
+            let stop = Arc::new(AtomicBool::new(false));
+            if let Err(e) = self.start_thread(stop.clone()) {
+                if let Ok(mut error) = self.counts.thread_error.lock() {
+                    *error = Some(e.to_string());
+                }
+                break;
+            }
+            self.threads.push(stop);
+        }
+    }
+
+    fn start_thread(&self, stop: Arc<AtomicBool>) -> std::io::Result<()> {
+        let (knobs, counts) = (self.knobs.clone(), self.counts.clone());
+        let job = move || thread_job(&knobs, &counts, &stop);
+        if self.knobs.get(VIA) == 0 {
+            // Beyond the pool's limit (512 threads), jobs queue for a thread.
+            self.handle.spawn_blocking(job);
+        } else {
+            thread::Builder::new()
+                .name("looptop-job".into())
+                .stack_size(THREAD_STACK)
+                .spawn(job)?;
+        }
+        Ok(())
+    }
+
+    /// Stops the newest thread jobs until `keep` remain.
+    fn stop_threads(&mut self, keep: usize) {
+        for stop in self.threads.drain(keep.min(self.threads.len())..) {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for ThreadsVsTasks {
+    fn drop(&mut self) {
+        self.stop_threads(0);
+    }
+}
+
+async fn task_job(knobs: Arc<LiveKnobs>, counts: Arc<Counts>, cancel: CancellationToken) {
+    loop {
+        let wait = work::jittered(Duration::from_micros(knobs.get(WAIT)));
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        work::burn_cpu(Duration::from_micros(knobs.get(CPU)));
+        counts.task_iterations.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn thread_job(knobs: &LiveKnobs, counts: &Counts, stop: &AtomicBool) {
+    counts.threads_running.fetch_add(1, Ordering::Relaxed);
+    while !stop.load(Ordering::Relaxed) {
+        thread::sleep(work::jittered(Duration::from_micros(knobs.get(WAIT))));
+        work::burn_cpu(Duration::from_micros(knobs.get(CPU)));
+        counts.thread_iterations.fetch_add(1, Ordering::Relaxed);
+    }
+    counts.threads_running.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// The process's OS threads and resident memory, from /proc (Linux); zero
+/// where there is no /proc.
+pub fn process_threads_and_rss() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("Threads:"), field("VmRSS:") * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::knob::defaults;
+
+    #[test]
+    fn both_sides_run_the_same_jobs() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        for via in [0, 1] {
+            let mut values = defaults(&THREAD_KNOBS);
+            values[JOBS] = 20;
+            values[VIA] = via;
+            let mut w = ThreadsVsTasks::start(rt.handle(), &values);
+            std::thread::sleep(Duration::from_millis(500));
+            let c = w.counters();
+            assert_eq!((c.tasks_alive, c.threads_running), (20, 20), "{c:?}");
+            assert!(
+                c.task_iterations > 200 && c.thread_iterations > 200,
+                "{c:?}"
+            );
+            assert!(c.task_bytes > 0 && c.task_bytes < 4096, "{c:?}");
+            w.set(JOBS, 5);
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while w.counters().threads_running > 5 && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            assert_eq!(w.counters().threads_running, 5, "stopped threads end");
+        }
+        let (threads, rss) = process_threads_and_rss();
+        assert!(threads > 2 && rss > 0);
+    }
+}
