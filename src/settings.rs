@@ -99,6 +99,8 @@ impl Settings {
     pub fn defaults(workloads: &[Group]) -> Self {
         let mut groups: Vec<Group> = workloads.to_vec();
         groups.retain(|g| *g != Group::Runtime);
+        // One order for every scenario, whatever order its file names them in.
+        groups.sort();
         groups.dedup();
         groups.push(Group::Runtime);
         let entries = groups

@@ -389,6 +389,18 @@ fn threads_vs_tasks_pane() {
 }
 
 #[test]
+fn mixed_stacks_a_pane_per_workload_and_heads_the_knobs() {
+    let mixed = scenario::load("mixed").unwrap();
+    let mut app = App::new(info(), mixed.settings.clone(), mixed.explain.clone());
+    app.info.scenario = mixed.name.clone();
+    let mut s = snapshot(1);
+    s.chain = Some(chain_sample());
+    app.record(s);
+    let t = render(100, 40, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
 fn the_chain_scenario_shows_only_its_stages_knobs() {
     let chain = scenario::load("chain").unwrap();
     let mut app = App::new(info(), chain.settings.clone(), chain.explain.clone());

@@ -60,6 +60,7 @@ fn scenarios_lists_every_built_in_with_its_summary() {
         "chain",
         "timeouts",
         "threads-vs-tasks",
+        "mixed",
     ] {
         let line = text
             .lines()
@@ -165,6 +166,17 @@ fn threads_vs_tasks_runs_both_sides_and_the_threads_are_blocking_threads() {
         settled(&t, "/threads_vs_tasks/threads/bytes_each")
             > settled(&t, "/threads_vs_tasks/tasks/bytes_each") * 100.0
     );
+}
+
+#[test]
+fn mixed_runs_three_workloads_on_one_runtime() {
+    let t = ticks(&["--scenario", "mixed"]);
+    for section in ["queue", "chain", "timeouts"] {
+        assert!(t.last().unwrap().get(section).is_some(), "no {section}");
+    }
+    assert!(settled(&t, "/queue/consumed_per_s") > 100.0);
+    assert!(settled(&t, "/chain/done_per_s") > 100.0);
+    assert!(settled(&t, "/timeouts/finished_per_s") > 100.0);
 }
 
 #[test]

@@ -55,6 +55,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "threads-vs-tasks",
         include_str!("../../assets/scenarios/threads-vs-tasks.toml"),
     ),
+    ("mixed", include_str!("../../assets/scenarios/mixed.toml")),
 ];
 
 /// The scenario a run starts with when none is given.

@@ -15,40 +15,49 @@ use crate::settings::KnobId;
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let inner = draw_pane(frame, area, "Controls");
     let width = inner.width as usize;
-    // When the knobs outnumber the rows, scroll so the selected one shows.
+    // With several workloads, each group of knobs is headed by its name.
+    let headed = app.settings.workloads().len() > 1;
+    let mut lines: Vec<Line> = Vec::new();
+    let mut selected_line = 0;
+    let mut group = None;
+    for (position, (knob, value)) in app.settings.knobs().enumerate() {
+        if !app.settings.is_shown(knob) {
+            continue;
+        }
+        if headed && group != Some(knob.group) {
+            group = Some(knob.group);
+            lines.push(Line::from(Span::styled(
+                format!("─ {}", knob.group.name()),
+                Style::new().fg(Color::DarkGray),
+            )));
+        }
+        let selected = position == app.selected;
+        if selected {
+            selected_line = lines.len();
+        }
+        lines.push(knob_line(knob, value, selected, width));
+    }
+    // When the lines outnumber the rows, scroll so the selected one shows.
     let rows = (inner.height as usize).max(1);
-    let shown: Vec<(usize, (KnobId, u64))> = app
-        .settings
-        .knobs()
-        .enumerate()
-        .filter(|(_, (knob, _))| app.settings.is_shown(*knob))
-        .collect();
-    let at = shown
-        .iter()
-        .position(|(position, _)| *position == app.selected)
-        .unwrap_or(0);
-    let lines: Vec<Line> = shown
-        .into_iter()
-        .skip((at + 1).saturating_sub(rows))
-        .map(|(position, (knob, value))| {
-            let spec = knob.spec();
-            let selected = position == app.selected;
-            let marker = if selected { "▶ " } else { "  " };
-            let value = format::knob_value(value, spec.unit);
-            let pad = width
-                .saturating_sub(2 + spec.label.chars().count() + value.chars().count())
-                .max(1);
-            let text = format!("{marker}{}{}{value}", spec.label, " ".repeat(pad));
-            let style = if selected {
-                Style::new()
-                    .fg(Color::Black)
-                    .bg(Color::Cyan)
-                    .add_modifier(Modifier::BOLD)
-            } else {
-                Style::new()
-            };
-            Line::from(Span::styled(text, style))
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(lines), inner);
+    let skip = (selected_line + 1).saturating_sub(rows);
+    frame.render_widget(Paragraph::new(lines).scroll((skip as u16, 0)), inner);
+}
+
+fn knob_line(knob: KnobId, value: u64, selected: bool, width: usize) -> Line<'static> {
+    let spec = knob.spec();
+    let marker = if selected { "▶ " } else { "  " };
+    let value = format::knob_value(value, spec.unit);
+    let pad = width
+        .saturating_sub(2 + spec.label.chars().count() + value.chars().count())
+        .max(1);
+    let text = format!("{marker}{}{}{value}", spec.label, " ".repeat(pad));
+    let style = if selected {
+        Style::new()
+            .fg(Color::Black)
+            .bg(Color::Cyan)
+            .add_modifier(Modifier::BOLD)
+    } else {
+        Style::new()
+    };
+    Line::from(Span::styled(text, style))
 }

@@ -93,10 +93,26 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
-/// One pane per workload the scenario runs, stacked.
+/// One pane per workload the scenario runs, stacked: the queue chart takes
+/// what the others leave, the others the height their lines need.
 fn draw_workloads(frame: &mut Frame, area: Rect, app: &App) {
     let groups = app.settings.workloads();
-    let areas = Layout::vertical(vec![Constraint::Fill(1); groups.len().max(1)]).split(area);
+    let stages = app
+        .view()
+        .latest()
+        .and_then(|s| s.chain.as_ref())
+        .map_or(4, |c| c.stages.len() as u16);
+    let constraints: Vec<Constraint> = groups
+        .iter()
+        .map(|group| match group {
+            _ if groups.len() == 1 => Constraint::Fill(1),
+            Group::Queue | Group::Runtime => Constraint::Min(6),
+            Group::Chain => Constraint::Max(3 + stages),
+            Group::Timeouts => Constraint::Max(7),
+            Group::ThreadsVsTasks => Constraint::Max(8),
+        })
+        .collect();
+    let areas = Layout::vertical(constraints).split(area);
     let history = app.view();
     for (group, area) in groups.iter().zip(areas.iter()) {
         match group {
