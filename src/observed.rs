@@ -46,6 +46,7 @@ impl Observed {
     pub fn sample(&mut self) -> Snapshot {
         let mut snapshot = self.sampler.sample(self.running.counters());
         snapshot.stalls = self.stalls.sample();
+        mark_blocked_workers(&mut snapshot);
         snapshot.warnings = self.diagnosis.update(&snapshot);
         snapshot
     }
@@ -110,11 +111,48 @@ impl Observed {
     }
 }
 
+/// A worker stuck in one long poll is busy, whatever tokio's counters (which
+/// it publishes only between polls) say yet.
+fn mark_blocked_workers(snapshot: &mut Snapshot) {
+    for stall in &snapshot.stalls.running {
+        if let Some(worker) = snapshot.workers.get_mut(stall.worker) {
+            worker.busy_ratio = 1.0;
+            worker.blocked_us = Some(stall.duration_us);
+        }
+    }
+    let n = snapshot.workers.len().max(1) as f64;
+    snapshot.runtime.busy_ratio = snapshot.workers.iter().map(|w| w.busy_ratio).sum::<f64>() / n;
+}
+
 impl Drop for Observed {
     fn drop(&mut self) {
         // A workload may have every worker blocked; never wait for it.
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sampler::snapshot::{Stall, WorkerSample};
+
+    #[test]
+    fn a_worker_in_a_long_poll_counts_as_busy_and_blocked() {
+        let mut snapshot = Snapshot {
+            workers: vec![WorkerSample::default(), WorkerSample::default()],
+            ..Snapshot::default()
+        };
+        snapshot.stalls.running = vec![Stall {
+            worker: 1,
+            duration_us: 2_500_000.0,
+            ..Stall::default()
+        }];
+        mark_blocked_workers(&mut snapshot);
+        assert_eq!(snapshot.workers[1].busy_ratio, 1.0);
+        assert_eq!(snapshot.workers[1].blocked_us, Some(2_500_000.0));
+        assert_eq!(snapshot.workers[0].blocked_us, None);
+        assert_eq!(snapshot.runtime.busy_ratio, 0.5);
     }
 }

@@ -50,6 +50,7 @@ fn snapshot(t: u64) -> Snapshot {
                 parks_per_s: 300.0,
                 steals_per_s: 40.0,
                 local_queue_depth: 2,
+                blocked_us: None,
             },
             WorkerSample {
                 busy_ratio: 0.95,
@@ -57,6 +58,8 @@ fn snapshot(t: u64) -> Snapshot {
                 parks_per_s: 12.0,
                 steals_per_s: 3.0,
                 local_queue_depth: 1,
+                // Blocked right now on stall ticks, as the stalls say.
+                blocked_us: stall.then_some(48_000.0),
             },
         ],
         poll_times: Distribution {
@@ -107,13 +110,8 @@ fn snapshot(t: u64) -> Snapshot {
         stalls: StallSample {
             threshold_us: 10_000.0,
             long_polls: if stall { 1 } else { 0 },
-            worst: stall.then(|| Stall {
-                task: "consumer-0".to_string(),
-                location: "src/workload/queue.rs:115".to_string(),
-                worker: 1,
-                duration_us: 48_000.0,
-                running: true,
-            }),
+            worst: stall.then(blocked_now),
+            running: stall.then(blocked_now).into_iter().collect(),
             culprits: vec![
                 Culprit {
                     location: "src/workload/queue.rs:115".to_string(),
@@ -130,6 +128,17 @@ fn snapshot(t: u64) -> Snapshot {
             ],
         },
         warnings: Vec::new(),
+    }
+}
+
+/// Worker 1 in a 48 ms poll of consumer-0, still running.
+fn blocked_now() -> Stall {
+    Stall {
+        task: "consumer-0".to_string(),
+        location: "src/workload/queue.rs:115".to_string(),
+        worker: 1,
+        duration_us: 48_000.0,
+        running: true,
     }
 }
 

@@ -80,6 +80,12 @@ fn queue_moves_items() {
 fn blocking_stalls_a_worker_until_offloaded() {
     let blocked = ticks(&["--scenario", "blocking"]);
     assert!(warned(&blocked, "blocked_worker"));
+    let shown_blocked = blocked.iter().any(|t| {
+        t["workers"].as_array().unwrap().iter().any(|w| {
+            w["blocked_us"].as_f64().is_some_and(|us| us >= 10_000.0) && w["busy_ratio"] == 1.0
+        })
+    });
+    assert!(shown_blocked, "a worker shows as blocked, not idle");
     let delay = settled(&blocked, "/schedule_delay/p99_us");
     assert!(delay >= 10_000.0, "p99 scheduling delay {delay}µs");
 

@@ -58,6 +58,7 @@ pub fn worker_samples(
             let prev = before.get(i).copied().unwrap_or_default();
             WorkerSample {
                 busy_ratio: busy_ratio(prev.busy, now.busy, elapsed),
+                blocked_us: None,
                 polls_per_s: per_second(prev.polls, now.polls, elapsed),
                 parks_per_s: per_second(prev.parks, now.parks, elapsed),
                 steals_per_s: per_second(prev.steals, now.steals, elapsed),

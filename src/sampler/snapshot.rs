@@ -54,6 +54,10 @@ pub struct RuntimeSample {
 pub struct WorkerSample {
     /// Share of the tick this worker spent polling tasks, 0..=1.
     pub busy_ratio: f64,
+    /// In one poll for this long, past the stall threshold, right now.
+    /// tokio publishes a worker's busy time only between polls, so without
+    /// this a blocked worker would read as idle.
+    pub blocked_us: Option<f64>,
     pub polls_per_s: f64,
     pub parks_per_s: f64,
     pub steals_per_s: f64,
@@ -108,6 +112,8 @@ pub struct StallSample {
     pub worst: Option<Stall>,
     /// Long polls of the last minute by spawn location, longest first.
     pub culprits: Vec<Culprit>,
+    /// Polls over the threshold still running, one per blocked worker.
+    pub running: Vec<Stall>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

@@ -39,18 +39,14 @@ impl StallWatch {
             Instant::now(),
             finished.map(|p| (p.location, p.duration, task_name(p.task))),
         );
-        let worst = polls.iter().max_by_key(|p| p.duration).map(|p| Stall {
-            task: task_name(p.task),
-            location: culprits::location(p.location),
-            worker: p.worker,
-            duration_us: micros(p.duration),
-            running: p.running,
-        });
+        let worst = polls.iter().max_by_key(|p| p.duration).map(stall);
+        let running = polls.iter().filter(|p| p.running).map(stall).collect();
         StallSample {
             threshold_us: micros(self.tracker.threshold()),
             long_polls,
             worst,
             culprits: self.culprits.top(TOP),
+            running,
         }
     }
 
@@ -64,6 +60,16 @@ impl StallWatch {
 
     pub fn reset(&mut self) {
         self.culprits.clear();
+    }
+}
+
+fn stall(p: &LongPoll) -> Stall {
+    Stall {
+        task: task_name(p.task),
+        location: culprits::location(p.location),
+        worker: p.worker,
+        duration_us: micros(p.duration),
+        running: p.running,
     }
 }
 

@@ -2,13 +2,13 @@
 //! rows to spare, a second line per worker says what kept it busy.
 
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::format;
-use super::widgets::{bar, draw_pane, load_color, sparkline};
+use super::widgets::{bar, draw_pane, load_color, sparkline, WARN};
 use crate::sampler::History;
 
 const BAR_WIDTH: usize = 10;
@@ -39,7 +39,13 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         let mut row = vec![Span::styled(label, Style::new().fg(Color::Gray))];
         row.extend(bar(w.busy_ratio, BAR_WIDTH, load_color(w.busy_ratio)));
         row.push(Span::raw(format!(" {:>4} ", format::percent(w.busy_ratio))));
-        row.push(Span::styled(sparkline(recent, 1.0), dim));
+        match w.blocked_us {
+            Some(us) => row.push(Span::styled(
+                format!("blocked {}", format::micros(us)),
+                Style::new().fg(WARN).add_modifier(Modifier::BOLD),
+            )),
+            None => row.push(Span::styled(sparkline(recent, 1.0), dim)),
+        }
         lines.push(Line::from(row));
         if detailed {
             let parts = [
