@@ -3,23 +3,12 @@
 //! the threshold through the OS scheduler and make it fail for the wrong
 //! reason.
 
-use std::process::{Command, Stdio};
-
-use serde_json::Value;
+#[path = "support/run.rs"]
+mod run;
 
 #[test]
 fn the_default_queue_never_blocks_a_worker() {
-    let out = Command::new(env!("CARGO_BIN_EXE_looptop"))
-        .args(["--headless", "--duration", "10s"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run looptop");
-    assert!(out.status.success());
-    let ticks: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let ticks = run::json_lines(&["--duration", "10s"]);
     assert!(ticks.len() >= 39, "{} ticks", ticks.len());
     for t in &ticks {
         let warnings = t["warnings"].as_array().unwrap();

@@ -1,32 +1,14 @@
 //! Integration tests of headless mode and of start-up errors: the real binary,
 //! its stdout parsed as a script would.
 
+#[path = "support/run.rs"]
+mod run;
+
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
+use run::{json_lines, looptop};
 use serde_json::Value;
-
-fn looptop(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_looptop"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run looptop")
-}
-
-fn json_lines(args: &[&str]) -> Vec<Value> {
-    let out = looptop(&[&["--headless", "--format", "json"], args].concat());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
-}
 
 fn f(v: &Value, path: &str) -> f64 {
     v.pointer(path)

@@ -277,20 +277,24 @@ fn long_polls_pane_says_none_when_nothing_stalled() {
 #[test]
 fn warnings_feed() {
     let warnings = warnings();
-    let t = render(150, 2, |f, area| ui::warnings::draw(f, area, &warnings));
+    let t = render(150, 2, |f, area| {
+        ui::warnings::draw(f, area, None, &warnings)
+    });
     insta::assert_snapshot!(t.backend());
-    assert_eq!(ui::warnings::height(&warnings, 150), 2, "a line each");
+    assert_eq!(ui::warnings::height(None, &warnings, 150), 2, "a line each");
     // Narrower, the advice takes a line of its own.
-    let t = render(80, 4, |f, area| ui::warnings::draw(f, area, &warnings));
+    let t = render(80, 4, |f, area| {
+        ui::warnings::draw(f, area, None, &warnings)
+    });
     insta::assert_snapshot!("warnings_feed_narrow", t.backend());
-    assert_eq!(ui::warnings::height(&warnings, 80), 4);
+    assert_eq!(ui::warnings::height(None, &warnings, 80), 4);
     // More warnings than rows: the last shown counts the rest.
     let three = [warnings.clone(), warnings[..1].to_vec()].concat();
-    assert_eq!(ui::warnings::height(&three, 80), 4);
-    let t = render(80, 4, |f, area| ui::warnings::draw(f, area, &three));
+    assert_eq!(ui::warnings::height(None, &three, 80), 4);
+    let t = render(80, 4, |f, area| ui::warnings::draw(f, area, None, &three));
     insta::assert_snapshot!("warnings_feed_counts_the_hidden", t.backend());
     assert_eq!(
-        ui::warnings::height(&[], 80),
+        ui::warnings::height(None, &[], 80),
         0,
         "no room taken when all is well"
     );
@@ -431,6 +435,22 @@ fn the_chain_scenario_shows_only_its_stages_knobs() {
         let knob = app.selected_knob().unwrap();
         assert!(app.settings.is_shown(knob), "selection skips hidden knobs");
     }
+}
+
+#[test]
+fn a_scenario_that_would_not_load_is_a_notice_above_the_warnings() {
+    let mut app = app();
+    app.notice = Some(
+        "my.toml, line 3: `consumers` must be a whole number from 0 to 1024, got 5000".to_string(),
+    );
+    let t = render(100, 30, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!(t.backend());
+    app.update(Action::Cancel);
+    assert_eq!(
+        (app.notice.as_deref(), app.quit),
+        (None, false),
+        "Esc dismisses it"
+    );
 }
 
 #[test]

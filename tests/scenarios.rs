@@ -1,31 +1,15 @@
 //! Scenarios from the outside: the list, each built-in scenario's signature
 //! when run headless, and the one-line errors of broken scenario files.
 
-use std::process::{Command, Output, Stdio};
+#[path = "support/run.rs"]
+mod run;
 
+use run::{json_lines, looptop};
 use serde_json::Value;
-
-fn looptop(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_looptop"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run looptop")
-}
 
 /// The JSON ticks of a short headless run.
 fn ticks(args: &[&str]) -> Vec<Value> {
-    let out = looptop(&[&["--headless", "--duration", "3s"], args].concat());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    json_lines(&[&["--duration", "3s"], args].concat())
 }
 
 fn warned(ticks: &[Value], kind: &str) -> bool {
@@ -79,7 +63,16 @@ fn queue_moves_items() {
 #[test]
 fn blocking_stalls_a_worker_until_offloaded() {
     let blocked = ticks(&["--scenario", "blocking"]);
-    assert!(warned(&blocked, "blocked_worker"));
+    let warning = blocked
+        .iter()
+        .flat_map(|t| t["warnings"].as_array().unwrap())
+        .find(|w| w["kind"] == "blocked_worker")
+        .expect("a blocked-worker warning");
+    let message = warning["message"].as_str().unwrap();
+    assert!(
+        message.contains("by consumer-0 (src/workload/queue.rs:"),
+        "names the task and where it was spawned: {message}"
+    );
     let shown_blocked = blocked.iter().any(|t| {
         t["workers"].as_array().unwrap().iter().any(|w| {
             w["blocked_us"].as_f64().is_some_and(|us| us >= 10_000.0) && w["busy_ratio"] == 1.0
@@ -288,6 +281,24 @@ fn broken_files_say_where_and_what_is_allowed() {
 
     let top = error_for(&format!("{GOOD_HEAD}[queues]\n"));
     assert!(top.contains("unknown key `queues`"), "{top}");
+}
+
+#[test]
+fn a_live_switch_to_a_broken_file_keeps_the_running_scenario() {
+    let queue = looptop::scenario::load("queue").unwrap();
+    let mut observed = looptop::observed::Observed::start(2, &queue.settings).unwrap();
+    let broken = std::env::temp_dir().join(format!("looptop-broken-{}.toml", std::process::id()));
+    std::fs::write(&broken, "name = \"broken\"\n[queue\n").unwrap();
+    let effect = looptop::app::Effect::SwitchScenario(broken.to_string_lossy().into_owned());
+    let error = observed
+        .apply(effect)
+        .expect_err("a broken file does not load");
+    assert!(error.to_string().contains("not valid TOML"), "{error}");
+    assert_eq!(observed.settings(), queue.settings, "the queue runs on");
+    let chain = looptop::app::Effect::SwitchScenario("chain".to_string());
+    let switched = observed.apply(chain).unwrap().expect("a scenario");
+    assert_eq!(switched.name, "chain");
+    assert!(observed.settings().queue().is_none());
 }
 
 #[test]

@@ -43,7 +43,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let [header, body, feed, hints] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
-        Constraint::Length(warnings::height(warnings, area.width)),
+        Constraint::Length(warnings::height(
+            app.notice.as_deref(),
+            warnings,
+            area.width,
+        )),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -80,7 +84,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     workers_pane::draw(frame, workers, history);
     poll_pane::draw(frame, polls, history);
     controls_pane::draw(frame, controls, app);
-    warnings::draw(frame, feed, warnings);
+    warnings::draw(frame, feed, app.notice.as_deref(), warnings);
     hints::draw(frame, hints);
     if app.show_explain {
         explain::draw(frame, area, &app.info.scenario, &app.explain);

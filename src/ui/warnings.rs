@@ -1,5 +1,6 @@
 //! The warnings feed: each problem seen now, above the key hints, with what
-//! to try on the same line or, when it does not fit, the next. It takes no
+//! to try on the same line or, when it does not fit, the next; and first, a
+//! notice for the user, such as a scenario that would not load. It takes no
 //! room while all is well, so it catches the eye when it appears.
 
 use ratatui::layout::Rect;
@@ -15,18 +16,24 @@ use crate::sampler::snapshot::Warning;
 pub const MAX_ROWS: usize = 4;
 
 /// Rows the feed needs for these warnings at this width.
-pub fn height(warnings: &[Warning], width: u16) -> u16 {
-    lines(warnings, width as usize).len() as u16
+pub fn height(notice: Option<&str>, warnings: &[Warning], width: u16) -> u16 {
+    lines(notice, warnings, width as usize).len() as u16
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, warnings: &[Warning]) {
-    let mut lines = lines(warnings, area.width as usize);
+pub fn draw(frame: &mut Frame, area: Rect, notice: Option<&str>, warnings: &[Warning]) {
+    let mut lines = lines(notice, warnings, area.width as usize);
     lines.truncate(area.height as usize);
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn lines(warnings: &[Warning], width: usize) -> Vec<Line<'static>> {
+fn lines(notice: Option<&str>, warnings: &[Warning], width: usize) -> Vec<Line<'static>> {
     let mut lines: Vec<Line<'static>> = Vec::new();
+    if let Some(notice) = notice {
+        lines.push(Line::from(vec![
+            Span::styled(format!("✗ {notice}"), Style::new().fg(Color::Yellow)),
+            Span::styled("  (Esc to dismiss)", Style::new().fg(Color::DarkGray)),
+        ]));
+    }
     for (shown, warning) in warnings.iter().enumerate() {
         let message = format!("▲ {}", warning.message);
         let advice = format!("→ {}", warning.advice);

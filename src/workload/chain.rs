@@ -157,18 +157,9 @@ impl ChainWorkload {
 
 async fn source(shared: Arc<Shared>, cancel: CancellationToken) {
     loop {
-        let gap = shared.get(SOURCE_GAP);
-        if gap > 0 {
-            let gap = work::exponential(Duration::from_micros(gap));
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = tokio::time::sleep(gap) => {}
-            }
-        } else {
-            if cancel.is_cancelled() {
-                return;
-            }
-            tokio::task::coop::consume_budget().await;
+        let gap = Duration::from_micros(shared.get(SOURCE_GAP));
+        if !work::next_arrival(gap, &cancel).await {
+            return;
         }
         tokio::select! {
             biased;

@@ -129,19 +129,9 @@ impl QueueWorkload {
 
 async fn produce(shared: Arc<Shared>, cancel: CancellationToken) {
     for item in 0u64.. {
-        let interval = shared.get(QueueKnob::ProduceInterval);
-        if interval > 0 {
-            let gap = work::exponential(Duration::from_micros(interval));
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = tokio::time::sleep(gap) => {}
-            }
-        } else {
-            if cancel.is_cancelled() {
-                return;
-            }
-            // At full speed nothing else would make this loop yield.
-            tokio::task::coop::consume_budget().await;
+        let gap = Duration::from_micros(shared.get(QueueKnob::ProduceInterval));
+        if !work::next_arrival(gap, &cancel).await {
+            return;
         }
         // `biased` polls the push first; the cancellation future is only
         // polled (and registered) when the queue is full.

@@ -2,6 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+use tokio_util::sync::CancellationToken;
+
 /// A Poisson process's gap: exponentially distributed with the given mean, so
 /// arrivals come in the bursts and lulls real traffic has. Capped at 20× the
 /// mean so one unlucky draw cannot stall a producer for minutes.
@@ -9,6 +11,24 @@ pub fn exponential(mean: Duration) -> Duration {
     let u = fastrand::f64();
     let factor = (-(1.0 - u).ln()).min(20.0);
     mean.mul_f64(factor)
+}
+
+/// Waits for the next arrival of a Poisson process with this mean gap, or,
+/// at a gap of zero, only yields when the coop budget runs out (nothing
+/// else would make a full-speed loop yield). False if cancelled first.
+pub async fn next_arrival(mean: Duration, cancel: &CancellationToken) -> bool {
+    if mean > Duration::ZERO {
+        tokio::select! {
+            _ = cancel.cancelled() => false,
+            _ = tokio::time::sleep(exponential(mean)) => true,
+        }
+    } else {
+        if cancel.is_cancelled() {
+            return false;
+        }
+        tokio::task::coop::consume_budget().await;
+        true
+    }
 }
 
 /// Uniform within ±50% of `mean`.
