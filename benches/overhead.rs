@@ -209,7 +209,9 @@ fn run_histograms(workers: usize, duration: Duration) -> f64 {
     let running = Running::start(
         rt.handle(),
         &Settings::for_queue(QueueSettings::full_speed()),
-    );
+        None,
+    )
+    .unwrap();
     let mut sampler = Sampler::new(rt.handle(), running.counters());
     let mut consumed = || {
         let snapshot = sampler.sample(running.counters());

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::settings::{Settings, STALL_THRESHOLD};
+use crate::settings::{Group, Settings, STALL_THRESHOLD};
 use crate::workload::{KnobSpec, QueueKnob, Unit};
 
 pub const TICK_RANGE: (Duration, Duration) = (Duration::from_millis(50), Duration::from_secs(5));
@@ -89,6 +89,10 @@ pub struct Cli {
     /// A poll at least this long is a stall: listed with its task and spawn location, 100us to 10s [default: 10ms]
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(STALL_THRESHOLD.spec()))]
     pub stall_threshold: Option<Duration>,
+
+    /// Send the requests scenario's requests to this HTTP server instead of the embedded site, e.g. http://127.0.0.1:8080
+    #[arg(long, value_name = "URL", value_parser = http_url)]
+    pub target: Option<String>,
 
     /// Serve tokio-console's endpoint, on 127.0.0.1:6669 or ADDR; attach with
     /// `tokio-console http://ADDR`. Costs CPU: every poll, wake and timer is traced
@@ -181,6 +185,11 @@ impl Cli {
                 self.stall_threshold.as_ref().map(micros),
             ),
         ];
+        if self.target.is_some() && !settings.has(Group::Requests) {
+            return Err(
+                "--target aims the requests workload, which this scenario does not run".to_string(),
+            );
+        }
         for (flag, knob, value) in given {
             if let Some(value) = value {
                 if !settings.set(knob, value) {
@@ -192,6 +201,16 @@ impl Cli {
             }
         }
         Ok(settings)
+    }
+}
+
+/// scheme://host[:port] of a plain-HTTP server (looptop speaks no TLS).
+fn http_url(text: &str) -> Result<String, String> {
+    let expected = || "must be an http:// URL such as http://127.0.0.1:8080".to_string();
+    let uri: hyper::Uri = text.trim().parse().map_err(|_| expected())?;
+    match (uri.scheme_str(), uri.authority()) {
+        (Some("http"), Some(authority)) => Ok(format!("http://{authority}")),
+        _ => Err(expected()),
     }
 }
 
@@ -374,6 +393,28 @@ mod tests {
             parse(&[]).unwrap().console_retention,
             Duration::from_secs(60)
         );
+    }
+
+    #[test]
+    fn target_takes_a_plain_http_url() {
+        let target = |t: &str| parse(&["--target", t]).map(|cli| cli.target);
+        assert_eq!(
+            target("http://127.0.0.1:8080/").unwrap().as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        for bad in [
+            "127.0.0.1:8080",
+            "https://example.com",
+            "http://",
+            "not a url",
+        ] {
+            let (message, code) = target(bad).expect_err(bad);
+            assert_eq!(code, 2);
+            assert!(
+                message.contains("--target") && message.contains("http://127.0.0.1:8080"),
+                "{message}"
+            );
+        }
     }
 
     #[test]

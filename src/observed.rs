@@ -20,25 +20,38 @@ pub struct Observed {
     sampler: Sampler,
     stalls: StallWatch,
     diagnosis: Diagnosis,
+    /// Where the request workload sends its requests, if not to the
+    /// embedded site.
+    target: Option<String>,
     /// Always `Some` until dropped; an `Option` so `Drop` can take it.
     runtime: Option<Runtime>,
 }
 
 impl Observed {
     pub fn start(workers: usize, settings: &Settings) -> io::Result<Self> {
+        Self::start_with_target(workers, settings, None)
+    }
+
+    /// As `start`, with the request workload aimed at `target`.
+    pub fn start_with_target(
+        workers: usize,
+        settings: &Settings,
+        target: Option<String>,
+    ) -> io::Result<Self> {
         let threshold = settings
             .get(STALL_THRESHOLD)
             .unwrap_or(STALL_THRESHOLD.spec().default);
         let tracker = PollTracker::new(workers, Duration::from_micros(threshold));
         let instruments = Instruments::HistogramsAndStalls(tracker.clone());
         let runtime = runtime::build(workers, instruments)?;
-        let running = Running::start(runtime.handle(), settings);
+        let running = Running::start(runtime.handle(), settings, target.as_deref())?;
         let sampler = Sampler::new(runtime.handle(), running.counters());
         Ok(Self {
             running,
             sampler,
             stalls: StallWatch::new(tracker),
             diagnosis: Diagnosis::default(),
+            target,
             runtime: Some(runtime),
         })
     }
@@ -60,7 +73,11 @@ impl Observed {
             Effect::ResetStatistics => self.reset(),
             Effect::SwitchScenario(source) => {
                 let scenario = scenario::load(&source)?;
-                self.switch(&scenario.settings);
+                self.switch(&scenario.settings).map_err(|e| ScenarioError {
+                    origin: source,
+                    line: None,
+                    message: format!("cannot start it: {e}"),
+                })?;
                 return Ok(Some(scenario));
             }
         }
@@ -69,17 +86,18 @@ impl Observed {
 
     /// Stops the running workloads (their tasks finish the item in hand)
     /// and starts these on the same runtime.
-    pub fn switch(&mut self, settings: &Settings) {
+    pub fn switch(&mut self, settings: &Settings) -> io::Result<()> {
         // Dropping the old workloads cancels their tasks.
         self.running = Running::default();
         if let Some(runtime) = &self.runtime {
-            self.running = Running::start(runtime.handle(), settings);
+            self.running = Running::start(runtime.handle(), settings, self.target.as_deref())?;
         }
         if let Some(threshold) = settings.get(STALL_THRESHOLD) {
             self.set(STALL_THRESHOLD, threshold);
         }
         self.sampler.rebase(self.running.counters());
         self.reset();
+        Ok(())
     }
 
     fn reset(&mut self) {

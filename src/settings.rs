@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::workload::chain_knobs::{self, CHAIN_KNOBS};
 use crate::workload::knob::{KnobSpec, Step, Unit};
 use crate::workload::queue_knobs::{QueueKnob, QueueSettings, QUEUE_KNOBS};
+use crate::workload::requests::knobs::REQUEST_KNOBS;
 use crate::workload::threads_vs_tasks::THREAD_KNOBS;
 use crate::workload::timeouts::TIMEOUT_KNOBS;
 
@@ -17,16 +18,18 @@ pub enum Group {
     Chain,
     Timeouts,
     ThreadsVsTasks,
+    Requests,
     Runtime,
 }
 
 impl Group {
     /// Workload groups, in the order a scenario file may name them.
-    pub const WORKLOADS: [Group; 4] = [
+    pub const WORKLOADS: [Group; 5] = [
         Group::Queue,
         Group::Chain,
         Group::Timeouts,
         Group::ThreadsVsTasks,
+        Group::Requests,
     ];
 
     /// The table name in scenario files.
@@ -36,6 +39,7 @@ impl Group {
             Group::Chain => "chain",
             Group::Timeouts => "timeouts",
             Group::ThreadsVsTasks => "threads-vs-tasks",
+            Group::Requests => "requests",
             Group::Runtime => "runtime",
         }
     }
@@ -46,6 +50,7 @@ impl Group {
             Group::Chain => &CHAIN_KNOBS,
             Group::Timeouts => &TIMEOUT_KNOBS,
             Group::ThreadsVsTasks => &THREAD_KNOBS,
+            Group::Requests => &REQUEST_KNOBS,
             Group::Runtime => &RUNTIME_KNOBS,
         }
     }

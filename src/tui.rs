@@ -35,7 +35,7 @@ pub fn run(
     settings: &Settings,
     choices: Vec<Choice>,
 ) -> io::Result<Ending> {
-    let mut observed = Observed::start(cli.workers(), settings)?;
+    let mut observed = Observed::start_with_target(cli.workers(), settings, cli.target.clone())?;
     let info = RunInfo {
         scenario: scenario.name.clone(),
         workers: observed.workers(),

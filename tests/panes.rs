@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use looptop::app::{Action, App, Choice, RunInfo};
 use looptop::sampler::snapshot::{
-    Bin, ChainSample, Culprit, Distribution, Latency, QueueSample, RuntimeSample, SideSample,
-    StageSample, Stall, StallSample, ThreadsSample, TimeoutsSample, Warning, WarningKind,
-    WorkerSample,
+    Bin, ChainSample, Culprit, Distribution, Latency, QueueSample, RequestsSample, RuntimeSample,
+    SideSample, StageSample, Stall, StallSample, ThreadsSample, TimeoutsSample, Warning,
+    WarningKind, WorkerSample,
 };
 use looptop::sampler::Snapshot;
 use looptop::scenario;
@@ -106,6 +106,7 @@ fn snapshot(t: u64) -> Snapshot {
         chain: None,
         timeouts: None,
         threads_vs_tasks: None,
+        requests: None,
         // On stall ticks a worker is blocked right now.
         stalls: StallSample {
             threshold_us: 10_000.0,
@@ -317,6 +318,7 @@ fn chain_sample() -> ChainSample {
             p50_us: 27_000.0,
             p99_us: 61_000.0,
             max_us: 64_000.0,
+            ..Latency::default()
         },
         fanout: 4,
         fanout_concurrent: true,
@@ -359,12 +361,14 @@ fn timeouts_pane() {
             p50_us: 20_000.0,
             p99_us: 58_000.0,
             max_us: 59_000.0,
+            ..Latency::default()
         },
         first_result: Latency {
             count: 8,
             p50_us: 2_200.0,
             p99_us: 9_000.0,
             max_us: 9_000.0,
+            ..Latency::default()
         },
     });
     app.record(s);
@@ -410,6 +414,49 @@ fn mixed_stacks_a_pane_per_workload_and_heads_the_knobs() {
     s.chain = Some(chain_sample());
     app.record(s);
     let t = render(100, 40, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn requests_pane_while_crawling() {
+    let mut app = fresh();
+    for t in 1..=20 {
+        let mut s = snapshot(t);
+        s.queue = None;
+        s.requests = Some(RequestsSample {
+            mode: "crawl",
+            concurrency: 16,
+            target: "http://127.0.0.1:41234".to_string(),
+            sent_per_s: 3_000.0 + 100.0 * t as f64,
+            ok_per_s: 2_950.0 + 100.0 * t as f64,
+            in_flight: 16,
+            latency: Latency {
+                count: 750,
+                p50_us: 3_100.0,
+                p90_us: 4_300.0,
+                p99_us: 5_900.0,
+                p999_us: 9_400.0,
+                max_us: 12_000.0,
+            },
+            sent: 60_000,
+            ok: 59_350,
+            client_errors: 0,
+            server_errors: 600,
+            timeouts: 40,
+            connect_errors: 0,
+            other_errors: 0,
+            cancelled: 0,
+            shed: 0,
+            pages_crawled: 59_350,
+            links_found: 296_750,
+            crawls: 59,
+            last_crawl_pages: 1_000,
+        });
+        app.record(s);
+    }
+    let t = render(100, 8, |f, area| {
+        ui::requests_pane::draw(f, area, app.view())
+    });
     insta::assert_snapshot!(t.backend());
 }
 

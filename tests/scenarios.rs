@@ -44,6 +44,7 @@ fn scenarios_lists_every_built_in_with_its_summary() {
         "chain",
         "timeouts",
         "threads-vs-tasks",
+        "requests",
         "mixed",
     ] {
         let line = text
@@ -176,6 +177,53 @@ fn mixed_runs_three_workloads_on_one_runtime() {
     assert!(settled(&t, "/queue/consumed_per_s") > 100.0);
     assert!(settled(&t, "/chain/done_per_s") > 100.0);
     assert!(settled(&t, "/timeouts/finished_per_s") > 100.0);
+}
+
+#[test]
+fn requests_against_the_embedded_site_add_up() {
+    let t = ticks(&["--scenario", "requests"]);
+    let r = &t.last().unwrap()["requests"];
+    assert_eq!(r["mode"], "closed");
+    let count = |k: &str| r[k].as_u64().unwrap();
+    let ended = count("ok")
+        + count("client_errors")
+        + count("server_errors")
+        + count("timeouts")
+        + count("connect_errors")
+        + count("other_errors");
+    assert!(count("ok") > 1_000, "{r}");
+    assert!(
+        count("sent") >= ended && count("sent") - ended <= count("concurrency") + 1,
+        "{r}"
+    );
+    assert!(count("server_errors") > 0, "1% of answers are 500s: {r}");
+    assert!(
+        settled(&t, "/requests/latency/p50_us") >= 2_000.0,
+        "the site waits 2-4 ms"
+    );
+}
+
+#[test]
+fn an_unreachable_target_is_counted_not_fatal() {
+    let t = json_lines(&[
+        "--duration",
+        "1s",
+        "--scenario",
+        "requests",
+        "--target",
+        "http://127.0.0.1:1",
+    ]);
+    let r = &t.last().unwrap()["requests"];
+    assert_eq!(r["target"], "http://127.0.0.1:1");
+    assert!(r["connect_errors"].as_u64().unwrap() > 0, "{r}");
+    assert_eq!(r["ok"], 0);
+    let out = looptop(&["--headless", "--target", "http://127.0.0.1:1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the queue scenario sends no requests"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--target aims the requests workload"));
 }
 
 #[test]

@@ -144,6 +144,26 @@ fn the_picker_switches_scenarios_and_e_explains_them() {
 }
 
 #[test]
+fn switching_to_requests_and_raising_concurrency_with_keys() {
+    let mut tui = Tui::start(&[], 100, 30);
+    tui.wait_for_dashboard();
+    tui.send("s");
+    tui.wait_for("the scenario picker", |s| s.contains("requests"));
+    tui.send("kk"); // queue → mixed → requests, wrapping upwards
+    tui.send("\r");
+    tui.wait_for("requests flowing to the embedded site", |s| {
+        s.contains("scenario requests")
+            && s.contains("closed ×16")
+            && number_after(s, "ok ").is_some_and(|ok| ok > 100.0)
+    });
+    tui.send("j"); // mode → concurrency
+    tui.send("L"); // 16 → 100 in three 1-2-5 steps
+    tui.wait_for("concurrency 100 in the pane", |s| {
+        s.contains("closed ×100") && s.contains("▶ concurrency")
+    });
+}
+
+#[test]
 fn help_and_pause_show_on_screen() {
     let mut tui = Tui::start(&[], 100, 30);
     tui.wait_for_dashboard();

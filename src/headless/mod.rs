@@ -14,7 +14,7 @@ use crate::signals::Shutdown;
 pub use summary::Summary;
 
 pub fn run(cli: &Cli, scenario: &str, settings: &Settings, out: &mut impl Write) -> io::Result<()> {
-    let mut observed = Observed::start(cli.workers(), settings)?;
+    let mut observed = Observed::start_with_target(cli.workers(), settings, cli.target.clone())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -2,7 +2,7 @@
 //! constant size, a few lines per workload the run had.
 
 use crate::sampler::snapshot::{
-    ChainSample, Culprit, QueueSample, ThreadsSample, TimeoutsSample, Warning,
+    ChainSample, Culprit, QueueSample, RequestsSample, ThreadsSample, TimeoutsSample, Warning,
 };
 use crate::sampler::Snapshot;
 use crate::ui::format;
@@ -19,6 +19,7 @@ pub struct Summary {
     /// The latest: its totals cover the run.
     timeouts: Option<TimeoutsSample>,
     threads: Option<ThreadsSample>,
+    requests: Option<RequestsSample>,
     busy_sum: Vec<f64>,
     worst_p99_us: f64,
     worst_delay_p99_us: f64,
@@ -52,6 +53,9 @@ impl Summary {
         }
         if let Some(t) = &s.timeouts {
             self.timeouts = Some(t.clone());
+        }
+        if let Some(r) = &s.requests {
+            self.requests = Some(r.clone());
         }
         if let Some(t) = &s.threads_vs_tasks {
             self.threads = Some(t.clone());
@@ -113,6 +117,18 @@ impl Summary {
                 t.threads.running,
                 format::count(t.threads.iterations_per_s),
             );
+        }
+        if let Some(r) = &self.requests {
+            text += &format!(
+                "http     {} sent to {} ({}): {} ok, {} 4xx, {} 5xx, {} timed out, {} connect errors, {} other errors\n",
+                r.sent, r.target, r.mode, r.ok, r.client_errors, r.server_errors, r.timeouts, r.connect_errors, r.other_errors
+            );
+            if r.mode == "crawl" {
+                text += &format!(
+                    "crawl    {} pages, {} links, {} crawls done\n",
+                    r.pages_crawled, r.links_found, r.crawls
+                );
+            }
         }
         if let Some(t) = &self.timeouts {
             text += &format!(

@@ -134,6 +134,10 @@ impl Sampler {
             .threads
             .as_ref()
             .map(|a| workloads::threads(before.threads.as_ref().unwrap_or(a), a, elapsed));
+        let requests = after.requests.as_ref().map(|a| {
+            let base = baseline.requests.clone().unwrap_or_default();
+            workloads::requests(before.requests.as_ref().unwrap_or(a), a, &base, elapsed)
+        });
         let chain = after
             .chain
             .as_ref()
@@ -151,6 +155,7 @@ impl Sampler {
             chain,
             timeouts,
             threads_vs_tasks,
+            requests,
             stalls: Default::default(),
             warnings: Vec::new(),
         };

@@ -26,6 +26,8 @@ pub struct Snapshot {
     pub timeouts: Option<TimeoutsSample>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threads_vs_tasks: Option<ThreadsSample>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<RequestsSample>,
     pub stalls: StallSample,
     /// Problems seen now, in the order they began.
     pub warnings: Vec<Warning>,
@@ -258,4 +260,33 @@ pub struct SideSample {
     pub iterations_per_s: f64,
     /// Memory one job sets aside: a task's future, or a thread's stack.
     pub bytes_each: u64,
+}
+
+/// HTTP requests: how many, how fast, how they ended, and the crawl.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RequestsSample {
+    /// "closed", "open" or "crawl".
+    pub mode: &'static str,
+    pub concurrency: u64,
+    /// Where requests go: the embedded site or --target.
+    pub target: String,
+    pub sent_per_s: f64,
+    pub ok_per_s: f64,
+    pub in_flight: u64,
+    /// Of answered requests; in the open loop from their scheduled time.
+    pub latency: Latency,
+    /// Since start or the last statistics reset.
+    pub sent: u64,
+    pub ok: u64,
+    pub client_errors: u64,
+    pub server_errors: u64,
+    pub timeouts: u64,
+    pub connect_errors: u64,
+    pub other_errors: u64,
+    pub cancelled: u64,
+    pub shed: u64,
+    pub pages_crawled: u64,
+    pub links_found: u64,
+    pub crawls: u64,
+    pub last_crawl_pages: u64,
 }

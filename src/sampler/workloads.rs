@@ -4,9 +4,11 @@ use std::time::Duration;
 
 use super::rates::{busy_ratio, per_second};
 use super::snapshot::{
-    ChainSample, QueueSample, SideSample, StageSample, ThreadsSample, TimeoutsSample,
+    ChainSample, QueueSample, RequestsSample, SideSample, StageSample, ThreadsSample,
+    TimeoutsSample,
 };
 use crate::workload::chain::ChainCounters;
+use crate::workload::requests::{knobs::MODES as REQUEST_MODES, RequestCounters};
 use crate::workload::threads_vs_tasks::{self, ThreadCounters, THREAD_STACK, TOKIO_STACK, VIAS};
 use crate::workload::timeouts::{TimeoutCounters, MODES};
 use crate::workload::QueueCounters;
@@ -104,5 +106,39 @@ pub fn threads(
         thread_error: after.thread_error.clone(),
         os_threads,
         rss_bytes,
+    }
+}
+
+pub fn requests(
+    before: &RequestCounters,
+    after: &RequestCounters,
+    baseline: &RequestCounters,
+    elapsed: Duration,
+) -> RequestsSample {
+    let total = |f: fn(&RequestCounters) -> u64| f(after).saturating_sub(f(baseline));
+    RequestsSample {
+        mode: REQUEST_MODES
+            .get(after.mode as usize)
+            .copied()
+            .unwrap_or("?"),
+        concurrency: after.concurrency,
+        target: after.target.clone(),
+        sent_per_s: per_second(before.sent, after.sent, elapsed),
+        ok_per_s: per_second(before.ok, after.ok, elapsed),
+        in_flight: after.in_flight,
+        latency: after.latency,
+        sent: total(|c| c.sent),
+        ok: total(|c| c.ok),
+        client_errors: total(|c| c.client_errors),
+        server_errors: total(|c| c.server_errors),
+        timeouts: total(|c| c.timeouts),
+        connect_errors: total(|c| c.connect_errors),
+        other_errors: total(|c| c.other_errors),
+        cancelled: total(|c| c.cancelled),
+        shed: total(|c| c.shed),
+        pages_crawled: total(|c| c.pages_crawled),
+        links_found: total(|c| c.links_found),
+        crawls: total(|c| c.crawls),
+        last_crawl_pages: after.last_crawl_pages,
     }
 }

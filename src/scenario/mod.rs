@@ -55,6 +55,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "threads-vs-tasks",
         include_str!("../../assets/scenarios/threads-vs-tasks.toml"),
     ),
+    (
+        "requests",
+        include_str!("../../assets/scenarios/requests.toml"),
+    ),
     ("mixed", include_str!("../../assets/scenarios/mixed.toml")),
 ];
 

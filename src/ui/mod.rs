@@ -11,6 +11,7 @@ pub mod hints;
 pub mod picker;
 pub mod poll_pane;
 pub mod queue_pane;
+pub mod requests_pane;
 pub mod schedule_pane;
 pub mod stalls_pane;
 pub mod tasks_pane;
@@ -114,6 +115,7 @@ fn draw_workloads(frame: &mut Frame, area: Rect, app: &App) {
             Group::Chain => Constraint::Max(3 + stages),
             Group::Timeouts => Constraint::Max(7),
             Group::ThreadsVsTasks => Constraint::Max(8),
+            Group::Requests => Constraint::Max(9),
         })
         .collect();
     let areas = Layout::vertical(constraints).split(area);
@@ -124,6 +126,7 @@ fn draw_workloads(frame: &mut Frame, area: Rect, app: &App) {
             Group::Chain => chain_pane::draw(frame, *area, history),
             Group::Timeouts => timeouts_pane::draw(frame, *area, history),
             Group::ThreadsVsTasks => threads_pane::draw(frame, *area, history),
+            Group::Requests => requests_pane::draw(frame, *area, history),
             Group::Runtime => {}
         }
     }

@@ -12,7 +12,9 @@ use serde::Serialize;
 pub struct Latency {
     pub count: u64,
     pub p50_us: f64,
+    pub p90_us: f64,
     pub p99_us: f64,
+    pub p999_us: f64,
     pub max_us: f64,
 }
 
@@ -47,7 +49,9 @@ impl LatencyRecorder {
         let latency = Latency {
             count: h.len(),
             p50_us: h.value_at_quantile(0.5) as f64,
+            p90_us: h.value_at_quantile(0.9) as f64,
             p99_us: h.value_at_quantile(0.99) as f64,
+            p999_us: h.value_at_quantile(0.999) as f64,
             max_us: h.max() as f64,
         };
         h.reset();

@@ -8,6 +8,7 @@ pub mod latency;
 pub mod pool;
 pub mod queue;
 pub mod queue_knobs;
+pub mod requests;
 pub mod running;
 pub mod task_group;
 pub mod threads_vs_tasks;

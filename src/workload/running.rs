@@ -6,6 +6,7 @@ use tokio::runtime::Handle;
 use super::chain::{ChainCounters, ChainWorkload};
 use super::queue::{QueueCounters, QueueWorkload};
 use super::queue_knobs::{QueueKnob, QueueSettings};
+use super::requests::{RequestCounters, RequestsWorkload};
 use super::threads_vs_tasks::{ThreadCounters, ThreadsVsTasks};
 use super::timeouts::{TimeoutCounters, TimeoutsWorkload};
 use crate::settings::{Group, KnobId, Settings};
@@ -17,6 +18,7 @@ pub struct Counters {
     pub chain: Option<ChainCounters>,
     pub timeouts: Option<TimeoutCounters>,
     pub threads: Option<ThreadCounters>,
+    pub requests: Option<RequestCounters>,
 }
 
 #[derive(Default)]
@@ -25,12 +27,24 @@ pub struct Running {
     chain: Option<ChainWorkload>,
     timeouts: Option<TimeoutsWorkload>,
     threads: Option<ThreadsVsTasks>,
+    requests: Option<RequestsWorkload>,
 }
 
 impl Running {
-    /// Starts the workloads `settings` has knobs for.
-    pub fn start(handle: &Handle, settings: &Settings) -> Self {
-        Self {
+    /// Starts the workloads `settings` has knobs for; the request workload
+    /// against `target`, or the embedded site. Fails only if the site
+    /// cannot bind a port.
+    pub fn start(
+        handle: &Handle,
+        settings: &Settings,
+        target: Option<&str>,
+    ) -> std::io::Result<Self> {
+        let requests = match settings.values(Group::Requests) {
+            Some(v) => Some(RequestsWorkload::start(handle, &v, target)?),
+            None => None,
+        };
+        Ok(Self {
+            requests,
             queue: settings.queue().map(|q| QueueWorkload::start(handle, q)),
             chain: settings
                 .values(Group::Chain)
@@ -41,7 +55,7 @@ impl Running {
             threads: settings
                 .values(Group::ThreadsVsTasks)
                 .map(|v| ThreadsVsTasks::start(handle, &v)),
-        }
+        })
     }
 
     /// Passes a knob to its workload; false if no running workload has it.
@@ -69,6 +83,11 @@ impl Running {
                 .as_mut()
                 .map(|w| w.set(knob.index, value))
                 .is_some(),
+            Group::Requests => self
+                .requests
+                .as_mut()
+                .map(|w| w.set(knob.index, value))
+                .is_some(),
             Group::Runtime => false,
         }
     }
@@ -79,6 +98,7 @@ impl Running {
             chain: self.chain.as_ref().map(ChainWorkload::counters),
             timeouts: self.timeouts.as_ref().map(TimeoutsWorkload::counters),
             threads: self.threads.as_ref().map(ThreadsVsTasks::counters),
+            requests: self.requests.as_ref().map(RequestsWorkload::counters),
         }
     }
 
@@ -93,6 +113,12 @@ impl Running {
             self.timeouts
                 .as_ref()
                 .map(|t| (Group::Timeouts, t.values())),
+            self.threads
+                .as_ref()
+                .map(|t| (Group::ThreadsVsTasks, t.values())),
+            self.requests
+                .as_ref()
+                .map(|r| (Group::Requests, r.values())),
         ]
         .into_iter()
         .flatten()
@@ -105,5 +131,35 @@ impl Running {
             }
         }
         settings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scenario_runs_with_the_knob_values_it_asked_for() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        for scenario in crate::scenario::built_in().unwrap() {
+            let running = Running::start(rt.handle(), &scenario.settings, None).unwrap();
+            assert_eq!(running.settings(), scenario.settings, "{}", scenario.name);
+            let counters = running.counters();
+            for group in scenario.settings.workloads() {
+                let present = match group {
+                    Group::Queue => counters.queue.is_some(),
+                    Group::Chain => counters.chain.is_some(),
+                    Group::Timeouts => counters.timeouts.is_some(),
+                    Group::ThreadsVsTasks => counters.threads.is_some(),
+                    Group::Requests => counters.requests.is_some(),
+                    Group::Runtime => true,
+                };
+                assert!(present, "{}: no counters for {group:?}", scenario.name);
+            }
+        }
     }
 }

@@ -1,0 +1,90 @@
+//! HTTP requests: where they go, how many a second, how long they take
+//! (p50 to p99.9), how they ended, and what the crawl found.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::format;
+use super::widgets::{draw_pane, sparkline, ACCENT, WARN};
+use crate::sampler::History;
+
+pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
+    let Some(r) = history.latest().and_then(|s| s.requests.as_ref()) else {
+        let inner = draw_pane(frame, area, "Requests");
+        frame.render_widget(Paragraph::new("waiting for the first tick…"), inner);
+        return;
+    };
+    let inner = draw_pane(frame, area, &format!("Requests → {}", r.target));
+    let gray = Style::new().fg(Color::Gray);
+    let how = match r.mode {
+        "closed" | "crawl" => format!("{} ×{}", r.mode, r.concurrency),
+        other => other.to_string(),
+    };
+    let mut latency = vec![Span::styled("latency", gray)];
+    for (label, us) in [
+        ("p50", r.latency.p50_us),
+        ("p90", r.latency.p90_us),
+        ("p99", r.latency.p99_us),
+        ("p99.9", r.latency.p999_us),
+        ("max", r.latency.max_us),
+    ] {
+        latency.push(Span::styled(format!(" {label} "), gray));
+        latency.push(Span::raw(format::micros(us)));
+    }
+    let errors = r.timeouts + r.connect_errors + r.other_errors + r.shed;
+    let error_style = Style::new().fg(if errors > 0 { WARN } else { Color::Reset });
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{how}  "), Style::new().fg(ACCENT)),
+            Span::raw(format!(
+                "sent {}  ok {}  in flight {}",
+                format::rate(r.sent_per_s),
+                format::rate(r.ok_per_s),
+                r.in_flight
+            )),
+        ]),
+        Line::from(latency),
+        Line::from(vec![
+            Span::styled("status ", gray),
+            Span::raw(format!(
+                "2xx {}  4xx {}  5xx {}",
+                format::count(r.ok as f64),
+                format::count(r.client_errors as f64),
+                format::count(r.server_errors as f64)
+            )),
+        ]),
+        Line::from(vec![
+            Span::styled("errors ", gray),
+            Span::styled(
+                format!(
+                    "timeout {}  connect {}  other {}  shed {}",
+                    r.timeouts, r.connect_errors, r.other_errors, r.shed
+                ),
+                error_style,
+            ),
+        ]),
+    ];
+    if r.mode == "crawl" {
+        lines.push(Line::from(vec![
+            Span::styled("crawl ", gray),
+            Span::raw(format!(
+                "{} pages  {} links  {} crawls (last {} pages)",
+                r.pages_crawled, r.links_found, r.crawls, r.last_crawl_pages
+            )),
+        ]));
+    }
+    let width = (inner.width as usize).saturating_sub(7);
+    let rates: Vec<f64> = history
+        .last(width)
+        .map(|s| s.requests.as_ref().map_or(0.0, |r| r.ok_per_s))
+        .collect();
+    let peak = rates.iter().copied().fold(0.0, f64::max);
+    lines.push(Line::from(vec![
+        Span::styled("ok/s   ", gray),
+        Span::styled(sparkline(rates.into_iter(), peak), Style::new().fg(ACCENT)),
+    ]));
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,79 @@
+//! The request workload's knobs: the client's (mode, concurrency, rate,
+//! timeout, crawl depth) and the embedded site's.
+
+use crate::workload::knob::{KnobSpec, Step, Unit};
+
+pub const MODE: usize = 0;
+pub const CONCURRENCY: usize = 1;
+pub const RATE: usize = 2;
+pub const TIMEOUT: usize = 3;
+pub const DEPTH: usize = 4;
+pub const SERVER_LATENCY: usize = 5;
+pub const SERVER_JITTER: usize = 6;
+pub const ERROR_RATE: usize = 7;
+pub const PAGE_SIZE: usize = 8;
+pub const LINKS: usize = 9;
+pub const PAGES: usize = 10;
+
+pub const MODES: &[&str] = &["closed", "open", "crawl"];
+pub const CLOSED: u64 = 0;
+pub const OPEN: u64 = 1;
+
+const fn micros(id: &'static str, label: &'static str, default: u64) -> KnobSpec {
+    KnobSpec {
+        id,
+        label,
+        range: 0..=10_000_000,
+        unit: Unit::Micros,
+        step: Step::Ladder { first: 100 },
+        default,
+    }
+}
+
+const fn count(id: &'static str, label: &'static str, max: u64, default: u64) -> KnobSpec {
+    KnobSpec {
+        id,
+        label,
+        range: 1..=max,
+        unit: Unit::Count,
+        step: Step::Ladder { first: 1 },
+        default,
+    }
+}
+
+pub static REQUEST_KNOBS: [KnobSpec; 11] = [
+    KnobSpec {
+        id: "mode",
+        label: "mode",
+        range: 0..=2,
+        unit: Unit::Choice(MODES),
+        step: Step::Linear { small: 1, big: 2 },
+        default: 0,
+    },
+    count("concurrency", "concurrency", 10_000, 16),
+    count("rate", "rate (open)", 1_000_000, 500),
+    KnobSpec {
+        range: 1_000..=60_000_000,
+        ..micros("timeout", "timeout", 1_000_000)
+    },
+    count("depth", "crawl depth", 20, 4),
+    micros("server_latency", "site latency", 2_000),
+    micros("server_jitter", "site jitter", 2_000),
+    KnobSpec {
+        id: "error_rate",
+        label: "site errors",
+        range: 0..=100,
+        unit: Unit::Percent,
+        step: Step::Linear { small: 1, big: 10 },
+        default: 1,
+    },
+    KnobSpec {
+        range: 64..=1_000_000,
+        ..count("page_size", "page bytes", 1_000_000, 2_000)
+    },
+    KnobSpec {
+        range: 0..=50,
+        ..count("links", "links/page", 50, 5)
+    },
+    count("pages", "site pages", 100_000, 1_000),
+];

@@ -1,0 +1,519 @@
+//! Concurrent HTTP requests, like the tutorial's crawler: a client on the
+//! observed runtime (hyper, one keep-alive connection pool) against the
+//! embedded site or a `--target` server. Three modes, switchable live:
+//! a closed loop of concurrent requesters; an open loop at a rate, whose
+//! latency counts from each request's scheduled time, so a stalled client
+//! shows as latency rather than as a lower rate; and a breadth-first crawl
+//! that follows links to a depth, fetches no page twice, and starts again.
+
+pub mod knobs;
+pub mod server;
+pub mod site;
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper::Uri;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tokio::runtime::Handle;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::knob::LiveKnobs;
+use super::latency::{Latency, LatencyRecorder};
+use super::task_group::TaskGroup;
+use knobs::*;
+use server::Site;
+
+/// Requests in flight beyond which the open loop sheds load rather than
+/// grow without bound.
+const MAX_IN_FLIGHT: u64 = 10_000;
+
+type HttpClient = Client<HttpConnector, Empty<Bytes>>;
+
+/// Cumulative counts, and the latencies since the last reading.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RequestCounters {
+    pub mode: u64,
+    pub concurrency: u64,
+    pub target: String,
+    pub sent: u64,
+    pub in_flight: u64,
+    pub ok: u64,
+    pub client_errors: u64,
+    pub server_errors: u64,
+    pub timeouts: u64,
+    pub connect_errors: u64,
+    pub other_errors: u64,
+    /// Requests dropped unanswered when their mode or scenario stopped.
+    pub cancelled: u64,
+    /// Open loop: requests not sent because too many were in flight.
+    pub shed: u64,
+    pub pages_crawled: u64,
+    pub links_found: u64,
+    pub crawls: u64,
+    /// Pages the last finished crawl fetched, and how many distinct.
+    pub last_crawl_fetches: u64,
+    pub last_crawl_pages: u64,
+    pub latency: Latency,
+}
+
+#[derive(Default)]
+struct Stats {
+    sent: AtomicU64,
+    in_flight: AtomicU64,
+    ok: AtomicU64,
+    client_errors: AtomicU64,
+    server_errors: AtomicU64,
+    timeouts: AtomicU64,
+    connect_errors: AtomicU64,
+    other_errors: AtomicU64,
+    cancelled: AtomicU64,
+    shed: AtomicU64,
+    pages_crawled: AtomicU64,
+    links_found: AtomicU64,
+    crawls: AtomicU64,
+    last_crawl_fetches: AtomicU64,
+    last_crawl_pages: AtomicU64,
+    latency: LatencyRecorder,
+}
+
+struct Shared {
+    knobs: Arc<LiveKnobs>,
+    stats: Stats,
+    client: HttpClient,
+    /// scheme://authority the paths are joined to.
+    base: String,
+}
+
+pub struct RequestsWorkload {
+    shared: Arc<Shared>,
+    /// The embedded site, unless a target was given.
+    site: Option<Site>,
+    requesters: TaskGroup,
+    scheduler: TaskGroup,
+    crawler: TaskGroup,
+}
+
+impl RequestsWorkload {
+    /// Against `target` (scheme://host:port), or the embedded site.
+    pub fn start(handle: &Handle, values: &[u64], target: Option<&str>) -> std::io::Result<Self> {
+        let knobs = Arc::new(LiveKnobs::new(&REQUEST_KNOBS, values));
+        let site = match target {
+            Some(_) => None,
+            None => Some(Site::start(knobs.clone())?),
+        };
+        let base = match (&site, target) {
+            (Some(site), _) => format!("http://{}", site.addr()),
+            (None, Some(target)) => target.trim_end_matches('/').to_string(),
+            (None, None) => unreachable!("a site or a target"),
+        };
+        // The pool's connection tasks run on the observed runtime too.
+        let _entered = handle.enter();
+        let client = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(usize::MAX)
+            .build(HttpConnector::new());
+        let mut workload = Self {
+            shared: Arc::new(Shared {
+                knobs,
+                stats: Stats::default(),
+                client,
+                base,
+            }),
+            site,
+            requesters: TaskGroup::new(handle.clone(), "requester"),
+            scheduler: TaskGroup::new(handle.clone(), "scheduler"),
+            crawler: TaskGroup::new(handle.clone(), "crawler"),
+        };
+        workload.restart();
+        Ok(workload)
+    }
+
+    pub fn set(&mut self, index: usize, value: u64) {
+        let before = self.shared.knobs.get(index);
+        self.shared.knobs.set(index, value);
+        let changed = self.shared.knobs.get(index) != before;
+        // The crawl's semaphore is sized when a crawl starts: restart it.
+        let crawling = self.shared.knobs.get(MODE) == MODES.len() as u64 - 1;
+        if changed && (index == MODE || (index == CONCURRENCY && crawling)) {
+            self.requesters.resize(0, |_, _| async {});
+            self.scheduler.resize(0, |_, _| async {});
+            self.crawler.resize(0, |_, _| async {});
+        }
+        if changed && matches!(index, MODE | CONCURRENCY) {
+            self.restart();
+        }
+    }
+
+    pub fn values(&self) -> Vec<u64> {
+        self.shared.knobs.values()
+    }
+
+    /// Requests the embedded site answered, if it runs.
+    pub fn site_hits(&self) -> Option<u64> {
+        self.site.as_ref().map(Site::hits)
+    }
+
+    pub fn counters(&self) -> RequestCounters {
+        let s = &self.shared.stats;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        RequestCounters {
+            mode: self.shared.knobs.get(MODE),
+            concurrency: self.shared.knobs.get(CONCURRENCY),
+            target: self.shared.base.clone(),
+            sent: get(&s.sent),
+            in_flight: get(&s.in_flight),
+            ok: get(&s.ok),
+            client_errors: get(&s.client_errors),
+            server_errors: get(&s.server_errors),
+            timeouts: get(&s.timeouts),
+            connect_errors: get(&s.connect_errors),
+            other_errors: get(&s.other_errors),
+            cancelled: get(&s.cancelled),
+            shed: get(&s.shed),
+            pages_crawled: get(&s.pages_crawled),
+            links_found: get(&s.links_found),
+            crawls: get(&s.crawls),
+            last_crawl_fetches: get(&s.last_crawl_fetches),
+            last_crawl_pages: get(&s.last_crawl_pages),
+            latency: s.latency.take(),
+        }
+    }
+
+    /// The tasks of the current mode, as many as it needs.
+    fn restart(&mut self) {
+        let mode = self.shared.knobs.get(MODE);
+        let concurrency = self.shared.knobs.get(CONCURRENCY) as usize;
+        let shared = &self.shared;
+        let closed = if mode == CLOSED { concurrency } else { 0 };
+        self.requesters
+            .resize(closed, |_, token| requester(shared.clone(), token));
+        let open = usize::from(mode == OPEN);
+        self.scheduler
+            .resize(open, |_, token| open_loop(shared.clone(), token));
+        let crawl = usize::from(mode > OPEN);
+        self.crawler
+            .resize(crawl, |_, token| crawler(shared.clone(), token));
+    }
+}
+
+impl Shared {
+    fn timeout(&self) -> Duration {
+        Duration::from_micros(self.knobs.get(TIMEOUT))
+    }
+
+    fn random_page(&self) -> String {
+        site::path_of(fastrand::u64(0..self.knobs.get(PAGES).max(1)))
+    }
+
+    /// GETs `path`; counts the outcome; latency runs from `since` (the
+    /// scheduled send time in the open loop). The body, if it came back 2xx.
+    async fn fetch(&self, path: &str, since: Instant) -> Option<Bytes> {
+        let stats = &self.stats;
+        stats.sent.fetch_add(1, Ordering::Relaxed);
+        let in_flight = InFlight::enter(stats);
+        let uri: Result<Uri, _> = format!("{}{path}", self.base).parse();
+        let outcome = match uri {
+            Ok(uri) => tokio::time::timeout(self.timeout(), async {
+                let response = self.client.get(uri).await?;
+                let status = response.status();
+                let body = response.into_body().collect().await?.to_bytes();
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>((status, body))
+            })
+            .await
+            .ok(),
+            Err(_) => Some(Err("unparseable URI".into())),
+        };
+        in_flight.answered();
+        let count = |a: &AtomicU64| {
+            a.fetch_add(1, Ordering::Relaxed);
+        };
+        match outcome {
+            None => count(&stats.timeouts),
+            Some(Err(e)) => {
+                let connect = e
+                    .downcast_ref::<hyper_util::client::legacy::Error>()
+                    .is_some_and(|e| e.is_connect());
+                count(if connect {
+                    &stats.connect_errors
+                } else {
+                    &stats.other_errors
+                });
+            }
+            Some(Ok((status, body))) => {
+                stats.latency.record(since.elapsed());
+                if status.is_success() {
+                    count(&stats.ok);
+                    return Some(body);
+                }
+                count(if status.is_server_error() {
+                    &stats.server_errors
+                } else {
+                    &stats.client_errors
+                });
+            }
+        }
+        None
+    }
+}
+
+/// A request from sent to answered. Dropped unanswered (its task aborted,
+/// its future dropped), it counts as cancelled, so every request sent ends
+/// up counted exactly once.
+struct InFlight<'a> {
+    stats: &'a Stats,
+    answered: bool,
+}
+
+impl<'a> InFlight<'a> {
+    fn enter(stats: &'a Stats) -> Self {
+        stats.in_flight.fetch_add(1, Ordering::Relaxed);
+        Self {
+            stats,
+            answered: false,
+        }
+    }
+
+    fn answered(mut self) {
+        self.answered = true;
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if !self.answered {
+            self.stats.cancelled.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Closed loop: one request after another, as fast as answers come.
+async fn requester(shared: Arc<Shared>, cancel: CancellationToken) {
+    while !cancel.is_cancelled() {
+        let path = shared.random_page();
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = shared.fetch(&path, Instant::now()) => {}
+        }
+    }
+}
+
+/// Open loop: requests at their scheduled times whatever happens to the
+/// ones before; a late start is latency, not a lower rate.
+async fn open_loop(shared: Arc<Shared>, cancel: CancellationToken) {
+    let mut next = Instant::now();
+    loop {
+        let rate = shared.knobs.get(RATE).max(1);
+        next += Duration::from_secs(1) / rate as u32;
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep_until(next.into()) => {}
+        }
+        if shared.stats.in_flight.load(Ordering::Relaxed) >= MAX_IN_FLIGHT {
+            shared.stats.shed.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        let (request, scheduled) = (shared.clone(), next);
+        let path = shared.random_page();
+        tokio::spawn(async move { request.fetch(&path, scheduled).await });
+        // Catching up after a stall spawns many at once: let others run.
+        tokio::task::coop::consume_budget().await;
+    }
+}
+
+/// Crawls, one after another, until cancelled.
+async fn crawler(shared: Arc<Shared>, cancel: CancellationToken) {
+    tokio::select! {
+        _ = cancel.cancelled() => {}
+        _ = async { loop { crawl(&shared).await } } => {}
+    }
+}
+
+/// One breadth-first crawl from the root, to the depth knob, with at most
+/// `concurrency` fetches at once (a semaphore) and no page fetched twice.
+async fn crawl(shared: &Arc<Shared>) {
+    let permits = Arc::new(Semaphore::new(shared.knobs.get(CONCURRENCY) as usize));
+    let depth = shared.knobs.get(DEPTH);
+    let mut visited: HashSet<String> = HashSet::from(["/".to_string()]);
+    let mut frontier: VecDeque<(String, u64)> = VecDeque::from([("/".to_string(), 0)]);
+    let mut fetches = JoinSet::new();
+    let mut fetched = 0;
+    loop {
+        while let Some((path, at)) = frontier.pop_front() {
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                return;
+            };
+            let shared = shared.clone();
+            fetched += 1;
+            fetches.spawn(async move {
+                let body = shared.fetch(&path, Instant::now()).await;
+                drop(permit);
+                (body, at)
+            });
+        }
+        let Some(done) = fetches.join_next().await else {
+            break;
+        };
+        let Ok((Some(body), at)) = done else {
+            continue;
+        };
+        shared.stats.pages_crawled.fetch_add(1, Ordering::Relaxed);
+        let html = String::from_utf8_lossy(&body);
+        for href in site::hrefs(&html) {
+            shared.stats.links_found.fetch_add(1, Ordering::Relaxed);
+            // Same site only, and within the depth.
+            if href.starts_with('/') && at < depth && visited.insert(href.to_string()) {
+                frontier.push_back((href.to_string(), at + 1));
+            }
+        }
+    }
+    let stats = &shared.stats;
+    stats.last_crawl_fetches.store(fetched, Ordering::Relaxed);
+    stats
+        .last_crawl_pages
+        .store(visited.len() as u64, Ordering::Relaxed);
+    stats.crawls.fetch_add(1, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::knob::defaults;
+
+    fn runtime(workers: usize) -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    fn values(changes: &[(usize, u64)]) -> Vec<u64> {
+        let mut values = defaults(&REQUEST_KNOBS);
+        for &(knob, value) in changes {
+            values[knob] = value;
+        }
+        values
+    }
+
+    /// Waits for `done`, checking every 20 ms, up to 10 s.
+    fn wait(w: &RequestsWorkload, done: impl Fn(&RequestCounters) -> bool) -> RequestCounters {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let c = w.counters();
+            if done(&c) || Instant::now() > deadline {
+                return c;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn every_request_is_counted_once_and_errors_show_as_500s() {
+        let rt = runtime(2);
+        let v = values(&[(ERROR_RATE, 20), (SERVER_LATENCY, 0), (SERVER_JITTER, 0)]);
+        let mut w = RequestsWorkload::start(rt.handle(), &v, None).unwrap();
+        wait(&w, |c| c.sent > 2_000);
+        w.set(CONCURRENCY, 1);
+        w.set(MODE, OPEN);
+        w.set(RATE, 1);
+        let c = wait(&w, |c| c.in_flight == 0);
+        let ended = c.ok
+            + c.client_errors
+            + c.server_errors
+            + c.timeouts
+            + c.connect_errors
+            + c.other_errors
+            + c.cancelled;
+        assert_eq!(c.sent, ended + c.in_flight, "{c:?}");
+        let share = c.server_errors as f64 / c.sent as f64;
+        assert!(
+            (0.15..=0.25).contains(&share),
+            "20% errors, saw {share}: {c:?}"
+        );
+        // The site saw each request once (give or take the open loop's next).
+        let hits = w.site_hits().unwrap();
+        assert!(
+            hits <= c.sent + 1 && hits + c.cancelled >= c.sent,
+            "{hits} hits: {c:?}"
+        );
+    }
+
+    #[test]
+    fn the_site_latency_sets_the_median_and_a_short_timeout_fires() {
+        let rt = runtime(2);
+        let v = values(&[
+            (SERVER_LATENCY, 50_000),
+            (SERVER_JITTER, 0),
+            (ERROR_RATE, 0),
+        ]);
+        let w = RequestsWorkload::start(rt.handle(), &v, None).unwrap();
+        std::thread::sleep(Duration::from_millis(600));
+        let c = w.counters();
+        assert!(c.latency.p50_us >= 50_000.0, "{:?}", c.latency);
+        assert_eq!(c.timeouts, 0);
+
+        let v = values(&[
+            (SERVER_LATENCY, 200_000),
+            (TIMEOUT, 50_000),
+            (ERROR_RATE, 0),
+        ]);
+        let w = RequestsWorkload::start(rt.handle(), &v, None).unwrap();
+        let c = wait(&w, |c| c.timeouts >= 32);
+        assert!(c.timeouts >= 32 && c.ok == 0, "{c:?}");
+    }
+
+    #[test]
+    fn a_crawl_fetches_every_page_of_a_small_site_exactly_once() {
+        let rt = runtime(2);
+        let v = values(&[
+            (MODE, 2),
+            (PAGES, 40),
+            (LINKS, 3),
+            (DEPTH, 20),
+            (ERROR_RATE, 0),
+            (SERVER_LATENCY, 1_000),
+        ]);
+        let w = RequestsWorkload::start(rt.handle(), &v, None).unwrap();
+        let c = wait(&w, |c| c.crawls >= 1);
+        assert!(c.crawls >= 1, "{c:?}");
+        assert_eq!(
+            (c.last_crawl_pages, c.last_crawl_fetches),
+            (40, 40),
+            "{c:?}"
+        );
+        assert!(c.links_found >= 40 * 3, "{c:?}");
+    }
+
+    #[test]
+    fn in_the_open_loop_a_stalled_client_shows_as_latency() {
+        // One worker, blocked for half a second: requests due meanwhile go
+        // out late, and their latency counts from when they were due.
+        let rt = runtime(1);
+        let v = values(&[
+            (MODE, OPEN),
+            (RATE, 200),
+            (SERVER_LATENCY, 1_000),
+            (SERVER_JITTER, 0),
+        ]);
+        let w = RequestsWorkload::start(rt.handle(), &v, None).unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let calm = w.counters().latency;
+        rt.spawn(async { std::thread::sleep(Duration::from_millis(500)) });
+        std::thread::sleep(Duration::from_millis(1_000));
+        let stalled = w.counters().latency;
+        assert!(calm.p99_us < 100_000.0, "{calm:?}");
+        assert!(
+            stalled.max_us >= 400_000.0,
+            "the stall shows as latency: {stalled:?}"
+        );
+    }
+}
