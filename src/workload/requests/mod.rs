@@ -1,6 +1,7 @@
 //! Concurrent HTTP requests, like the tutorial's crawler: a client on the
-//! observed runtime (hyper, one keep-alive connection pool) against the
-//! embedded site or a `--target` server. Three modes, switchable live:
+//! observed runtime (hyper; keep-alive connections, in hyper-util's shared
+//! pool for the open loop and the crawl, one per requester in the closed
+//! loop) against the embedded site or a `--target` server. Three modes, switchable live:
 //! a closed loop of concurrent requesters; an open loop at a rate, whose
 //! latency counts from each request's scheduled time, so a stalled client
 //! shows as latency rather than as a lower rate; and a breadth-first crawl
@@ -17,10 +18,15 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
-use hyper::Uri;
+use std::future::Future;
+
+use hyper::client::conn::http1;
+use hyper::header::HOST;
+use hyper::{Request, StatusCode, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::TokioIo;
 use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -37,6 +43,8 @@ use server::Site;
 const MAX_IN_FLIGHT: u64 = 10_000;
 
 type HttpClient = Client<HttpConnector, Empty<Bytes>>;
+type Connection = http1::SendRequest<Empty<Bytes>>;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Cumulative counts, and the latencies since the last reading.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -213,24 +221,70 @@ impl Shared {
         site::path_of(fastrand::u64(0..self.knobs.get(PAGES).max(1)))
     }
 
-    /// GETs `path`; counts the outcome; latency runs from `since` (the
-    /// scheduled send time in the open loop). The body, if it came back 2xx.
+    /// GETs `path` through the shared pool; see `exchange`.
     async fn fetch(&self, path: &str, since: Instant) -> Option<Bytes> {
+        let uri: Result<Uri, _> = format!("{}{path}", self.base).parse();
+        self.exchange(since, async {
+            let response = self.client.get(uri?).await?;
+            let status = response.status();
+            let body = response.into_body().collect().await?.to_bytes();
+            Ok((status, body))
+        })
+        .await
+    }
+
+    /// GETs `path` on the requester's own keep-alive connection, opening it
+    /// first if there is none (or the last one failed); see `exchange`.
+    async fn fetch_on(&self, connection: &mut Option<Connection>, path: &str) -> Option<Bytes> {
+        self.exchange(Instant::now(), async {
+            let sender = match connection {
+                Some(sender) if !sender.is_closed() => sender,
+                _ => connection.insert(self.connect().await?),
+            };
+            let request = Request::get(path)
+                .header(HOST, self.authority())
+                .body(Empty::new())?;
+            let result = async {
+                let response = sender.send_request(request).await?;
+                let status = response.status();
+                let body = response.into_body().collect().await?.to_bytes();
+                Ok::<_, BoxError>((status, body))
+            }
+            .await;
+            if result.is_err() {
+                *connection = None;
+            }
+            result
+        })
+        .await
+    }
+
+    fn authority(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
+    async fn connect(&self) -> Result<Connection, BoxError> {
+        let stream = tokio::net::TcpStream::connect(self.authority())
+            .await
+            .map_err(ConnectError)?;
+        stream.set_nodelay(true).map_err(ConnectError)?;
+        let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        Ok(sender)
+    }
+
+    /// Sends one request (`request`: the transport's work, to the whole
+    /// answer); counts it and its outcome; latency runs from `since` (the
+    /// scheduled send time in the open loop). The body, if it came back 2xx.
+    async fn exchange(
+        &self,
+        since: Instant,
+        request: impl Future<Output = Result<(StatusCode, Bytes), BoxError>>,
+    ) -> Option<Bytes> {
         let stats = &self.stats;
         stats.sent.fetch_add(1, Ordering::Relaxed);
         let in_flight = InFlight::enter(stats);
-        let uri: Result<Uri, _> = format!("{}{path}", self.base).parse();
-        let outcome = match uri {
-            Ok(uri) => tokio::time::timeout(self.timeout(), async {
-                let response = self.client.get(uri).await?;
-                let status = response.status();
-                let body = response.into_body().collect().await?.to_bytes();
-                Ok::<_, Box<dyn std::error::Error + Send + Sync>>((status, body))
-            })
-            .await
-            .ok(),
-            Err(_) => Some(Err("unparseable URI".into())),
-        };
+        let outcome = tokio::time::timeout(self.timeout(), request).await.ok();
         in_flight.answered();
         let count = |a: &AtomicU64| {
             a.fetch_add(1, Ordering::Relaxed);
@@ -238,9 +292,9 @@ impl Shared {
         match outcome {
             None => count(&stats.timeouts),
             Some(Err(e)) => {
-                let connect = e
-                    .downcast_ref::<hyper_util::client::legacy::Error>()
-                    .is_some_and(|e| e.is_connect());
+                let connect = e.is::<ConnectError>()
+                    || e.downcast_ref::<hyper_util::client::legacy::Error>()
+                        .is_some_and(|e| e.is_connect());
                 count(if connect {
                     &stats.connect_errors
                 } else {
@@ -295,16 +349,31 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// Closed loop: one request after another, as fast as answers come.
+/// Closed loop: one request after another, as fast as answers come, each
+/// requester on a keep-alive connection of its own (as load generators do:
+/// the shared pool's checkout costs a third of the throughput here).
 async fn requester(shared: Arc<Shared>, cancel: CancellationToken) {
+    let mut connection = None;
     while !cancel.is_cancelled() {
         let path = shared.random_page();
         tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = shared.fetch(&path, Instant::now()) => {}
+            _ = shared.fetch_on(&mut connection, &path) => {}
         }
     }
 }
+
+/// A connection that could not be opened.
+#[derive(Debug)]
+struct ConnectError(std::io::Error);
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot connect: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConnectError {}
 
 /// Open loop: requests at their scheduled times whatever happens to the
 /// ones before; a late start is latency, not a lower rate.
