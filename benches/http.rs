@@ -6,6 +6,8 @@
 //! `cargo bench --bench http` (needs `wrk`: `apt install wrk`);
 //! `-- --connections 64 --seconds 5 --rounds 5` to change the defaults.
 
+#[path = "support/args.rs"]
+mod args;
 #[path = "support/stats.rs"]
 mod stats;
 
@@ -24,13 +26,7 @@ use stats::{median, range};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let option = |name: &str, default: u64| -> u64 {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
+    let option = |name: &str, default: u64| args::option(&args, name, default);
     let connections = option("--connections", 64);
     let seconds = option("--seconds", 5);
     let rounds = option("--rounds", 5) as usize;

@@ -19,6 +19,8 @@
 //! `cargo bench --bench overhead` runs all three (about eight minutes);
 //! `-- --rounds 80 --seconds 2` for more, `-- --per-poll` for the second alone.
 
+#[path = "support/args.rs"]
+mod args;
 #[path = "../tests/support/pty.rs"]
 #[allow(dead_code)]
 mod pty;
@@ -43,13 +45,7 @@ const TICK: Duration = Duration::from_millis(250);
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let option = |name: &str, default: u64| -> u64 {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
+    let option = |name: &str, default: u64| args::option(&args, name, default);
     // Many short rounds: on two workers each round lands in a fast or a slow
     // mode by chance, and only many draws make the median trustworthy.
     let rounds = option("--rounds", 40) as usize;

@@ -20,17 +20,6 @@ pub const FANOUT_STAGE: usize = 2;
 
 pub const FANOUT_MODES: &[&str] = &["concurrent", "sequential"];
 
-const fn wait(id: &'static str, label: &'static str, default: u64) -> KnobSpec {
-    KnobSpec {
-        id,
-        label,
-        range: 0..=10_000_000,
-        unit: Unit::Micros,
-        step: Step::Ladder { first: 100 },
-        default,
-    }
-}
-
 const fn cpu(id: &'static str, label: &'static str) -> KnobSpec {
     KnobSpec {
         id,
@@ -86,7 +75,7 @@ pub static CHAIN_KNOBS: [KnobSpec; FIRST_STAGE_KNOB + 2 * MAX_STAGES] = [
         step: Step::Linear { small: 1, big: 10 },
         default: 4,
     },
-    wait("fanout_wait", "sub-request", 5_000),
+    KnobSpec::duration("fanout_wait", "sub-request", 5_000),
     KnobSpec {
         id: "fanout_mode",
         label: "fan-out as",
@@ -95,21 +84,21 @@ pub static CHAIN_KNOBS: [KnobSpec; FIRST_STAGE_KNOB + 2 * MAX_STAGES] = [
         step: Step::Linear { small: 1, big: 1 },
         default: 0,
     },
-    wait("s1_wait", "s1 wait", 1_000),
+    KnobSpec::duration("s1_wait", "s1 wait", 1_000),
     cpu("s1_cpu", "s1 CPU"),
-    wait("s2_wait", "s2 wait", 1_000),
+    KnobSpec::duration("s2_wait", "s2 wait", 1_000),
     cpu("s2_cpu", "s2 CPU"),
-    wait("s3_wait", "s3 wait", 12_000),
+    KnobSpec::duration("s3_wait", "s3 wait", 12_000),
     cpu("s3_cpu", "s3 CPU"),
-    wait("s4_wait", "s4 wait", 1_000),
+    KnobSpec::duration("s4_wait", "s4 wait", 1_000),
     cpu("s4_cpu", "s4 CPU"),
-    wait("s5_wait", "s5 wait", 1_000),
+    KnobSpec::duration("s5_wait", "s5 wait", 1_000),
     cpu("s5_cpu", "s5 CPU"),
-    wait("s6_wait", "s6 wait", 1_000),
+    KnobSpec::duration("s6_wait", "s6 wait", 1_000),
     cpu("s6_cpu", "s6 CPU"),
-    wait("s7_wait", "s7 wait", 1_000),
+    KnobSpec::duration("s7_wait", "s7 wait", 1_000),
     cpu("s7_cpu", "s7 CPU"),
-    wait("s8_wait", "s8 wait", 1_000),
+    KnobSpec::duration("s8_wait", "s8 wait", 1_000),
     cpu("s8_cpu", "s8 CPU"),
 ];
 

@@ -36,6 +36,19 @@ pub enum Step {
 }
 
 impl KnobSpec {
+    /// A duration from 0 to 10 s whose keys walk the 1-2-5 ladder from
+    /// 100 µs (tokio's timer ticks in milliseconds; finer would not show).
+    pub const fn duration(id: &'static str, label: &'static str, default: u64) -> Self {
+        Self {
+            id,
+            label,
+            range: 0..=10_000_000,
+            unit: Unit::Micros,
+            step: Step::Ladder { first: 100 },
+            default,
+        }
+    }
+
     /// The value one key press above `value` (a big step with Shift).
     pub fn step_up(&self, value: u64, big: bool) -> u64 {
         let next = match self.step {

@@ -19,17 +19,6 @@ pub const MODES: &[&str] = &["closed", "open", "crawl"];
 pub const CLOSED: u64 = 0;
 pub const OPEN: u64 = 1;
 
-const fn micros(id: &'static str, label: &'static str, default: u64) -> KnobSpec {
-    KnobSpec {
-        id,
-        label,
-        range: 0..=10_000_000,
-        unit: Unit::Micros,
-        step: Step::Ladder { first: 100 },
-        default,
-    }
-}
-
 const fn count(id: &'static str, label: &'static str, max: u64, default: u64) -> KnobSpec {
     KnobSpec {
         id,
@@ -54,11 +43,11 @@ pub static REQUEST_KNOBS: [KnobSpec; 11] = [
     count("rate", "rate (open)", 1_000_000, 500),
     KnobSpec {
         range: 1_000..=60_000_000,
-        ..micros("timeout", "timeout", 1_000_000)
+        ..KnobSpec::duration("timeout", "timeout", 1_000_000)
     },
     count("depth", "crawl depth", 20, 4),
-    micros("server_latency", "site latency", 2_000),
-    micros("server_jitter", "site jitter", 2_000),
+    KnobSpec::duration("server_latency", "site latency", 2_000),
+    KnobSpec::duration("server_jitter", "site jitter", 2_000),
     KnobSpec {
         id: "error_rate",
         label: "site errors",
