@@ -6,11 +6,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-const HINTS: [(&str, &str); 6] = [
-    ("↑↓", "select"),
-    ("←→", "change (Shift ×10)"),
+/// They fit 80 columns; the rest are in the help.
+const HINTS: [(&str, &str); 7] = [
+    ("↑↓", "knob"),
+    ("←→", "change"),
+    ("s", "scenario"),
+    ("e", "explain"),
     ("space", "pause"),
-    ("r", "reset"),
     ("?", "help"),
     ("q", "quit"),
 ];
