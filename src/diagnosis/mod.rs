@@ -5,7 +5,7 @@ pub mod rules;
 
 use std::collections::VecDeque;
 
-use crate::sampler::snapshot::{Warning, WarningKind};
+use crate::sampler::snapshot::Warning;
 use crate::sampler::Snapshot;
 
 /// Ticks a warning stays after its rule stops firing, so an intermittent
@@ -66,7 +66,8 @@ impl Diagnosis {
         self.active.clear();
     }
 
-    pub fn is_active(&self, kind: WarningKind) -> bool {
+    #[cfg(test)]
+    fn is_active(&self, kind: crate::sampler::snapshot::WarningKind) -> bool {
         self.active.iter().any(|a| a.warning.kind == kind)
     }
 }
@@ -74,7 +75,7 @@ impl Diagnosis {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampler::snapshot::{QueueSample, Stall};
+    use crate::sampler::snapshot::{QueueSample, Stall, WarningKind};
 
     fn tick(t: u64, change: impl Fn(&mut Snapshot)) -> Snapshot {
         let mut s = Snapshot {

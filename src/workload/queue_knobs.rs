@@ -184,10 +184,6 @@ impl QueueSettings {
             QueueKnob::Offload => self.offload,
         }
     }
-
-    pub fn blocking_consumers(&self) -> u64 {
-        blocking_consumers(self.consumers, self.blocking_pct)
-    }
 }
 
 /// How many of the first consumers block: a share of the consumer count,
@@ -213,13 +209,17 @@ mod tests {
     #[test]
     fn blocking_share_rounds_up_to_whole_consumers() {
         let mut s = QueueSettings::default();
-        assert_eq!(s.blocking_consumers(), 0);
+        assert_eq!(blocking_consumers(s.consumers, s.blocking_pct), 0);
         s.blocking_pct = 10;
-        assert_eq!(s.blocking_consumers(), 1, "any share blocks at least one");
+        assert_eq!(
+            blocking_consumers(s.consumers, s.blocking_pct),
+            1,
+            "any share blocks at least one"
+        );
         s.blocking_pct = 50;
-        assert_eq!(s.blocking_consumers(), 2);
+        assert_eq!(blocking_consumers(s.consumers, s.blocking_pct), 2);
         s.blocking_pct = 100;
-        assert_eq!(s.blocking_consumers(), 4);
+        assert_eq!(blocking_consumers(s.consumers, s.blocking_pct), 4);
         let blocking = QueueKnob::Blocking.spec();
         assert_eq!(blocking.step_up(0, false), 25);
         assert_eq!(blocking.step_up(75, true), 100);
