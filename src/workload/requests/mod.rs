@@ -1,8 +1,8 @@
 //! Concurrent HTTP requests, like the tutorial's crawler: a client on the
 //! observed runtime (hyper; keep-alive connections, in hyper-util's shared
-//! pool for the open loop and the crawl, one per requester in the closed
-//! loop) against the embedded site or a `--target` server. Three modes, switchable live:
-//! a closed loop of concurrent requesters; an open loop at a rate, whose
+//! pool for the open loop and the crawl, one per requester, driven by the
+//! requester itself, in the closed loop) against the embedded site or a
+//! `--target` server. Three modes, switchable live: a closed loop of concurrent requesters; an open loop at a rate, whose
 //! latency counts from each request's scheduled time, so a stalled client
 //! shows as latency rather than as a lower rate; and a breadth-first crawl
 //! that follows links to a depth, fetches no page twice, and starts again.
@@ -19,17 +19,22 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use std::future::Future;
+use std::pin::{pin, Pin};
+use std::task::Poll;
 
 use hyper::client::conn::http1;
-use hyper::header::HOST;
+use hyper::header::{HeaderValue, HOST};
+use hyper::http::uri::InvalidUri;
 use hyper::{Request, StatusCode, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
 use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio::time::Sleep;
 use tokio_util::sync::CancellationToken;
 
 use super::knob::LiveKnobs;
@@ -43,7 +48,6 @@ use server::Site;
 const MAX_IN_FLIGHT: u64 = 10_000;
 
 type HttpClient = Client<HttpConnector, Empty<Bytes>>;
-type Connection = http1::SendRequest<Empty<Bytes>>;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Cumulative counts, and the latencies since the last reading.
@@ -99,6 +103,8 @@ struct Shared {
     client: HttpClient,
     /// scheme://authority the paths are joined to.
     base: String,
+    /// The Host header of the closed loop's requests, made once.
+    host: HeaderValue,
 }
 
 pub struct RequestsWorkload {
@@ -123,6 +129,13 @@ impl RequestsWorkload {
             (None, Some(target)) => target.trim_end_matches('/').to_string(),
             (None, None) => unreachable!("a site or a target"),
         };
+        let authority = base.trim_start_matches("http://");
+        let host = HeaderValue::from_str(authority).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{authority:?} is not a host name"),
+            )
+        })?;
         // The pool's connection tasks run on the observed runtime too.
         let _entered = handle.enter();
         let client = Client::builder(TokioExecutor::new())
@@ -134,6 +147,7 @@ impl RequestsWorkload {
                 stats: Stats::default(),
                 client,
                 base,
+                host,
             }),
             site,
             requesters: TaskGroup::new(handle.clone(), "requester"),
@@ -167,6 +181,11 @@ impl RequestsWorkload {
     /// Requests the embedded site answered, if it runs.
     pub fn site_hits(&self) -> Option<u64> {
         self.site.as_ref().map(Site::hits)
+    }
+
+    /// Connections the embedded site accepted, if it runs.
+    pub fn site_connections(&self) -> Option<u64> {
+        self.site.as_ref().map(Site::connections)
     }
 
     pub fn counters(&self) -> RequestCounters {
@@ -224,7 +243,8 @@ impl Shared {
     /// GETs `path` through the shared pool; see `exchange`.
     async fn fetch(&self, path: &str, since: Instant) -> Option<Bytes> {
         let uri: Result<Uri, _> = format!("{}{path}", self.base).parse();
-        self.exchange(since, async {
+        let deadline = pin!(tokio::time::sleep(self.timeout()));
+        self.exchange(since, deadline, async {
             let response = self.client.get(uri?).await?;
             let status = response.status();
             let body = response.into_body().collect().await?.to_bytes();
@@ -233,28 +253,31 @@ impl Shared {
         .await
     }
 
-    /// GETs `path` on the requester's own keep-alive connection, opening it
-    /// first if there is none (or the last one failed); see `exchange`.
-    async fn fetch_on(&self, connection: &mut Option<Connection>, path: &str) -> Option<Bytes> {
-        self.exchange(Instant::now(), async {
-            let sender = match connection {
-                Some(sender) if !sender.is_closed() => sender,
-                _ => connection.insert(self.connect().await?),
+    /// GETs `path` on the requester's own keep-alive connection, opening one
+    /// first if there is none; see `exchange`. `deadline` is the requester's
+    /// timer, moved on for each request rather than made anew.
+    async fn fetch_on(
+        &self,
+        link: &mut Option<Box<Link>>,
+        path: Result<Uri, InvalidUri>,
+        mut deadline: Pin<&mut Sleep>,
+    ) -> Option<Bytes> {
+        let since = Instant::now();
+        deadline.as_mut().reset((since + self.timeout()).into());
+        self.exchange(since, deadline, async {
+            // Taken out while in use: a request abandoned half-way (timed
+            // out, cancelled) or failed leaves the connection unusable, and
+            // then it is dropped with the request.
+            let mut open = match link.take() {
+                Some(open) if !open.sender.is_closed() => open,
+                _ => self.connect().await?,
             };
-            let request = Request::get(path)
-                .header(HOST, self.authority())
-                .body(Empty::new())?;
-            let result = async {
-                let response = sender.send_request(request).await?;
-                let status = response.status();
-                let body = response.into_body().collect().await?.to_bytes();
-                Ok::<_, BoxError>((status, body))
-            }
-            .await;
-            if result.is_err() {
-                *connection = None;
-            }
-            result
+            let mut request = Request::new(Empty::new());
+            *request.uri_mut() = path?;
+            request.headers_mut().insert(HOST, self.host.clone());
+            let answer = open.get(request).await?;
+            *link = Some(open);
+            Ok(answer)
         })
         .await
     }
@@ -263,28 +286,35 @@ impl Shared {
         self.base.trim_start_matches("http://")
     }
 
-    async fn connect(&self) -> Result<Connection, BoxError> {
+    /// Boxed: a connection's state is large, and it moves in and out of
+    /// its requester's hands with every request.
+    async fn connect(&self) -> Result<Box<Link>, BoxError> {
         let stream = tokio::net::TcpStream::connect(self.authority())
             .await
             .map_err(ConnectError)?;
         stream.set_nodelay(true).map_err(ConnectError)?;
         let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
-        tokio::spawn(connection);
-        Ok(sender)
+        Ok(Box::new(Link { sender, connection }))
     }
 
     /// Sends one request (`request`: the transport's work, to the whole
-    /// answer); counts it and its outcome; latency runs from `since` (the
-    /// scheduled send time in the open loop). The body, if it came back 2xx.
+    /// answer) unless `deadline` comes first; counts it and its outcome;
+    /// latency runs from `since` (the scheduled send time in the open loop).
+    /// The body, if it came back 2xx.
     async fn exchange(
         &self,
         since: Instant,
+        deadline: Pin<&mut Sleep>,
         request: impl Future<Output = Result<(StatusCode, Bytes), BoxError>>,
     ) -> Option<Bytes> {
         let stats = &self.stats;
         stats.sent.fetch_add(1, Ordering::Relaxed);
         let in_flight = InFlight::enter(stats);
-        let outcome = tokio::time::timeout(self.timeout(), request).await.ok();
+        let outcome = tokio::select! {
+            biased;
+            answer = request => Some(answer),
+            _ = deadline => None,
+        };
         in_flight.answered();
         let count = |a: &AtomicU64| {
             a.fetch_add(1, Ordering::Relaxed);
@@ -350,16 +380,63 @@ impl Drop for InFlight<'_> {
 }
 
 /// Closed loop: one request after another, as fast as answers come, each
-/// requester on a keep-alive connection of its own (as load generators do:
-/// the shared pool's checkout costs a third of the throughput here).
+/// requester on a keep-alive connection of its own which it drives itself,
+/// as load generators do. The shared pool's checkout and a connection task
+/// of its own add wake-ups to every request; the README's performance
+/// section has what each cost in `benches/http.rs`.
 async fn requester(shared: Arc<Shared>, cancel: CancellationToken) {
-    let mut connection = None;
-    while !cancel.is_cancelled() {
-        let path = shared.random_page();
+    let mut link = None;
+    // Made once: each would otherwise register anew for every request.
+    let mut cancelled = pin!(cancel.cancelled());
+    let mut deadline = pin!(tokio::time::sleep(Duration::ZERO));
+    loop {
+        let path = Uri::try_from(shared.random_page());
         tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = shared.fetch_on(&mut connection, &path) => {}
+            biased;
+            _ = &mut cancelled => return,
+            _ = shared.fetch_on(&mut link, path, deadline.as_mut()) => {}
         }
+    }
+}
+
+/// A keep-alive HTTP/1 connection and its sending half, driven by the task
+/// that uses it rather than by a task of its own.
+struct Link {
+    sender: http1::SendRequest<Empty<Bytes>>,
+    connection: http1::Connection<TokioIo<TcpStream>, Empty<Bytes>>,
+}
+
+impl Link {
+    /// Sends `request` and reads the whole answer, driving the connection
+    /// meanwhile.
+    async fn get(
+        &mut self,
+        request: Request<Empty<Bytes>>,
+    ) -> Result<(StatusCode, Bytes), BoxError> {
+        let sender = &mut self.sender;
+        let mut answer = pin!(async {
+            let response = sender.send_request(request).await?;
+            let status = response.status();
+            let body = response.into_body().collect().await?.to_bytes();
+            Ok::<_, BoxError>((status, body))
+        });
+        let connection = &mut self.connection;
+        let mut closed = false;
+        std::future::poll_fn(|cx| {
+            // The answer first queues the request, the connection then
+            // writes it; once read, the answer takes the response.
+            if let Poll::Ready(answer) = answer.as_mut().poll(cx) {
+                return Poll::Ready(answer);
+            }
+            if !closed {
+                closed = Pin::new(&mut *connection).poll(cx).is_ready();
+            }
+            match answer.as_mut().poll(cx) {
+                Poll::Pending if closed => Poll::Ready(Err("connection closed".into())),
+                polled => polled,
+            }
+        })
+        .await
     }
 }
 
@@ -538,6 +615,33 @@ mod tests {
         let w = RequestsWorkload::start(rt.handle(), &v, None).unwrap();
         let c = wait(&w, |c| c.timeouts >= 32);
         assert!(c.timeouts >= 32 && c.ok == 0, "{c:?}");
+    }
+
+    #[test]
+    fn requesters_keep_their_connections_and_replace_one_a_timeout_spoilt() {
+        let rt = runtime(2);
+        let v = values(&[
+            (CONCURRENCY, 8),
+            (SERVER_LATENCY, 0),
+            (SERVER_JITTER, 0),
+            (ERROR_RATE, 0),
+        ]);
+        let mut w = RequestsWorkload::start(rt.handle(), &v, None).unwrap();
+        let c = wait(&w, |c| c.ok >= 2_000);
+        assert!(c.ok >= 2_000, "{c:?}");
+        assert_eq!(w.site_connections(), Some(8), "keep-alive: {c:?}");
+
+        // Answers later than the timeout: each abandoned request leaves its
+        // connection half-used, so the next must come on a new one.
+        w.set(SERVER_LATENCY, 200_000);
+        w.set(TIMEOUT, 50_000);
+        let timed_out = wait(&w, |c| c.timeouts >= 16);
+        w.set(SERVER_LATENCY, 0);
+        let c = wait(&w, |c| c.ok >= timed_out.ok + 1_000);
+        assert!(c.ok >= timed_out.ok + 1_000, "{c:?}");
+        assert_eq!(c.other_errors + c.connect_errors, 0, "{c:?}");
+        let connections = w.site_connections().unwrap();
+        assert!(connections >= 8 + 16, "{connections} connections: {c:?}");
     }
 
     #[test]

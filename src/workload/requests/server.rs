@@ -25,6 +25,7 @@ use crate::workload::knob::LiveKnobs;
 pub struct Site {
     addr: SocketAddr,
     hits: Arc<AtomicU64>,
+    connections: Arc<AtomicU64>,
     /// Dropping it stops the server.
     _stop: oneshot::Sender<()>,
 }
@@ -40,13 +41,18 @@ impl Site {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let counted = hits.clone();
+        let connections = Arc::new(AtomicU64::new(0));
+        let counts = Counts {
+            hits: hits.clone(),
+            connections: connections.clone(),
+        };
         std::thread::Builder::new()
             .name("looptop-site".into())
-            .spawn(move || runtime.block_on(serve(listener, knobs, counted, stopped)))?;
+            .spawn(move || runtime.block_on(serve(listener, knobs, counts, stopped)))?;
         Ok(Self {
             addr,
             hits,
+            connections,
             _stop: stop,
         })
     }
@@ -59,12 +65,23 @@ impl Site {
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::Relaxed)
     }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+}
+
+/// What the serving side counts.
+struct Counts {
+    hits: Arc<AtomicU64>,
+    connections: Arc<AtomicU64>,
 }
 
 async fn serve(
     listener: std::net::TcpListener,
     knobs: Arc<LiveKnobs>,
-    hits: Arc<AtomicU64>,
+    counts: Counts,
     mut stopped: oneshot::Receiver<()>,
 ) {
     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
@@ -78,8 +95,9 @@ async fn serve(
                 Err(_) => continue,
             },
         };
+        counts.connections.fetch_add(1, Ordering::Relaxed);
         let _ = stream.set_nodelay(true);
-        let (knobs, hits) = (knobs.clone(), hits.clone());
+        let (knobs, hits) = (knobs.clone(), counts.hits.clone());
         tokio::spawn(async move {
             let service = service_fn(move |request| answer(request, knobs.clone(), hits.clone()));
             let _ = http1::Builder::new()
