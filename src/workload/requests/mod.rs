@@ -2,10 +2,11 @@
 //! observed runtime (hyper; keep-alive connections, in hyper-util's shared
 //! pool for the open loop and the crawl, one per requester, driven by the
 //! requester itself, in the closed loop) against the embedded site or a
-//! `--target` server. Three modes, switchable live: a closed loop of concurrent requesters; an open loop at a rate, whose
-//! latency counts from each request's scheduled time, so a stalled client
-//! shows as latency rather than as a lower rate; and a breadth-first crawl
-//! that follows links to a depth, fetches no page twice, and starts again.
+//! `--target` server. Three modes, switchable live: a closed loop of
+//! concurrent requesters; an open loop at a rate, whose latency counts from
+//! each request's scheduled time, so a stalled client shows as latency
+//! rather than as a lower rate; and a breadth-first crawl that follows links
+//! to a depth, fetches no page twice, and starts again.
 
 pub mod knobs;
 pub mod server;
@@ -269,14 +270,17 @@ impl Shared {
             // out, cancelled) or failed leaves the connection unusable, and
             // then it is dropped with the request.
             let mut open = match link.take() {
-                Some(open) if !open.sender.is_closed() => open,
-                _ => self.connect().await?,
+                Some(open) => open,
+                None => self.connect().await?,
             };
             let mut request = Request::new(Empty::new());
             *request.uri_mut() = path?;
             request.headers_mut().insert(HOST, self.host.clone());
             let answer = open.get(request).await?;
-            *link = Some(open);
+            // A server may close the connection after an answer.
+            if !open.closed {
+                *link = Some(open);
+            }
             Ok(answer)
         })
         .await
@@ -294,7 +298,11 @@ impl Shared {
             .map_err(ConnectError)?;
         stream.set_nodelay(true).map_err(ConnectError)?;
         let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
-        Ok(Box::new(Link { sender, connection }))
+        Ok(Box::new(Link {
+            sender,
+            connection,
+            closed: false,
+        }))
     }
 
     /// Sends one request (`request`: the transport's work, to the whole
@@ -404,6 +412,8 @@ async fn requester(shared: Arc<Shared>, cancel: CancellationToken) {
 struct Link {
     sender: http1::SendRequest<Empty<Bytes>>,
     connection: http1::Connection<TokioIo<TcpStream>, Empty<Bytes>>,
+    /// The connection has ended (its future is done: not to be polled).
+    closed: bool,
 }
 
 impl Link {
@@ -422,7 +432,7 @@ impl Link {
         });
         let connection = &mut self.connection;
         let mut closed = false;
-        std::future::poll_fn(|cx| {
+        let answer = std::future::poll_fn(|cx| {
             // The answer first queues the request, the connection then
             // writes it; once read, the answer takes the response.
             if let Poll::Ready(answer) = answer.as_mut().poll(cx) {
@@ -436,7 +446,10 @@ impl Link {
                 polled => polled,
             }
         })
-        .await
+        .await;
+        // A server that closes after an answer ends the connection here.
+        self.closed = closed;
+        answer
     }
 }
 
@@ -644,6 +657,33 @@ mod tests {
         assert_eq!(c.other_errors + c.connect_errors, 0, "{c:?}");
         let connections = w.site_connections().unwrap();
         assert!(connections >= 8 + 16, "{connections} connections: {c:?}");
+    }
+
+    /// A server that answers every request `200 ok` and then closes the
+    /// connection, as servers without keep-alive do. Its address.
+    fn closing_server() -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let _ = stream.read(&mut [0; 4096]);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                );
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[test]
+    fn a_server_closing_after_each_answer_costs_no_errors() {
+        let rt = runtime(2);
+        let v = values(&[(CONCURRENCY, 4), (TIMEOUT, 10_000_000)]);
+        let w = RequestsWorkload::start(rt.handle(), &v, Some(&closing_server())).unwrap();
+        let c = wait(&w, |c| c.ok >= 200);
+        assert!(c.ok >= 200, "{c:?}");
+        assert_eq!(c.other_errors + c.connect_errors, 0, "{c:?}");
     }
 
     #[test]
