@@ -130,7 +130,7 @@ impl RequestsWorkload {
             (None, Some(target)) => target.trim_end_matches('/').to_string(),
             (None, None) => unreachable!("a site or a target"),
         };
-        let authority = base.trim_start_matches("http://");
+        let authority = authority_of(&base);
         let host = HeaderValue::from_str(authority).map_err(|_| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -287,7 +287,7 @@ impl Shared {
     }
 
     fn authority(&self) -> &str {
-        self.base.trim_start_matches("http://")
+        authority_of(&self.base)
     }
 
     /// Boxed: a connection's state is large, and it moves in and out of
@@ -451,6 +451,11 @@ impl Link {
         self.closed = closed;
         answer
     }
+}
+
+/// host:port of a scheme://host:port base.
+fn authority_of(base: &str) -> &str {
+    base.trim_start_matches("http://")
 }
 
 /// A connection that could not be opened.
