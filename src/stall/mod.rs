@@ -59,6 +59,7 @@ impl StallWatch {
     }
 
     pub fn reset(&mut self) {
+        self.tracker.forget_earlier();
         self.culprits.clear();
     }
 }

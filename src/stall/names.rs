@@ -7,15 +7,27 @@
 //! touched when a named task starts and ends and when a stall is reported,
 //! never per poll.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 use tokio::task::Id;
 
-static NAMES: LazyLock<Mutex<HashMap<u64, Arc<str>>>> = LazyLock::new(Default::default);
+/// Ended tasks whose names are kept: a long poll is named when it is
+/// sampled, up to a tick after it ended, and its task may have ended with
+/// it (a consumer cancelled mid-item, a request done).
+const ENDED_KEPT: usize = 1024;
 
-fn names() -> MutexGuard<'static, HashMap<u64, Arc<str>>> {
+#[derive(Default)]
+struct Table {
+    running: HashMap<u64, Arc<str>>,
+    /// The latest ended tasks, oldest first.
+    ended: VecDeque<(u64, Arc<str>)>,
+}
+
+static NAMES: LazyLock<Mutex<Table>> = LazyLock::new(Default::default);
+
+fn names() -> MutexGuard<'static, Table> {
     // Inserts and removes cannot leave the map half-updated; poison is moot.
     NAMES
         .lock()
@@ -54,7 +66,7 @@ impl Named {
     pub fn current(name: &str) -> Self {
         let key = tokio::task::try_id().map(task_key);
         if let Some(key) = key {
-            names().insert(key, Arc::from(name));
+            names().running.insert(key, Arc::from(name));
         }
         Self(key)
     }
@@ -62,15 +74,26 @@ impl Named {
 
 impl Drop for Named {
     fn drop(&mut self) {
-        if let Some(key) = self.0 {
-            names().remove(&key);
+        let Some(key) = self.0 else {
+            return;
+        };
+        let mut table = names();
+        if let Some(name) = table.running.remove(&key) {
+            if table.ended.len() == ENDED_KEPT {
+                table.ended.pop_front();
+            }
+            table.ended.push_back((key, name));
         }
     }
 }
 
-/// The name of a running named task; unnamed and ended tasks have none.
+/// The name of a named task, running or among the latest to end.
 pub fn name_of(task: u64) -> Option<Arc<str>> {
-    names().get(&task).cloned()
+    let table = names();
+    table.running.get(&task).cloned().or_else(|| {
+        let mut ended = table.ended.iter().rev();
+        ended.find(|(key, _)| *key == task).map(|(_, name)| name.clone())
+    })
 }
 
 #[cfg(test)]
@@ -86,7 +109,26 @@ mod tests {
         });
         let key = task_key(task.id());
         assert_eq!(task.await.unwrap().as_deref(), Some("worker-bee"));
-        assert_eq!(name_of(key), None, "forgotten when the task ends");
+        assert_eq!(
+            name_of(key).as_deref(),
+            Some("worker-bee"),
+            "still known just after the task ends, when its last poll is sampled"
+        );
+        assert_eq!(name_of(task_key(tokio::spawn(async {}).id())), None);
+    }
+
+    #[tokio::test]
+    async fn only_the_latest_ended_tasks_are_remembered() {
+        let task = tokio::spawn(async { drop(Named::current("first")) });
+        let first = task_key(task.id());
+        task.await.unwrap();
+        assert_eq!(name_of(first).as_deref(), Some("first"));
+        for _ in 0..ENDED_KEPT {
+            tokio::spawn(async { drop(Named::current("later")) })
+                .await
+                .unwrap();
+        }
+        assert_eq!(name_of(first), None, "forgotten once {ENDED_KEPT} ended after it");
     }
 
     #[tokio::test]

@@ -36,6 +36,9 @@ pub struct LongPoll {
 pub struct PollTracker {
     clock: Clock,
     threshold_ns: AtomicU64,
+    /// Polls that started before this (raw clock) are not recorded when
+    /// they end: they belong to what ran before a reset.
+    epoch: AtomicU64,
     slots: Box<[Slot]>,
     finished: Mutex<Finished>,
 }
@@ -60,6 +63,7 @@ impl PollTracker {
         Arc::new(Self {
             clock: Clock::new(),
             threshold_ns: AtomicU64::new(threshold.as_nanos() as u64),
+            epoch: AtomicU64::new(0),
             slots: (0..workers).map(|_| Slot::default()).collect(),
             finished: Mutex::default(),
         })
@@ -81,6 +85,14 @@ impl PollTracker {
     pub fn set_threshold(&self, threshold: Duration) {
         self.threshold_ns
             .store(threshold.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    /// Forgets the long polls not yet taken, and those running now when they
+    /// end: after a scenario switch they are the old workload's.
+    pub fn forget_earlier(&self) {
+        let mut finished = self.lock();
+        self.epoch.store(self.now(), Ordering::Relaxed);
+        *finished = Finished::default();
     }
 
     /// Long polls that ended since the last call, then those still running;
@@ -137,7 +149,9 @@ impl PollTracker {
             return;
         }
         let elapsed = self.clock.delta_as_nanos(started, self.now());
-        if elapsed < self.threshold_ns.load(Ordering::Relaxed) {
+        if elapsed < self.threshold_ns.load(Ordering::Relaxed)
+            || started < self.epoch.load(Ordering::Relaxed)
+        {
             return;
         }
         let poll = LongPoll {
@@ -239,6 +253,29 @@ mod tests {
             polls.iter().any(|p| !p.running),
             "and once more when it ends"
         );
+    }
+
+    #[test]
+    fn polls_from_before_a_reset_are_forgotten() {
+        let tracker = PollTracker::new(1, Duration::from_millis(10));
+        let rt = runtime(&tracker);
+        // One ended before the reset, one still running through it.
+        rt.block_on(rt.spawn(async { std::thread::sleep(Duration::from_millis(20)) }))
+            .unwrap();
+        let (release, blocked) = mpsc::channel::<()>();
+        let old = rt.spawn(async move {
+            let _ = blocked.recv();
+        });
+        std::thread::sleep(Duration::from_millis(20));
+        tracker.forget_earlier();
+        release.send(()).unwrap();
+        rt.block_on(old).unwrap();
+        let new = rt.spawn(async { std::thread::sleep(Duration::from_millis(20)) });
+        let key = task_key(new.id());
+        rt.block_on(new).unwrap();
+        let (polls, _) = tracker.take();
+        let tasks: Vec<u64> = polls.iter().map(|p| p.task).collect();
+        assert_eq!(tasks, vec![key], "only the poll that began after the reset");
     }
 
     #[test]

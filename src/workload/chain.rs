@@ -156,9 +156,10 @@ impl ChainWorkload {
 }
 
 async fn source(shared: Arc<Shared>, cancel: CancellationToken) {
+    let mut arrivals = work::Arrivals::default();
     loop {
         let gap = Duration::from_micros(shared.get(SOURCE_GAP));
-        if !work::next_arrival(gap, &cancel).await {
+        if !arrivals.next(gap, &cancel).await {
             return;
         }
         tokio::select! {
@@ -172,6 +173,11 @@ async fn source(shared: Arc<Shared>, cancel: CancellationToken) {
 
 async fn stage(shared: Arc<Shared>, index: usize, cancel: CancellationToken) {
     loop {
+        // Checked before each item: `pop` is ready whenever an item waits,
+        // so in a busy queue the `select!` would never see the cancellation.
+        if cancel.is_cancelled() {
+            break;
+        }
         let born = tokio::select! {
             biased;
             item = shared.queues[index].pop() => item,
@@ -179,9 +185,19 @@ async fn stage(shared: Arc<Shared>, index: usize, cancel: CancellationToken) {
         };
         process(&shared, index, born).await;
     }
-    // Taken out of use: pass on what is queued, so no item is stranded.
+    // A stage that only lost width leaves its queue to the tasks that stay;
+    // one taken out of use passes on what is queued, so nothing is stranded.
+    if index >= shared.get(STAGES) as usize {
+        finish_stranded(&shared, index);
+    }
+}
+
+/// Ends the items left in a stage out of use: the pipeline now ends before
+/// it, so they have reached the end.
+fn finish_stranded(shared: &Shared, index: usize) {
     while let Some(born) = shared.queues[index].try_pop() {
-        process(&shared, index, born).await;
+        shared.done.fetch_add(1, Ordering::Relaxed);
+        shared.latency.record(born.elapsed());
     }
 }
 
@@ -205,6 +221,11 @@ async fn process(shared: &Shared, index: usize, born: Instant) {
     if index + 1 < in_use {
         // Waits while the next stage's queue is full: backpressure.
         shared.queues[index + 1].push(born).await;
+        // That stage may have been taken out of use meanwhile, its tasks
+        // gone after draining its queue: then no one else would.
+        if index + 1 >= shared.get(STAGES) as usize {
+            finish_stranded(shared, index + 1);
+        }
     } else {
         shared.done.fetch_add(1, Ordering::Relaxed);
         shared.latency.record(born.elapsed());
@@ -216,6 +237,11 @@ async fn process(shared: &Shared, index: usize, born: Instant) {
 async fn fan_out(shared: &Shared) {
     let n = shared.get(FANOUT) as usize;
     let wait = Duration::from_micros(shared.get(FANOUT_WAIT));
+    // Even a zero sleep waits for the timer's next millisecond tick; a zero
+    // wait takes no time here, as it does in the stages.
+    if wait.is_zero() {
+        return;
+    }
     let request = || tokio::time::sleep(work::jittered(wait));
     if shared.get(FANOUT_MODE) == 0 {
         join_all((0..n).map(|_| request())).await;
@@ -230,6 +256,86 @@ async fn fan_out(shared: &Shared) {
 mod tests {
     use super::*;
     use crate::workload::knob::defaults;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// Waits up to 10 s for `done`; the counters when it held or time ran out.
+    fn wait_for(chain: &ChainWorkload, done: impl Fn(&ChainCounters) -> bool) -> ChainCounters {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let c = chain.counters();
+            if done(&c) || Instant::now() > deadline {
+                return c;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Every stage without waits or work, so items move as fast as tasks
+    /// hand them on.
+    fn instant_stages() -> Vec<u64> {
+        let mut values = defaults(&CHAIN_KNOBS);
+        for knob in FIRST_STAGE_KNOB..values.len() {
+            values[knob] = 0;
+        }
+        values[FANOUT_WAIT] = 0;
+        values
+    }
+
+    #[test]
+    fn narrowing_a_busy_stage_keeps_it_working() {
+        let rt = runtime();
+        let mut values = instant_stages();
+        values[STAGES] = 3;
+        values[SOURCE_GAP] = 0;
+        values[CAPACITY] = 8;
+        // Stage 3 is slow, so the queues before it stay full.
+        values[FIRST_STAGE_KNOB + 4] = 1_000;
+        let mut chain = ChainWorkload::start(rt.handle(), &values);
+        let c = wait_for(&chain, |c| c.stages[2].depth == 8);
+        assert_eq!(c.stages[2].depth, 8, "{c:?}");
+        chain.set(WIDTH, 1);
+        let c = wait_for(&chain, |c| c.stages.iter().all(|s| s.tasks == 1));
+        assert!(c.stages.iter().all(|s| s.tasks == 1), "{c:?}");
+        let before = c.stages[2].processed;
+        let c = wait_for(&chain, |c| c.stages[2].processed > before + 50);
+        assert!(
+            c.stages[2].processed > before + 50,
+            "the stage goes on with one task: {c:?}"
+        );
+    }
+
+    #[test]
+    fn no_item_is_stranded_when_stages_come_and_go() {
+        let rt = runtime();
+        let mut values = instant_stages();
+        values[STAGES] = 8;
+        values[SOURCE_GAP] = 0;
+        values[CAPACITY] = 1;
+        values[WIDTH] = 2;
+        // Stages 4 to 8 compute a little, so the queues before them fill
+        // and stage 3's tasks wait to push into stage 4 when it goes.
+        for stage in 3..MAX_STAGES {
+            values[FIRST_STAGE_KNOB + 2 * stage + 1] = 100;
+        }
+        let mut chain = ChainWorkload::start(rt.handle(), &values);
+        for round in 0..200 {
+            chain.set(STAGES, if round % 2 == 0 { 3 } else { 8 });
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        chain.set(STAGES, 3);
+        // One item a second from now on: the pipeline empties between them.
+        chain.set(SOURCE_GAP, 1_000_000);
+        let c = wait_for(&chain, |c| c.produced == c.done);
+        assert!(c.produced > 100, "{c:?}");
+        assert_eq!(c.produced, c.done, "every item reaches the end: {c:?}");
+    }
 
     #[test]
     fn items_pass_every_stage_and_sequential_fan_out_is_slower() {

@@ -10,8 +10,12 @@ use tokio_util::sync::CancellationToken;
 
 pub struct TaskGroup {
     handle: Handle,
-    /// Tasks are named `{name}-{index}`, as tokio-console lists them.
+    /// Tasks are named `{name}-{serial}`, as tokio-console lists them.
     name: &'static str,
+    /// Tasks spawned so far: the next one's serial. A cancelled task may
+    /// still be finishing its item when its slot is filled again, so names
+    /// are never reused, or two live tasks would share one.
+    spawned: usize,
     tokens: Vec<CancellationToken>,
     alive: Arc<AtomicUsize>,
 }
@@ -21,12 +25,13 @@ impl TaskGroup {
         Self {
             handle,
             name,
+            spawned: 0,
             tokens: Vec::new(),
             alive: Arc::new(AtomicUsize::new(0)),
         }
     }
 
-    /// Grows by spawning `make(index, token)` or shrinks by cancelling the
+    /// Grows by spawning `make(slot, token)` or shrinks by cancelling the
     /// newest tasks; each task decides where it is safe to stop. Spawned
     /// tasks carry the caller's location, so tokio-console tells groups apart.
     #[track_caller]
@@ -43,9 +48,9 @@ impl TaskGroup {
         while self.tokens.len() < target {
             let token = CancellationToken::new();
             let alive = AliveGuard::enter(&self.alive);
-            let index = self.tokens.len();
-            let task = make(index, token.clone());
-            let name = format!("{}-{index}", self.name);
+            let task = make(self.tokens.len(), token.clone());
+            let name = format!("{}-{}", self.name, self.spawned);
+            self.spawned += 1;
             crate::runtime::spawn_named(&self.handle, &name, async move {
                 let _alive = alive;
                 task.await;
@@ -125,5 +130,36 @@ mod tests {
             "cancelled tasks must end"
         );
         drop(group);
+    }
+
+    #[test]
+    fn a_task_still_finishing_keeps_its_name_to_itself() {
+        use crate::stall::names::{name_of, task_key};
+        use std::sync::Mutex;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let names = Arc::new(Mutex::new(Vec::new()));
+        // Each task says its name, then takes 200 ms to finish once cancelled.
+        let spawn = |_slot, token: CancellationToken| {
+            let names = names.clone();
+            async move {
+                let me = name_of(task_key(tokio::task::id()));
+                names.lock().unwrap().push(me.unwrap().to_string());
+                token.cancelled().await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        };
+        let mut group = TaskGroup::new(rt.handle().clone(), "job");
+        group.resize(2, spawn);
+        assert!(wait_until(|| names.lock().unwrap().len() == 2));
+        group.resize(1, spawn);
+        group.resize(2, spawn);
+        assert!(wait_until(|| names.lock().unwrap().len() == 3));
+        let mut seen = names.lock().unwrap().clone();
+        seen.sort();
+        assert_eq!(seen, ["job-0", "job-1", "job-2"], "job-1 still runs");
     }
 }

@@ -13,21 +13,46 @@ pub fn exponential(mean: Duration) -> Duration {
     mean.mul_f64(factor)
 }
 
-/// Waits for the next arrival of a Poisson process with this mean gap, or,
-/// at a gap of zero, only yields when the coop budget runs out (nothing
-/// else would make a full-speed loop yield). False if cancelled first.
-pub async fn next_arrival(mean: Duration, cancel: &CancellationToken) -> bool {
-    if mean > Duration::ZERO {
-        tokio::select! {
-            _ = cancel.cancelled() => false,
-            _ = tokio::time::sleep(exponential(mean)) => true,
-        }
-    } else {
+/// A Poisson process's arrivals, each at an absolute deadline: the next is
+/// the last one's deadline plus a fresh gap, not "now" plus a gap. tokio's
+/// timer rounds every sleep up to its 1 ms tick, so gaps measured from the
+/// wake-up would each come out up to a millisecond long, and a 10 ms mean
+/// would arrive about 10% too slowly; against deadlines the roundings do
+/// not add up.
+#[derive(Debug, Default)]
+pub struct Arrivals {
+    next: Option<Instant>,
+}
+
+/// A producer this far behind its schedule (a full queue, a blocked
+/// worker) starts afresh from now instead of bursting to catch up.
+const MAX_BEHIND: Duration = Duration::from_secs(1);
+
+impl Arrivals {
+    /// Waits for the next arrival at this mean gap, or, at a gap of zero,
+    /// only yields when the coop budget runs out (nothing else would make
+    /// a full-speed loop yield). False if cancelled first.
+    pub async fn next(&mut self, mean: Duration, cancel: &CancellationToken) -> bool {
         if cancel.is_cancelled() {
             return false;
         }
-        tokio::task::coop::consume_budget().await;
-        true
+        if mean.is_zero() {
+            self.next = None;
+            tokio::task::coop::consume_budget().await;
+            return true;
+        }
+        let now = Instant::now();
+        let last = match self.next {
+            Some(last) if now.saturating_duration_since(last) <= MAX_BEHIND => last,
+            _ => now,
+        };
+        let due = last + exponential(mean);
+        self.next = Some(due);
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => false,
+            _ = tokio::time::sleep_until(due.into()) => true,
+        }
     }
 }
 
