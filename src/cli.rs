@@ -70,7 +70,7 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(QueueKnob::ProduceInterval.spec()))]
     pub produce_interval: Option<Duration>,
 
-    /// Mean async wait per item in a consumer (±50%), 0 to 10s [default: 9.5ms]
+    /// Mean async wait per item in a consumer (±50%), 0 to 10s [default: 8ms]
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(QueueKnob::IoWait.spec()))]
     pub io_wait: Option<Duration>,
 
