@@ -202,7 +202,7 @@ fn run_plain(workers: usize, duration: Duration) -> f64 {
 /// The histograms and the sampler reading them every tick; no task hooks.
 fn run_histograms(workers: usize, duration: Duration) -> f64 {
     let rt = runtime::build(workers, Instruments::Histograms).unwrap();
-    let running = Running::start(
+    let mut running = Running::start(
         rt.handle(),
         &Settings::for_queue(QueueSettings::full_speed()),
         None,
@@ -210,7 +210,8 @@ fn run_histograms(workers: usize, duration: Duration) -> f64 {
     .unwrap();
     let mut sampler = Sampler::new(rt.handle(), running.counters());
     let mut consumed = || {
-        let snapshot = sampler.sample(running.counters());
+        let latencies = running.take_latencies();
+        let snapshot = sampler.sample(running.counters(), latencies);
         snapshot.queue.map_or(0, |q| q.consumed_total)
     };
     thread::sleep(WARM_UP);

@@ -57,7 +57,8 @@ impl Observed {
     }
 
     pub fn sample(&mut self) -> Snapshot {
-        let mut snapshot = self.sampler.sample(self.running.counters());
+        let latencies = self.running.take_latencies();
+        let mut snapshot = self.sampler.sample(self.running.counters(), latencies);
         snapshot.stalls = self.stalls.sample();
         mark_blocked_workers(&mut snapshot);
         snapshot.warnings = self.diagnosis.update(&snapshot);

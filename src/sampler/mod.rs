@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::{Handle, RuntimeMetrics};
 use tokio_metrics::{RuntimeIntervals, RuntimeMonitor};
 
-use crate::workload::Counters;
+use crate::workload::{Counters, Latencies};
 use distribution::Bucket;
 pub use history::History;
 use rates::{rate, WorkerCounters};
@@ -68,7 +68,8 @@ impl Sampler {
         }
     }
 
-    pub fn sample(&mut self, workloads: Counters) -> Snapshot {
+    /// One tick: `workloads` read now, and the latencies taken now.
+    pub fn sample(&mut self, workloads: Counters, latencies: Latencies) -> Snapshot {
         let now = Reading::take(&self.metrics, workloads);
         let elapsed = now.at.duration_since(self.last.at);
         let interval = self.intervals.next().unwrap_or_default();
@@ -128,7 +129,8 @@ impl Sampler {
         });
         let timeouts = after.timeouts.as_ref().map(|a| {
             let base = baseline.timeouts.unwrap_or_default();
-            workloads::timeouts(before.timeouts.as_ref().unwrap_or(a), a, &base, elapsed)
+            let before = before.timeouts.as_ref().unwrap_or(a);
+            workloads::timeouts(before, a, &base, latencies.timeouts, elapsed)
         });
         let threads_vs_tasks = after
             .threads
@@ -136,12 +138,16 @@ impl Sampler {
             .map(|a| workloads::threads(before.threads.as_ref().unwrap_or(a), a, elapsed));
         let requests = after.requests.as_ref().map(|a| {
             let base = baseline.requests.clone().unwrap_or_default();
-            workloads::requests(before.requests.as_ref().unwrap_or(a), a, &base, elapsed)
+            let before = before.requests.as_ref().unwrap_or(a);
+            workloads::requests(before, a, &base, latencies.requests, elapsed)
         });
         let chain = after
             .chain
             .as_ref()
-            .map(|a| workloads::chain(before.chain.as_ref().unwrap_or(a), a, elapsed));
+            .map(|a| {
+                let before = before.chain.as_ref().unwrap_or(a);
+                workloads::chain(before, a, latencies.chain, elapsed)
+            });
         self.tick += 1;
         let snapshot = Snapshot {
             tick: self.tick,

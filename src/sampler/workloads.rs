@@ -10,7 +10,8 @@ use super::snapshot::{
 use crate::workload::chain::ChainCounters;
 use crate::workload::requests::{knobs::MODES as REQUEST_MODES, RequestCounters};
 use crate::workload::threads_vs_tasks::{self, ThreadCounters, THREAD_STACK, TOKIO_STACK, VIAS};
-use crate::workload::timeouts::{TimeoutCounters, MODES};
+use crate::workload::latency::Latency;
+use crate::workload::timeouts::{TimeoutCounters, TimeoutLatencies, MODES};
 use crate::workload::QueueCounters;
 
 /// `baseline` holds the totals at the last statistics reset.
@@ -34,12 +35,17 @@ pub fn queue(
     }
 }
 
-pub fn chain(before: &ChainCounters, after: &ChainCounters, elapsed: Duration) -> ChainSample {
+pub fn chain(
+    before: &ChainCounters,
+    after: &ChainCounters,
+    latency: Latency,
+    elapsed: Duration,
+) -> ChainSample {
     ChainSample {
         produced_per_s: per_second(before.produced, after.produced, elapsed),
         done_per_s: per_second(before.done, after.done, elapsed),
         in_pipeline: after.produced.saturating_sub(after.done),
-        latency: after.latency,
+        latency,
         fanout: after.fanout,
         fanout_concurrent: after.fanout_concurrent,
         stages: after
@@ -63,6 +69,7 @@ pub fn timeouts(
     before: &TimeoutCounters,
     after: &TimeoutCounters,
     baseline: &TimeoutCounters,
+    latencies: TimeoutLatencies,
     elapsed: Duration,
 ) -> TimeoutsSample {
     TimeoutsSample {
@@ -74,8 +81,8 @@ pub fn timeouts(
         finished_total: after.finished.saturating_sub(baseline.finished),
         timed_out_total: after.timed_out.saturating_sub(baseline.timed_out),
         cancelled_total: after.cancelled.saturating_sub(baseline.cancelled),
-        latency: after.latency,
-        first_result: after.first_result,
+        latency: latencies.latency,
+        first_result: latencies.first_result,
     }
 }
 
@@ -113,6 +120,7 @@ pub fn requests(
     before: &RequestCounters,
     after: &RequestCounters,
     baseline: &RequestCounters,
+    latency: Latency,
     elapsed: Duration,
 ) -> RequestsSample {
     let total = |f: fn(&RequestCounters) -> u64| f(after).saturating_sub(f(baseline));
@@ -126,7 +134,7 @@ pub fn requests(
         sent_per_s: per_second(before.sent, after.sent, elapsed),
         ok_per_s: per_second(before.ok, after.ok, elapsed),
         in_flight: after.in_flight,
-        latency: after.latency,
+        latency,
         sent: total(|c| c.sent),
         ok: total(|c| c.ok),
         client_errors: total(|c| c.client_errors),

@@ -22,14 +22,13 @@ const STAGE_NAMES: [&str; MAX_STAGES] = [
     "stage1", "stage2", "stage3", "stage4", "stage5", "stage6", "stage7", "stage8",
 ];
 
-/// Cumulative figures, and the latencies since the last reading.
+/// Cumulative figures.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChainCounters {
     pub produced: u64,
     pub done: u64,
     /// The stages in use.
     pub stages: Vec<StageCounters>,
-    pub latency: Latency,
     pub fanout: u64,
     pub fanout_concurrent: bool,
 }
@@ -136,10 +135,15 @@ impl ChainWorkload {
                     tasks: self.stages[i].alive() as u64,
                 })
                 .collect(),
-            latency: shared.latency.take(),
             fanout: shared.get(FANOUT),
             fanout_concurrent: shared.get(FANOUT_MODE) == 0,
         }
+    }
+
+    /// Takes the end-to-end latencies recorded since the last call: once a
+    /// tick, by the sampler.
+    pub fn take_latency(&mut self) -> Latency {
+        self.shared.latency.take()
     }
 
     /// Stages in use get `width` tasks; the others none. A stage taken out
@@ -356,16 +360,18 @@ mod tests {
         assert!(c.done >= 50, "{c:?}");
         assert_eq!(c.stages.len(), 3);
         assert!(c.stages.iter().all(|s| s.processed >= c.done), "{c:?}");
-        // Each reading drains the latencies: read a fresh second's worth.
+        // A fresh second's worth; reading the counters leaves it be.
+        chain.take_latency();
         std::thread::sleep(Duration::from_millis(1000));
-        let concurrent = chain.counters().latency;
-        assert!(concurrent.count > 0);
+        chain.counters();
+        let concurrent = chain.take_latency();
+        assert!(concurrent.count >= 150, "about 200 items a second: {concurrent:?}");
 
         chain.set(FANOUT_MODE, 1);
         std::thread::sleep(Duration::from_millis(1500));
-        chain.counters(); // drop the latencies of items that straddled the switch
+        chain.take_latency(); // drop the latencies of items that straddled the switch
         std::thread::sleep(Duration::from_millis(1000));
-        let sequential = chain.counters().latency;
+        let sequential = chain.take_latency();
         assert!(
             sequential.p50_us > concurrent.p50_us + 10_000.0,
             "four 5 ms sub-requests in turn add about 15 ms: {concurrent:?} then {sequential:?}"

@@ -18,4 +18,4 @@ pub mod work;
 pub use knob::{KnobSpec, Unit};
 pub use queue::{QueueCounters, QueueWorkload};
 pub use queue_knobs::{QueueKnob, QueueSettings};
-pub use running::{Counters, Running};
+pub use running::{Counters, Latencies, Running};

@@ -4,11 +4,12 @@
 use tokio::runtime::Handle;
 
 use super::chain::{ChainCounters, ChainWorkload};
+use super::latency::Latency;
 use super::queue::{QueueCounters, QueueWorkload};
 use super::queue_knobs::{QueueKnob, QueueSettings};
 use super::requests::{RequestCounters, RequestsWorkload};
 use super::threads_vs_tasks::{ThreadCounters, ThreadsVsTasks};
-use super::timeouts::{TimeoutCounters, TimeoutsWorkload};
+use super::timeouts::{TimeoutCounters, TimeoutLatencies, TimeoutsWorkload};
 use crate::settings::{Group, KnobId, Settings};
 
 /// One reading of every running workload's counters.
@@ -19,6 +20,15 @@ pub struct Counters {
     pub timeouts: Option<TimeoutCounters>,
     pub threads: Option<ThreadCounters>,
     pub requests: Option<RequestCounters>,
+}
+
+/// The latencies the workloads recorded since they were last taken; zero
+/// for a workload that does not run.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Latencies {
+    pub chain: Latency,
+    pub timeouts: TimeoutLatencies,
+    pub requests: Latency,
 }
 
 #[derive(Default)]
@@ -89,6 +99,24 @@ impl Running {
                 .map(|w| w.set(knob.index, value))
                 .is_some(),
             Group::Runtime => false,
+        }
+    }
+
+    /// Takes every workload's latencies since the last call. Reading the
+    /// counters leaves them be; only the sampler takes them, once a tick.
+    pub fn take_latencies(&mut self) -> Latencies {
+        Latencies {
+            chain: self.chain.as_mut().map(|w| w.take_latency()).unwrap_or_default(),
+            timeouts: self
+                .timeouts
+                .as_mut()
+                .map(|w| w.take_latencies())
+                .unwrap_or_default(),
+            requests: self
+                .requests
+                .as_mut()
+                .map(|w| w.take_latency())
+                .unwrap_or_default(),
         }
     }
 

@@ -78,18 +78,23 @@ pub static TIMEOUT_KNOBS: [KnobSpec; 6] = [
     },
 ];
 
-/// Cumulative counts, and the latencies since the last reading.
+/// Cumulative counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct TimeoutCounters {
     pub started: u64,
     pub finished: u64,
     pub timed_out: u64,
     pub cancelled: u64,
+    pub mode: u64,
+}
+
+/// The latencies recorded since they were last taken.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TimeoutLatencies {
     /// Of finished requests, from the start of their round.
     pub latency: Latency,
     /// From the start of a round to its first result.
     pub first_result: Latency,
-    pub mode: u64,
 }
 
 #[derive(Default)]
@@ -137,9 +142,16 @@ impl TimeoutsWorkload {
             finished: s.finished.load(Ordering::Relaxed),
             timed_out: s.timed_out.load(Ordering::Relaxed),
             cancelled: s.cancelled.load(Ordering::Relaxed),
-            latency: s.latency.take(),
-            first_result: s.first_result.take(),
             mode: self.knobs.get(MODE),
+        }
+    }
+
+    /// Takes the latencies recorded since the last call: once a tick, by
+    /// the sampler.
+    pub fn take_latencies(&mut self) -> TimeoutLatencies {
+        TimeoutLatencies {
+            latency: self.shared.latency.take(),
+            first_result: self.shared.first_result.take(),
         }
     }
 

@@ -51,7 +51,7 @@ const MAX_IN_FLIGHT: u64 = 10_000;
 type HttpClient = Client<HttpConnector, Empty<Bytes>>;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Cumulative counts, and the latencies since the last reading.
+/// Cumulative counts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestCounters {
     pub mode: u64,
@@ -75,7 +75,6 @@ pub struct RequestCounters {
     /// Pages the last finished crawl fetched, and how many distinct.
     pub last_crawl_fetches: u64,
     pub last_crawl_pages: u64,
-    pub latency: Latency,
 }
 
 #[derive(Default)]
@@ -211,8 +210,13 @@ impl RequestsWorkload {
             crawls: get(&s.crawls),
             last_crawl_fetches: get(&s.last_crawl_fetches),
             last_crawl_pages: get(&s.last_crawl_pages),
-            latency: s.latency.take(),
         }
+    }
+
+    /// Takes the latencies recorded since the last call: once a tick, by
+    /// the sampler.
+    pub fn take_latency(&mut self) -> Latency {
+        self.shared.stats.latency.take()
     }
 
     /// The tasks of the current mode, as many as it needs.
@@ -307,8 +311,10 @@ impl Shared {
 
     /// Sends one request (`request`: the transport's work, to the whole
     /// answer) unless `deadline` comes first; counts it and its outcome;
-    /// latency runs from `since` (the scheduled send time in the open loop).
-    /// The body, if it came back 2xx.
+    /// latency runs from `since` (the scheduled send time in the open loop)
+    /// to the answer, or to the moment it was given up: a timed-out request
+    /// counts at its timeout, or under overload the slowest would be left
+    /// out of the percentiles. The body, if it came back 2xx.
     async fn exchange(
         &self,
         since: Instant,
@@ -328,7 +334,10 @@ impl Shared {
             a.fetch_add(1, Ordering::Relaxed);
         };
         match outcome {
-            None => count(&stats.timeouts),
+            None => {
+                stats.latency.record(since.elapsed());
+                count(&stats.timeouts);
+            }
             Some(Err(e)) => {
                 let connect = e.is::<ConnectError>()
                     || e.downcast_ref::<hyper_util::client::legacy::Error>()
@@ -482,6 +491,8 @@ async fn open_loop(shared: Arc<Shared>, cancel: CancellationToken) {
             _ = tokio::time::sleep_until(next.into()) => {}
         }
         if shared.stats.in_flight.load(Ordering::Relaxed) >= MAX_IN_FLIGHT {
+            // Given up when due: its latency is how late that was.
+            shared.stats.latency.record(next.elapsed());
             shared.stats.shed.fetch_add(1, Ordering::Relaxed);
             continue;
         }
@@ -619,10 +630,11 @@ mod tests {
             (SERVER_JITTER, 0),
             (ERROR_RATE, 0),
         ]);
-        let w = RequestsWorkload::start(rt.handle(), &v, None).unwrap();
+        let mut w = RequestsWorkload::start(rt.handle(), &v, None).unwrap();
         std::thread::sleep(Duration::from_millis(600));
         let c = w.counters();
-        assert!(c.latency.p50_us >= 50_000.0, "{:?}", c.latency);
+        let latency = w.take_latency();
+        assert!(latency.p50_us >= 50_000.0, "{latency:?}");
         assert_eq!(c.timeouts, 0);
 
         let v = values(&[
@@ -630,9 +642,14 @@ mod tests {
             (TIMEOUT, 50_000),
             (ERROR_RATE, 0),
         ]);
-        let w = RequestsWorkload::start(rt.handle(), &v, None).unwrap();
+        let mut w = RequestsWorkload::start(rt.handle(), &v, None).unwrap();
         let c = wait(&w, |c| c.timeouts >= 32);
         assert!(c.timeouts >= 32 && c.ok == 0, "{c:?}");
+        let latency = w.take_latency();
+        assert!(
+            latency.count >= 32 && latency.p50_us >= 50_000.0,
+            "timed-out requests count at their timeout: {latency:?}"
+        );
     }
 
     #[test]
@@ -724,16 +741,21 @@ mod tests {
             (SERVER_LATENCY, 1_000),
             (SERVER_JITTER, 0),
         ]);
-        let w = RequestsWorkload::start(rt.handle(), &v, None).unwrap();
+        let mut w = RequestsWorkload::start(rt.handle(), &v, None).unwrap();
         std::thread::sleep(Duration::from_millis(500));
-        let calm = w.counters().latency;
+        let calm = w.take_latency();
         rt.spawn(async { std::thread::sleep(Duration::from_millis(500)) });
         std::thread::sleep(Duration::from_millis(1_000));
-        let stalled = w.counters().latency;
+        let stalled = w.take_latency();
         assert!(calm.p99_us < 100_000.0, "{calm:?}");
+        // 200/s for a second: about 200 requests, the 100 due during the
+        // stall late by up to 500 ms, so a quarter of all at least 250 ms
+        // late. Timed from when they were sent, only the one in flight
+        // would show it.
+        assert!(stalled.count >= 160, "none left out: {stalled:?}");
         assert!(
-            stalled.max_us >= 400_000.0,
-            "the stall shows as latency: {stalled:?}"
+            stalled.p90_us >= 200_000.0 && stalled.max_us >= 400_000.0,
+            "the stall shows in every request it delayed: {stalled:?}"
         );
     }
 }
