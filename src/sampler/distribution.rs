@@ -29,8 +29,11 @@ pub struct Bucket {
 }
 
 impl Bucket {
-    /// The value a percentile landing in this bucket reports: its upper
-    /// bound, except for tokio's last bucket, which is open-ended.
+    /// The one value every figure takes for the durations in this bucket:
+    /// its upper bound, except for tokio's last bucket, which is
+    /// open-ended. Percentiles, the maximum, the slow count and the bins
+    /// all use it, so a bucket straddling 1 ms is slow in the count just as
+    /// its upper bound shows in p99.
     fn reported(&self) -> Duration {
         if self.end >= Duration::from_secs(3600) {
             self.start
@@ -64,7 +67,7 @@ pub fn summarize(buckets: &[Bucket]) -> Distribution {
         .map_or(0.0, |b| micros(b.reported()));
     let slow = buckets
         .iter()
-        .filter(|b| b.start >= SLOW)
+        .filter(|b| b.reported() >= SLOW)
         .map(|b| b.count)
         .sum();
     let bins = BINS
@@ -74,7 +77,7 @@ pub fn summarize(buckets: &[Bucket]) -> Distribution {
             let high = BINS.get(i + 1).map_or(Duration::MAX, |(_, next)| *next);
             let count = buckets
                 .iter()
-                .filter(|b| b.start >= *low && b.start < high)
+                .filter(|b| b.reported() >= *low && b.reported() < high)
                 .map(|b| b.count)
                 .sum();
             Bin { label, count }
@@ -122,6 +125,15 @@ mod tests {
         assert_eq!(p.p99_us, 32.0);
         assert_eq!(p.max_us, 4096.0);
         assert_eq!(p.slow, 1);
+    }
+
+    #[test]
+    fn a_bucket_straddling_the_slow_line_counts_as_slow_as_p99_shows_it() {
+        let p = summarize(&[bucket(100, 128, 98), bucket(983, 1_049, 2)]);
+        assert_eq!(p.p99_us, 1_049.0);
+        assert_eq!(p.slow, 2, "p99 reads 1ms, so slow >= 1ms must count it");
+        let counts: Vec<u64> = p.bins.iter().map(|b| b.count).collect();
+        assert_eq!(counts, vec![0, 0, 98, 2, 0, 0], "binned by the same value");
     }
 
     #[test]
