@@ -36,7 +36,10 @@ fn main() {
     let seconds = option("--seconds", 5);
     let rounds = option("--rounds", 5) as usize;
     if Command::new("wrk").arg("--version").output().is_err() {
-        println!("wrk not found: install it (apt install wrk) to run this benchmark");
+        println!(
+            "SKIPPED: the HTTP benchmark measured nothing, because wrk is not installed \
+             (apt-get install wrk, then run it again)"
+        );
         return;
     }
     let mut values = defaults(&REQUEST_KNOBS);

@@ -53,7 +53,8 @@ fn snapshot(t: u64) -> Snapshot {
                 blocked_us: None,
             },
             WorkerSample {
-                busy_ratio: 0.95,
+                // A worker blocked in a poll is all busy (see Observed).
+                busy_ratio: if stall { 1.0 } else { 0.95 },
                 polls_per_s: 680.0,
                 parks_per_s: 12.0,
                 steals_per_s: 3.0,

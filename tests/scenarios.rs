@@ -141,12 +141,16 @@ fn timeouts_counts_timed_out_work() {
     assert!(finished > 100.0 && timed_out > 10.0, "{last}");
     assert!(timed_out < finished, "{last}");
     assert_eq!(last["cancelled_total"], 0);
-    // The deadline is 60 ms; a loaded machine may poll a finished request a
-    // little late, so allow 10 ms of scheduling on top.
-    let p99 = settled(&t, "/timeouts/latency/p99_us");
+    // The deadline is 60 ms; a loaded machine may poll a finished request
+    // late, so allow 25 ms of scheduling on top. The slowest of every tick,
+    // not a typical tick: a late minority must not hide.
+    let slowest = t
+        .iter()
+        .map(|t| t["timeouts"]["latency"]["max_us"].as_f64().unwrap())
+        .fold(0.0, f64::max);
     assert!(
-        p99 <= 70_000.0,
-        "nothing finishes after the deadline: {p99}µs"
+        slowest <= 85_000.0,
+        "nothing finishes after the deadline: {slowest}µs"
     );
 }
 
