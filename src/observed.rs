@@ -88,11 +88,14 @@ impl Observed {
     /// Stops the running workloads (their tasks finish the item in hand)
     /// and starts these on the same runtime.
     pub fn switch(&mut self, settings: &Settings) -> io::Result<()> {
+        let Some(runtime) = &self.runtime else {
+            return Ok(());
+        };
+        // Started before the old ones stop, so one that fails to start
+        // leaves the running scenario running.
+        let started = Running::start(runtime.handle(), settings, self.target.as_deref())?;
         // Dropping the old workloads cancels their tasks.
-        self.running = Running::default();
-        if let Some(runtime) = &self.runtime {
-            self.running = Running::start(runtime.handle(), settings, self.target.as_deref())?;
-        }
+        self.running = started;
         if let Some(threshold) = settings.get(STALL_THRESHOLD) {
             self.set(STALL_THRESHOLD, threshold);
         }
@@ -156,6 +159,22 @@ impl Drop for Observed {
 mod tests {
     use super::*;
     use crate::sampler::snapshot::{Stall, WorkerSample};
+    use crate::settings::Group;
+
+    #[test]
+    fn a_scenario_that_cannot_start_leaves_the_running_one_running() {
+        // A target no Host header can name: the request workload refuses it.
+        let target = Some("http://bad\u{1}host:80".to_string());
+        let queue = Settings::defaults(&[Group::Queue]);
+        let mut observed = Observed::start_with_target(1, &queue, target).unwrap();
+        let requests = Settings::defaults(&[Group::Requests]);
+        assert!(observed.switch(&requests).is_err());
+        let before = observed.running.counters().queue.expect("queue runs");
+        std::thread::sleep(Duration::from_millis(300));
+        let after = observed.running.counters().queue.expect("queue runs");
+        assert!(after.consumed > before.consumed, "{before:?} {after:?}");
+        assert_eq!(after.consumers, 4);
+    }
 
     #[test]
     fn a_worker_in_a_long_poll_counts_as_busy_and_blocked() {

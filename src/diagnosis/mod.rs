@@ -202,4 +202,18 @@ mod tests {
         d.reset();
         assert!(!d.is_active(WarningKind::Saturated));
     }
+
+    #[test]
+    fn gauges_read_apart_may_disagree_without_a_panic() {
+        let mut d = Diagnosis::default();
+        let mut last = Vec::new();
+        for t in 1..=2 {
+            last = d.update(&tick(t, |s| {
+                s.runtime.blocking_threads = 3;
+                s.runtime.idle_blocking_threads = 4;
+                s.runtime.blocking_queue_depth = 1;
+            }));
+        }
+        assert!(last[0].message.contains("0 threads busy"), "{last:?}");
+    }
 }

@@ -119,7 +119,11 @@ fn blocking_pool(recent: &[Snapshot]) -> Option<Found> {
         kind: WarningKind::BlockingPool,
         message: format!(
             "blocking pool at its limit: {} threads busy, {} calls queued",
-            latest.blocking_threads - latest.idle_blocking_threads,
+            // Two gauges read one after the other: idle may briefly
+            // exceed the total a thread was counted in before it ended.
+            latest
+                .blocking_threads
+                .saturating_sub(latest.idle_blocking_threads),
             latest.blocking_queue_depth
         ),
         advice: "make fewer or shorter blocking calls, or give them a pool of their own",
