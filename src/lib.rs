@@ -11,6 +11,7 @@ pub mod cli;
 pub mod console;
 pub mod diagnosis;
 pub mod headless;
+pub mod limits;
 pub mod observed;
 pub mod runtime;
 pub mod sampler;

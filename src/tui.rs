@@ -35,6 +35,16 @@ pub fn run(
     settings: &Settings,
     choices: Vec<Choice>,
 ) -> io::Result<Ending> {
+    // The dashboard's runtime, signal handlers, terminal and input first: a
+    // workload may use up the process's file descriptors, and these need some.
+    let ui_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (shutdown, mut terminal, events) = ui_runtime.block_on(async {
+        let shutdown = Shutdown::listen()?;
+        let terminal = TerminalGuard::enter()?;
+        Ok::<_, io::Error>((shutdown, terminal, EventStream::new()))
+    })?;
     let mut observed = Observed::start_with_target(cli.workers(), settings, cli.target.clone())?;
     let info = RunInfo {
         scenario: scenario.name.clone(),
@@ -44,24 +54,22 @@ pub fn run(
     };
     let mut app =
         App::new(info, observed.settings(), scenario.explain.clone()).with_scenarios(choices);
-    let ui_runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    ui_runtime.block_on(async {
-        let shutdown = Shutdown::listen()?;
-        let mut terminal = TerminalGuard::enter()?;
-        event_loop(&mut terminal.0, &mut app, &mut observed, shutdown, cli).await
-    })
+    ui_runtime.block_on(event_loop(
+        &mut terminal.0,
+        &mut app,
+        &mut observed,
+        (shutdown, events),
+        cli,
+    ))
 }
 
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     app: &mut App,
     observed: &mut Observed,
-    mut shutdown: Shutdown,
+    (mut shutdown, mut events): (Shutdown, EventStream),
     cli: &Cli,
 ) -> io::Result<Ending> {
-    let mut events = EventStream::new();
     let mut ticks = interval_at(Instant::now() + cli.tick, cli.tick);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut frames = interval(FRAME);

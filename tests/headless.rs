@@ -34,7 +34,10 @@ fn json_has_one_plausible_object_per_tick() {
             ("/queue/consumed_per_s", consumed - last_consumed),
         ] {
             let counted = f(t, rate) * f(t, "/interval_s");
-            assert!((counted - count).abs() < 0.5, "{rate} {counted} vs {count}: {t}");
+            assert!(
+                (counted - count).abs() < 0.5,
+                "{rate} {counted} vs {count}: {t}"
+            );
         }
         (last_produced, last_consumed) = (produced, consumed);
         assert!(

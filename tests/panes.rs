@@ -452,10 +452,40 @@ fn requests_pane_while_crawling() {
             links_found: 296_750,
             crawls: 59,
             last_crawl_pages: 1_000,
+            out_of_files: 0,
+            open_files_limit: Some(1_024),
+            backing_off: 0,
         });
         app.record(s);
     }
     let t = render(100, 8, |f, area| {
+        ui::requests_pane::draw(f, area, app.view())
+    });
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn requests_pane_shows_requesters_waiting_to_retry() {
+    let mut app = fresh();
+    let mut s = snapshot(1);
+    s.queue = None;
+    s.requests = Some(RequestsSample {
+        mode: "closed",
+        concurrency: 2_000,
+        target: "http://127.0.0.1:41234".to_string(),
+        sent_per_s: 4_100.0,
+        ok_per_s: 1_900.0,
+        in_flight: 500,
+        sent: 31_000,
+        ok: 14_000,
+        connect_errors: 17_000,
+        out_of_files: 17_000,
+        open_files_limit: Some(1_024),
+        backing_off: 1_480,
+        ..RequestsSample::default()
+    });
+    app.record(s);
+    let t = render(100, 6, |f, area| {
         ui::requests_pane::draw(f, area, app.view())
     });
     insta::assert_snapshot!(t.backend());

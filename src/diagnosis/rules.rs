@@ -1,7 +1,7 @@
 //! One rule per problem: each looks at the latest ticks (oldest first) and,
 //! if it sees its problem, says what it is and what to try.
 
-use crate::sampler::snapshot::{QueueSample, WarningKind};
+use crate::sampler::snapshot::{QueueSample, RequestsSample, WarningKind};
 use crate::sampler::Snapshot;
 use crate::ui::format;
 
@@ -20,13 +20,14 @@ pub struct Found {
 /// A rule reads the latest ticks, oldest first.
 pub type Rule = fn(&[Snapshot]) -> Option<Found>;
 
-pub const RULES: [Rule; 6] = [
+pub const RULES: [Rule; 7] = [
     blocked_worker,
     saturated,
     backpressure,
     starvation,
     scheduling_delay,
     blocking_pool,
+    out_of_files,
 ];
 
 /// A poll at least the stall threshold long, ended this tick or running.
@@ -127,6 +128,29 @@ fn blocking_pool(recent: &[Snapshot]) -> Option<Found> {
             latest.blocking_queue_depth
         ),
         advice: "make fewer or shorter blocking calls, or give them a pool of their own",
+    })
+}
+
+/// Connections refused this tick because the process has no file
+/// descriptor left: each requester holds one at each end.
+fn out_of_files(recent: &[Snapshot]) -> Option<Found> {
+    let window = last(recent, 2)?;
+    let requests: Vec<&RequestsSample> = window
+        .iter()
+        .map(|s| s.requests.as_ref())
+        .collect::<Option<_>>()?;
+    let failed = requests[1]
+        .out_of_files
+        .saturating_sub(requests[0].out_of_files);
+    let limit = requests[1]
+        .open_files_limit
+        .map_or_else(|| "unknown".to_string(), |n| n.to_string());
+    (failed > 0).then(|| Found {
+        kind: WarningKind::OutOfFiles,
+        message: format!(
+            "out of file descriptors (limit {limit}): {failed} connections refused this tick"
+        ),
+        advice: "lower the concurrency (each request holds a descriptor at each end), or raise the hard limit (ulimit -Hn)",
     })
 }
 

@@ -14,13 +14,15 @@ use crate::signals::Shutdown;
 pub use summary::Summary;
 
 pub fn run(cli: &Cli, scenario: &str, settings: &Settings, out: &mut impl Write) -> io::Result<()> {
-    let mut observed = Observed::start_with_target(cli.workers(), settings, cli.target.clone())?;
+    // The sampler's own runtime and signal handlers first: a workload may
+    // use up the process's file descriptors, and these need some.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let mut shutdown = runtime.block_on(async { Shutdown::listen() })?;
+    let mut observed = Observed::start_with_target(cli.workers(), settings, cli.target.clone())?;
     let mut summary = Summary::new(scenario);
     let result = runtime.block_on(async {
-        let mut shutdown = Shutdown::listen()?;
         let start = Instant::now();
         for tick in 1u32.. {
             let due = start + cli.tick * tick;

@@ -141,13 +141,10 @@ impl Sampler {
             let before = before.requests.as_ref().unwrap_or(a);
             workloads::requests(before, a, &base, latencies.requests, elapsed)
         });
-        let chain = after
-            .chain
-            .as_ref()
-            .map(|a| {
-                let before = before.chain.as_ref().unwrap_or(a);
-                workloads::chain(before, a, latencies.chain, elapsed)
-            });
+        let chain = after.chain.as_ref().map(|a| {
+            let before = before.chain.as_ref().unwrap_or(a);
+            workloads::chain(before, a, latencies.chain, elapsed)
+        });
         self.tick += 1;
         let snapshot = Snapshot {
             tick: self.tick,

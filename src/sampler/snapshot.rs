@@ -157,6 +157,7 @@ pub enum WarningKind {
     Starvation,
     SchedulingDelay,
     BlockingPool,
+    OutOfFiles,
 }
 
 impl WarningKind {
@@ -169,6 +170,7 @@ impl WarningKind {
             WarningKind::Starvation => "starvation",
             WarningKind::SchedulingDelay => "scheduling_delay",
             WarningKind::BlockingPool => "blocking_pool",
+            WarningKind::OutOfFiles => "out_of_files",
         }
     }
 }
@@ -186,6 +188,7 @@ mod tests {
             WarningKind::Starvation,
             WarningKind::SchedulingDelay,
             WarningKind::BlockingPool,
+            WarningKind::OutOfFiles,
         ] {
             let json = serde_json::to_value(kind).unwrap();
             assert_eq!(json.as_str(), Some(kind.name()));
@@ -273,7 +276,9 @@ pub struct RequestsSample {
     pub sent_per_s: f64,
     pub ok_per_s: f64,
     pub in_flight: u64,
-    /// Of answered requests; in the open loop from their scheduled time.
+    /// Of answered and timed-out requests, a timed-out one at its timeout
+    /// and a shed one when it was due: from the scheduled time in the open
+    /// loop, from sending otherwise.
     pub latency: Latency,
     /// Since start or the last statistics reset.
     pub sent: u64,
@@ -289,4 +294,10 @@ pub struct RequestsSample {
     pub links_found: u64,
     pub crawls: u64,
     pub last_crawl_pages: u64,
+    /// Connections refused for want of a file descriptor (client or site).
+    pub out_of_files: u64,
+    /// The process's limit on open files, where the system says.
+    pub open_files_limit: Option<u64>,
+    /// Requesters waiting before they try again after a failure.
+    pub backing_off: u64,
 }

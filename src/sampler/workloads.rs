@@ -8,9 +8,9 @@ use super::snapshot::{
     TimeoutsSample,
 };
 use crate::workload::chain::ChainCounters;
+use crate::workload::latency::Latency;
 use crate::workload::requests::{knobs::MODES as REQUEST_MODES, RequestCounters};
 use crate::workload::threads_vs_tasks::{self, ThreadCounters, THREAD_STACK, TOKIO_STACK, VIAS};
-use crate::workload::latency::Latency;
 use crate::workload::timeouts::{TimeoutCounters, TimeoutLatencies, MODES};
 use crate::workload::QueueCounters;
 
@@ -148,5 +148,8 @@ pub fn requests(
         links_found: total(|c| c.links_found),
         crawls: total(|c| c.crawls),
         last_crawl_pages: after.last_crawl_pages,
+        out_of_files: total(|c| c.out_of_files),
+        open_files_limit: after.open_files_limit,
+        backing_off: after.backing_off,
     }
 }

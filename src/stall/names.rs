@@ -92,7 +92,9 @@ pub fn name_of(task: u64) -> Option<Arc<str>> {
     let table = names();
     table.running.get(&task).cloned().or_else(|| {
         let mut ended = table.ended.iter().rev();
-        ended.find(|(key, _)| *key == task).map(|(_, name)| name.clone())
+        ended
+            .find(|(key, _)| *key == task)
+            .map(|(_, name)| name.clone())
     })
 }
 
@@ -128,7 +130,11 @@ mod tests {
                 .await
                 .unwrap();
         }
-        assert_eq!(name_of(first), None, "forgotten once {ENDED_KEPT} ended after it");
+        assert_eq!(
+            name_of(first),
+            None,
+            "forgotten once {ENDED_KEPT} ended after it"
+        );
     }
 
     #[tokio::test]

@@ -36,6 +36,11 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     }
     let errors = r.timeouts + r.connect_errors + r.other_errors + r.shed;
     let error_style = Style::new().fg(if errors > 0 { WARN } else { Color::Reset });
+    // Requesters whose connection failed wait before they try again.
+    let retrying = match r.backing_off {
+        0 => String::new(),
+        n => format!("  {n} waiting to retry"),
+    };
     let mut lines = vec![
         Line::from(vec![
             Span::styled(format!("{how}  "), Style::new().fg(ACCENT)),
@@ -60,7 +65,7 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             Span::styled("errors ", gray),
             Span::styled(
                 format!(
-                    "timeout {}  connect {}  other {}  shed {}",
+                    "timeout {}  connect {}  other {}  shed {}{retrying}",
                     r.timeouts, r.connect_errors, r.other_errors, r.shed
                 ),
                 error_style,

@@ -285,9 +285,7 @@ mod tests {
     /// hand them on.
     fn instant_stages() -> Vec<u64> {
         let mut values = defaults(&CHAIN_KNOBS);
-        for knob in FIRST_STAGE_KNOB..values.len() {
-            values[knob] = 0;
-        }
+        values[FIRST_STAGE_KNOB..].fill(0);
         values[FANOUT_WAIT] = 0;
         values
     }
@@ -365,7 +363,10 @@ mod tests {
         std::thread::sleep(Duration::from_millis(1000));
         chain.counters();
         let concurrent = chain.take_latency();
-        assert!(concurrent.count >= 150, "about 200 items a second: {concurrent:?}");
+        assert!(
+            concurrent.count >= 150,
+            "about 200 items a second: {concurrent:?}"
+        );
 
         chain.set(FANOUT_MODE, 1);
         std::thread::sleep(Duration::from_millis(1500));

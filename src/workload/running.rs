@@ -106,7 +106,11 @@ impl Running {
     /// counters leaves them be; only the sampler takes them, once a tick.
     pub fn take_latencies(&mut self) -> Latencies {
         Latencies {
-            chain: self.chain.as_mut().map(|w| w.take_latency()).unwrap_or_default(),
+            chain: self
+                .chain
+                .as_mut()
+                .map(|w| w.take_latency())
+                .unwrap_or_default(),
             timeouts: self
                 .timeouts
                 .as_mut()

@@ -8,6 +8,7 @@
 //! rather than as a lower rate; and a breadth-first crawl that follows links
 //! to a depth, fetches no page twice, and starts again.
 
+mod backoff;
 pub mod knobs;
 pub mod server;
 pub mod site;
@@ -41,6 +42,7 @@ use tokio_util::sync::CancellationToken;
 use super::knob::LiveKnobs;
 use super::latency::{Latency, LatencyRecorder};
 use super::task_group::TaskGroup;
+use backoff::Backoff;
 use knobs::*;
 use server::Site;
 
@@ -75,6 +77,13 @@ pub struct RequestCounters {
     /// Pages the last finished crawl fetched, and how many distinct.
     pub last_crawl_fetches: u64,
     pub last_crawl_pages: u64,
+    /// Connections refused for want of a file descriptor, by the client
+    /// or the embedded site.
+    pub out_of_files: u64,
+    /// The process's limit on open files.
+    pub open_files_limit: Option<u64>,
+    /// Requesters waiting before they try again after a failure.
+    pub backing_off: u64,
 }
 
 #[derive(Default)]
@@ -94,6 +103,10 @@ struct Stats {
     crawls: AtomicU64,
     last_crawl_fetches: AtomicU64,
     last_crawl_pages: AtomicU64,
+    /// Failures for want of a file descriptor, client side.
+    out_of_files: AtomicU64,
+    /// Requesters waiting before they try again after a failure.
+    backing_off: AtomicU64,
     latency: LatencyRecorder,
 }
 
@@ -105,6 +118,7 @@ struct Shared {
     base: String,
     /// The Host header of the closed loop's requests, made once.
     host: HeaderValue,
+    open_files_limit: Option<u64>,
 }
 
 pub struct RequestsWorkload {
@@ -148,6 +162,8 @@ impl RequestsWorkload {
                 client,
                 base,
                 host,
+                // Each requester holds two descriptors (client and site).
+                open_files_limit: crate::limits::raise_open_files(),
             }),
             site,
             requesters: TaskGroup::new(handle.clone(), "requester"),
@@ -210,6 +226,9 @@ impl RequestsWorkload {
             crawls: get(&s.crawls),
             last_crawl_fetches: get(&s.last_crawl_fetches),
             last_crawl_pages: get(&s.last_crawl_pages),
+            out_of_files: get(&s.out_of_files) + self.site.as_ref().map_or(0, Site::out_of_files),
+            open_files_limit: self.shared.open_files_limit,
+            backing_off: get(&s.backing_off),
         }
     }
 
@@ -246,7 +265,7 @@ impl Shared {
     }
 
     /// GETs `path` through the shared pool; see `exchange`.
-    async fn fetch(&self, path: &str, since: Instant) -> Option<Bytes> {
+    async fn fetch(&self, path: &str, since: Instant) -> Outcome {
         let uri: Result<Uri, _> = format!("{}{path}", self.base).parse();
         let deadline = pin!(tokio::time::sleep(self.timeout()));
         self.exchange(since, deadline, async {
@@ -266,7 +285,7 @@ impl Shared {
         link: &mut Option<Box<Link>>,
         path: Result<Uri, InvalidUri>,
         mut deadline: Pin<&mut Sleep>,
-    ) -> Option<Bytes> {
+    ) -> Outcome {
         let since = Instant::now();
         deadline.as_mut().reset((since + self.timeout()).into());
         self.exchange(since, deadline, async {
@@ -314,13 +333,13 @@ impl Shared {
     /// latency runs from `since` (the scheduled send time in the open loop)
     /// to the answer, or to the moment it was given up: a timed-out request
     /// counts at its timeout, or under overload the slowest would be left
-    /// out of the percentiles. The body, if it came back 2xx.
+    /// out of the percentiles.
     async fn exchange(
         &self,
         since: Instant,
         deadline: Pin<&mut Sleep>,
         request: impl Future<Output = Result<(StatusCode, Bytes), BoxError>>,
-    ) -> Option<Bytes> {
+    ) -> Outcome {
         let stats = &self.stats;
         stats.sent.fetch_add(1, Ordering::Relaxed);
         let in_flight = InFlight::enter(stats);
@@ -337,6 +356,7 @@ impl Shared {
             None => {
                 stats.latency.record(since.elapsed());
                 count(&stats.timeouts);
+                Outcome::TimedOut
             }
             Some(Err(e)) => {
                 let connect = e.is::<ConnectError>()
@@ -347,22 +367,61 @@ impl Shared {
                 } else {
                     &stats.other_errors
                 });
+                if out_of_files(&*e) {
+                    count(&stats.out_of_files);
+                }
+                Outcome::Failed
             }
             Some(Ok((status, body))) => {
                 stats.latency.record(since.elapsed());
                 if status.is_success() {
                     count(&stats.ok);
-                    return Some(body);
+                    return Outcome::Answered(Some(body));
                 }
                 count(if status.is_server_error() {
                     &stats.server_errors
                 } else {
                     &stats.client_errors
                 });
+                Outcome::Answered(None)
             }
         }
-        None
     }
+}
+
+/// How a request ended, for the task that sent it.
+enum Outcome {
+    /// An answer came; its body if it was 2xx.
+    Answered(Option<Bytes>),
+    TimedOut,
+    /// No answer: the connection could not be made or broke.
+    Failed,
+}
+
+impl Outcome {
+    fn body(self) -> Option<Bytes> {
+        match self {
+            Outcome::Answered(body) => body,
+            Outcome::TimedOut | Outcome::Failed => None,
+        }
+    }
+}
+
+/// Whether `error`, or one it was caused by, says the process has no file
+/// descriptors left.
+fn out_of_files(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        let io = e.downcast_ref::<std::io::Error>().or_else(|| {
+            let connect = e.downcast_ref::<ConnectError>();
+            connect.map(|c| &c.0)
+        });
+        if io.is_some_and(crate::limits::is_out_of_files) {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 /// A request from sent to answered. Dropped unanswered (its task aborted,
@@ -406,12 +465,22 @@ async fn requester(shared: Arc<Shared>, cancel: CancellationToken) {
     // Made once: each would otherwise register anew for every request.
     let mut cancelled = pin!(cancel.cancelled());
     let mut deadline = pin!(tokio::time::sleep(Duration::ZERO));
+    let mut backoff = Backoff::default();
     loop {
         let path = Uri::try_from(shared.random_page());
-        tokio::select! {
+        let outcome = tokio::select! {
             biased;
             _ = &mut cancelled => return,
-            _ = shared.fetch_on(&mut link, path, deadline.as_mut()) => {}
+            outcome = shared.fetch_on(&mut link, path, deadline.as_mut()) => outcome,
+        };
+        if let Outcome::Failed = outcome {
+            tokio::select! {
+                biased;
+                _ = &mut cancelled => return,
+                _ = backoff.wait(&shared.stats) => {}
+            }
+        } else {
+            backoff.reset();
         }
     }
 }
@@ -504,11 +573,23 @@ async fn open_loop(shared: Arc<Shared>, cancel: CancellationToken) {
     }
 }
 
-/// Crawls, one after another, until cancelled.
+/// Crawls, one after another, until cancelled; after a crawl that got no
+/// page, waits before the next.
 async fn crawler(shared: Arc<Shared>, cancel: CancellationToken) {
+    let mut backoff = Backoff::default();
     tokio::select! {
         _ = cancel.cancelled() => {}
-        _ = async { loop { crawl(&shared).await } } => {}
+        _ = async {
+            loop {
+                let before = shared.stats.pages_crawled.load(Ordering::Relaxed);
+                crawl(&shared).await;
+                if shared.stats.pages_crawled.load(Ordering::Relaxed) == before {
+                    backoff.wait(&shared.stats).await;
+                } else {
+                    backoff.reset();
+                }
+            }
+        } => {}
     }
 }
 
@@ -529,7 +610,7 @@ async fn crawl(shared: &Arc<Shared>) {
             let shared = shared.clone();
             fetched += 1;
             fetches.spawn(async move {
-                let body = shared.fetch(&path, Instant::now()).await;
+                let body = shared.fetch(&path, Instant::now()).await.body();
                 drop(permit);
                 (body, at)
             });

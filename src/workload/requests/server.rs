@@ -18,6 +18,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
 
+use super::backoff::Backoff;
 use super::knobs::*;
 use super::site;
 use crate::workload::knob::LiveKnobs;
@@ -26,6 +27,7 @@ pub struct Site {
     addr: SocketAddr,
     hits: Arc<AtomicU64>,
     connections: Arc<AtomicU64>,
+    out_of_files: Arc<AtomicU64>,
     /// Dropping it stops the server.
     _stop: oneshot::Sender<()>,
 }
@@ -42,9 +44,11 @@ impl Site {
             .enable_all()
             .build()?;
         let connections = Arc::new(AtomicU64::new(0));
+        let out_of_files = Arc::new(AtomicU64::new(0));
         let counts = Counts {
             hits: hits.clone(),
             connections: connections.clone(),
+            out_of_files: out_of_files.clone(),
         };
         std::thread::Builder::new()
             .name("looptop-site".into())
@@ -53,6 +57,7 @@ impl Site {
             addr,
             hits,
             connections,
+            out_of_files,
             _stop: stop,
         })
     }
@@ -70,12 +75,18 @@ impl Site {
     pub fn connections(&self) -> u64 {
         self.connections.load(Ordering::Relaxed)
     }
+
+    /// Connections it could not accept for want of a file descriptor.
+    pub fn out_of_files(&self) -> u64 {
+        self.out_of_files.load(Ordering::Relaxed)
+    }
 }
 
 /// What the serving side counts.
 struct Counts {
     hits: Arc<AtomicU64>,
     connections: Arc<AtomicU64>,
+    out_of_files: Arc<AtomicU64>,
 }
 
 async fn serve(
@@ -87,14 +98,28 @@ async fn serve(
     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
         return;
     };
+    let mut failures = 0;
     loop {
-        let stream = tokio::select! {
+        let accepted = tokio::select! {
             _ = &mut stopped => return,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(_) => continue,
-            },
+            accepted = listener.accept() => accepted,
         };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // The connection stays queued and the listener readable: at
+                // once again, the same error would come back in a loop.
+                if crate::limits::is_out_of_files(&e) {
+                    counts.out_of_files.fetch_add(1, Ordering::Relaxed);
+                }
+                failures += 1;
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    _ = tokio::time::sleep(Backoff::delay(failures)) => continue,
+                }
+            }
+        };
+        failures = 0;
         counts.connections.fetch_add(1, Ordering::Relaxed);
         let _ = stream.set_nodelay(true);
         let (knobs, hits) = (knobs.clone(), counts.hits.clone());
