@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 #[cfg(feature = "console")]
 pub mod console;
+pub mod cpu_time;
 pub mod diagnosis;
 pub mod headless;
 pub mod limits;

@@ -45,7 +45,8 @@ impl Observed {
         let instruments = Instruments::HistogramsAndStalls(tracker.clone());
         let runtime = runtime::build(workers, instruments)?;
         let running = Running::start(runtime.handle(), settings, target.as_deref())?;
-        let sampler = Sampler::new(runtime.handle(), running.counters());
+        let sampler =
+            Sampler::new(runtime.handle(), running.counters()).with_worker_threads(tracker.clone());
         Ok(Self {
             running,
             sampler,

@@ -51,6 +51,7 @@ fn snapshot(t: u64) -> Snapshot {
                 steals_per_s: 40.0,
                 local_queue_depth: 2,
                 blocked_us: None,
+                cpu_ratio: Some(0.3),
             },
             WorkerSample {
                 // A worker blocked in a poll is all busy (see Observed).
@@ -61,6 +62,7 @@ fn snapshot(t: u64) -> Snapshot {
                 local_queue_depth: 1,
                 // Blocked right now on stall ticks, as the stalls say.
                 blocked_us: stall.then_some(48_000.0),
+                cpu_ratio: Some(0.9),
             },
         ],
         poll_times: Distribution {
@@ -385,24 +387,35 @@ fn threads_vs_tasks_pane() {
     let mut s = snapshot(1);
     s.queue = None;
     s.threads_vs_tasks = Some(ThreadsSample {
-        jobs: 1000,
+        jobs: 10_000,
         tasks: SideSample {
-            running: 1000,
+            running: 10_000,
             iterations_per_s: 16_480.0,
-            bytes_each: 376,
+            resident_per_job: Some(1_180),
+            measured_over: 9_900,
+            cpu_cores: Some(0.35),
+            cpu_per_job_us: Some(21.2),
         },
         threads: SideSample {
-            running: 512,
+            running: 10_000,
             iterations_per_s: 49_430.0,
-            bytes_each: 2 * 1024 * 1024,
+            resident_per_job: None,
+            measured_over: 0,
+            cpu_cores: Some(1.60),
+            cpu_per_job_us: Some(32.4),
         },
-        threads_via: "spawn_blocking",
+        threads_via: "std::thread",
         thread_error: None,
-        os_threads: 515,
-        rss_bytes: 12 * 1024 * 1024,
+        os_threads: 10_005,
+        rss_bytes: 112 * 1024 * 1024,
+        stack_reserved_bytes: 256 * 1024,
+        cpu_demand_cores: 20.0,
+        cores: 2,
     });
     app.record(s);
-    let t = render(62, 8, |f, area| ui::threads_pane::draw(f, area, app.view()));
+    let t = render(62, 14, |f, area| {
+        ui::threads_pane::draw(f, area, app.view())
+    });
     insta::assert_snapshot!(t.backend());
 }
 

@@ -168,10 +168,48 @@ fn threads_vs_tasks_runs_both_sides_and_the_threads_are_blocking_threads() {
         // 100 jobs of about 10 ms each: some 9,000 a second.
         assert!(rate > 3_000.0, "{which}: {rate}/s");
     }
+    let side =
+        |which: &str, field: &str| settled(&t, &format!("/threads_vs_tasks/{which}/{field}"));
+    // Measured from the process's resident memory, not a stack size: a
+    // blocking thread touches a few pages of its 2 MiB stack.
+    let thread_memory = side("threads", "resident_per_job");
     assert!(
-        settled(&t, "/threads_vs_tasks/threads/bytes_each")
-            > settled(&t, "/threads_vs_tasks/tasks/bytes_each") * 100.0
+        thread_memory > 0.0
+            && thread_memory
+                < last["threads_vs_tasks"]["stack_reserved_bytes"]
+                    .as_f64()
+                    .unwrap()
+                    / 8.0,
+        "{thread_memory} B resident per thread"
     );
+    assert!(side("tasks", "cpu_cores") > 0.0 && side("threads", "cpu_cores") > 0.0);
+}
+
+#[test]
+fn a_thread_costs_more_cpu_per_wake_up_than_a_task() {
+    // Jobs that only wait, so their CPU is all waking up: a thread's is the
+    // kernel switching to it and back, a task's the runtime polling it.
+    let dir = std::env::temp_dir().join(format!("looptop-wakes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("wakes.toml");
+    let scenario = std::fs::read_to_string("assets/scenarios/threads-vs-tasks.toml")
+        .unwrap()
+        .replace("jobs = 100", "jobs = 300")
+        .replace("cpu = \"20us\"", "cpu = \"0\"")
+        .replace(
+            "threads_via = \"spawn_blocking\"",
+            "threads_via = \"std::thread\"",
+        );
+    std::fs::write(&file, scenario).unwrap();
+    let t = ticks(&["--scenario", file.to_str().unwrap()]);
+    let per_job = |which: &str| settled(&t, &format!("/threads_vs_tasks/{which}/cpu_per_job_us"));
+    let (task, thread) = (per_job("tasks"), per_job("threads"));
+    assert!(
+        task > 0.0 && thread > 1.3 * task,
+        "CPU per job: task {task}µs, thread {thread}µs"
+    );
+    let rate = settled(&t, "/threads_vs_tasks/threads/iterations_per_s");
+    assert!(rate > 10_000.0, "300 jobs of about 10.5 ms: {rate}/s");
 }
 
 #[test]

@@ -9,15 +9,18 @@ pub mod snapshot;
 pub mod workloads;
 
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::runtime::{Handle, RuntimeMetrics};
 use tokio_metrics::{RuntimeIntervals, RuntimeMonitor};
 
+use crate::cpu_time;
+use crate::stall::PollTracker;
 use crate::workload::{Counters, Latencies};
 use distribution::Bucket;
 pub use history::History;
-use rates::{rate, WorkerCounters};
+use rates::{rate, ThreadCpu, WorkerCounters};
 use snapshot::RuntimeSample;
 pub use snapshot::Snapshot;
 
@@ -34,6 +37,8 @@ pub struct Sampler {
     /// Workload totals are reported relative to this (statistics reset).
     baseline: Counters,
     tick: u64,
+    /// Knows each worker's OS thread, so its CPU time can be read.
+    worker_threads: Option<Arc<PollTracker>>,
 }
 
 struct Reading {
@@ -53,7 +58,7 @@ impl Sampler {
         let mut intervals = RuntimeMonitor::new(handle).intervals();
         // The first interval covers everything before us; discard it.
         let _ = intervals.next();
-        let last = Reading::take(&metrics, workloads.clone());
+        let last = Reading::take(&metrics, None, workloads.clone());
         let schedule_delay_ranges = (0..metrics.schedule_latency_histogram_num_buckets())
             .map(|b| metrics.schedule_latency_histogram_bucket_range(b))
             .collect();
@@ -65,12 +70,21 @@ impl Sampler {
             last,
             baseline: workloads,
             tick: 0,
+            worker_threads: None,
         }
+    }
+
+    /// Reads each worker thread's CPU time too, from the threads `tracker`
+    /// has seen polling (from the second tick on: a share needs two
+    /// readings).
+    pub fn with_worker_threads(mut self, tracker: Arc<PollTracker>) -> Self {
+        self.worker_threads = Some(tracker);
+        self
     }
 
     /// One tick: `workloads` read now, and the latencies taken now.
     pub fn sample(&mut self, workloads: Counters, latencies: Latencies) -> Snapshot {
-        let now = Reading::take(&self.metrics, workloads);
+        let now = Reading::take(&self.metrics, self.worker_threads.as_deref(), workloads);
         let elapsed = now.at.duration_since(self.last.at);
         let interval = self.intervals.next().unwrap_or_default();
         let buckets: Vec<Bucket> = interval
@@ -132,10 +146,17 @@ impl Sampler {
             let before = before.timeouts.as_ref().unwrap_or(a);
             workloads::timeouts(before, a, &base, latencies.timeouts, elapsed)
         });
-        let threads_vs_tasks = after
-            .threads
-            .as_ref()
-            .map(|a| workloads::threads(before.threads.as_ref().unwrap_or(a), a, elapsed));
+        // The threads-vs-tasks workload is all the workers run: their CPU is
+        // the tasks' side.
+        let workers_cpu: Option<f64> = workers.iter().map(|w| w.cpu_ratio).sum();
+        let threads_vs_tasks = after.threads.as_ref().map(|a| {
+            workloads::threads(
+                before.threads.as_ref().unwrap_or(a),
+                a,
+                workers_cpu,
+                elapsed,
+            )
+        });
         let requests = after.requests.as_ref().map(|a| {
             let base = baseline.requests.clone().unwrap_or_default();
             let before = before.requests.as_ref().unwrap_or(a);
@@ -181,7 +202,8 @@ impl Sampler {
 }
 
 impl Reading {
-    fn take(metrics: &RuntimeMetrics, workloads: Counters) -> Self {
+    fn take(metrics: &RuntimeMetrics, threads: Option<&PollTracker>, workloads: Counters) -> Self {
+        let threads = threads.map(PollTracker::worker_threads).unwrap_or_default();
         let workers = (0..metrics.num_workers())
             .map(|w| WorkerCounters {
                 busy: metrics.worker_total_busy_duration(w),
@@ -189,6 +211,7 @@ impl Reading {
                 parks: metrics.worker_park_count(w),
                 steals: metrics.worker_steal_count(w),
                 local_queue_depth: metrics.worker_local_queue_depth(w),
+                cpu: threads.get(w).and_then(|&thread| thread_cpu(thread)),
             })
             .collect();
         let buckets = metrics.schedule_latency_histogram_num_buckets();
@@ -208,4 +231,8 @@ impl Reading {
             workloads,
         }
     }
+}
+
+fn thread_cpu(thread: u64) -> Option<ThreadCpu> {
+    cpu_time::of_thread(thread).map(|used| ThreadCpu { thread, used })
 }

@@ -13,6 +13,28 @@ pub struct WorkerCounters {
     pub steals: u64,
     /// A gauge, not a counter.
     pub local_queue_depth: usize,
+    /// The OS thread running this worker and the CPU time it has had; none
+    /// where that cannot be read.
+    pub cpu: Option<ThreadCpu>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadCpu {
+    pub thread: u64,
+    pub used: Duration,
+}
+
+/// Share of a core a thread got between two readings, if both are of the
+/// same thread (tokio may hand a worker to another thread).
+pub fn cpu_ratio(
+    before: Option<ThreadCpu>,
+    after: Option<ThreadCpu>,
+    elapsed: Duration,
+) -> Option<f64> {
+    match (before, after) {
+        (Some(b), Some(a)) if a.thread == b.thread => Some(busy_ratio(b.used, a.used, elapsed)),
+        _ => None,
+    }
 }
 
 /// Events per second between two readings. A counter that went backwards
@@ -58,6 +80,7 @@ pub fn worker_samples(
             let prev = before.get(i).copied().unwrap_or_default();
             WorkerSample {
                 busy_ratio: busy_ratio(prev.busy, now.busy, elapsed),
+                cpu_ratio: cpu_ratio(prev.cpu, now.cpu, elapsed),
                 blocked_us: None,
                 polls_per_s: per_second(prev.polls, now.polls, elapsed),
                 parks_per_s: per_second(prev.parks, now.parks, elapsed),
@@ -106,6 +129,10 @@ mod tests {
                 parks: 1,
                 steals: 0,
                 local_queue_depth: 3,
+                cpu: Some(ThreadCpu {
+                    thread: 7,
+                    used: Duration::from_millis(40),
+                }),
             },
             WorkerCounters::default(),
         ];
@@ -116,6 +143,10 @@ mod tests {
                 parks: 5,
                 steals: 25,
                 local_queue_depth: 7,
+                cpu: Some(ThreadCpu {
+                    thread: 7,
+                    used: Duration::from_millis(140),
+                }),
             },
             WorkerCounters {
                 busy: Duration::from_millis(25),
@@ -123,6 +154,10 @@ mod tests {
                 parks: 2,
                 steals: 0,
                 local_queue_depth: 0,
+                cpu: Some(ThreadCpu {
+                    thread: 9,
+                    used: Duration::from_millis(5),
+                }),
             },
         ];
         let samples = worker_samples(&before, &after, QUARTER);
@@ -133,5 +168,10 @@ mod tests {
         assert_eq!(samples[0].steals_per_s, 100.0);
         assert_eq!(samples[0].local_queue_depth, 7);
         assert_eq!(samples[1].busy_ratio, 0.1);
+        assert_eq!(samples[0].cpu_ratio, Some(0.4), "100 ms of CPU in 250 ms");
+        assert_eq!(
+            samples[1].cpu_ratio, None,
+            "no earlier reading of that thread"
+        );
     }
 }

@@ -56,6 +56,10 @@ pub struct RuntimeSample {
 pub struct WorkerSample {
     /// Share of the tick this worker spent polling tasks, 0..=1.
     pub busy_ratio: f64,
+    /// Share of a core the OS gave this worker's thread in the tick, 0..=1;
+    /// null where it cannot be read. Below `busy_ratio` when the thread was
+    /// in a poll but off its core: waiting in the kernel, or for a core.
+    pub cpu_ratio: Option<f64>,
     /// In one poll for this long, past the stall threshold, right now.
     /// tokio publishes a worker's busy time only between polls, so without
     /// this a blocked worker would read as idle.
@@ -254,6 +258,13 @@ pub struct ThreadsSample {
     /// The whole process's OS threads and resident memory.
     pub os_threads: u64,
     pub rss_bytes: u64,
+    /// Address space each thread reserves for its stack: reserved, not
+    /// resident (the OS backs only the pages a thread touches).
+    pub stack_reserved_bytes: u64,
+    /// Cores' worth of CPU each side's jobs ask for, and the machine's
+    /// cores: past them, the OS shares the cores out per thread.
+    pub cpu_demand_cores: f64,
+    pub cores: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -261,8 +272,18 @@ pub struct SideSample {
     /// Jobs running now (thread jobs beyond the blocking pool's limit wait).
     pub running: u64,
     pub iterations_per_s: f64,
-    /// Memory one job sets aside: a task's future, or a thread's stack.
-    pub bytes_each: u64,
+    /// Resident memory one job adds, measured as the process grew when
+    /// the side last got more jobs; null until then.
+    pub resident_per_job: Option<u64>,
+    /// The jobs that figure was measured over.
+    pub measured_over: u64,
+    /// Cores' worth of CPU the side got in the tick: the job threads' own
+    /// CPU clocks, or the worker threads' (the tasks run nowhere else).
+    /// Null where the OS does not say.
+    pub cpu_cores: Option<f64>,
+    /// CPU per job done (wait, wake-up and work): what one costs the
+    /// machine, whichever side the OS favoured.
+    pub cpu_per_job_us: Option<f64>,
 }
 
 /// HTTP requests: how many, how fast, how they ended, and the crawl.

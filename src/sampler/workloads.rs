@@ -86,34 +86,59 @@ pub fn timeouts(
     }
 }
 
+/// `workers_cpu`: cores' worth of CPU the runtime's workers got in the tick,
+/// which is what the task side cost.
 pub fn threads(
     before: &ThreadCounters,
     after: &ThreadCounters,
+    workers_cpu: Option<f64>,
     elapsed: Duration,
 ) -> ThreadsSample {
+    let secs = elapsed.as_secs_f64();
+    let thread_cpu = (secs > 0.0).then(|| {
+        after
+            .thread_cpu
+            .saturating_sub(before.thread_cpu)
+            .as_secs_f64()
+            / secs
+    });
+    let task_rate = per_second(before.task_iterations, after.task_iterations, elapsed);
+    let thread_rate = per_second(before.thread_iterations, after.thread_iterations, elapsed);
     let (os_threads, rss_bytes) = threads_vs_tasks::process_threads_and_rss();
     let via_std = after.threads_via == 1;
     ThreadsSample {
         jobs: after.jobs,
         tasks: SideSample {
             running: after.tasks_alive,
-            iterations_per_s: per_second(before.task_iterations, after.task_iterations, elapsed),
-            bytes_each: after.task_bytes,
+            iterations_per_s: task_rate,
+            resident_per_job: after.task_memory.bytes,
+            measured_over: after.task_memory.over,
+            cpu_cores: workers_cpu,
+            cpu_per_job_us: cpu_per_job(workers_cpu, task_rate),
         },
         threads: SideSample {
             running: after.threads_running,
-            iterations_per_s: per_second(
-                before.thread_iterations,
-                after.thread_iterations,
-                elapsed,
-            ),
-            bytes_each: if via_std { THREAD_STACK } else { TOKIO_STACK } as u64,
+            iterations_per_s: thread_rate,
+            resident_per_job: after.thread_memory.bytes,
+            measured_over: after.thread_memory.over,
+            cpu_cores: thread_cpu,
+            cpu_per_job_us: cpu_per_job(thread_cpu, thread_rate),
         },
         threads_via: VIAS.get(after.threads_via as usize).copied().unwrap_or("?"),
         thread_error: after.thread_error.clone(),
         os_threads,
         rss_bytes,
+        stack_reserved_bytes: if via_std { THREAD_STACK } else { TOKIO_STACK } as u64,
+        cpu_demand_cores: after.cpu_demand_cores,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
     }
+}
+
+/// Microseconds of CPU per job done; none while no job is done.
+fn cpu_per_job(cores: Option<f64>, jobs_per_s: f64) -> Option<f64> {
+    cores
+        .filter(|_| jobs_per_s > 0.0)
+        .map(|c| c * 1e6 / jobs_per_s)
 }
 
 pub fn requests(

@@ -18,6 +18,7 @@ use quanta::Clock;
 use tokio::runtime::{Builder, TaskMeta};
 
 use super::names::task_key;
+use crate::cpu_time;
 
 /// Long polls kept between two samples; more are counted, not kept.
 const MAX_PENDING: usize = 4096;
@@ -51,9 +52,17 @@ struct Finished {
 
 /// What one worker is polling now. `started` (raw clock counts) is 0 while
 /// it polls nothing.
+///
+/// Every poll writes its worker's slot, so each slot has cache lines of its
+/// own: slots sharing a line would bounce it between the workers' cores on
+/// every poll. 128 bytes, as x86 fetches lines in adjacent pairs.
 #[derive(Default)]
+#[repr(align(128))]
 struct Slot {
     started: AtomicU64,
+    /// The OS thread polling for this worker (tokio can hand a worker to
+    /// another thread, so it is written at every poll).
+    thread: AtomicU64,
     task: AtomicU64,
     location: AtomicPtr<Location<'static>>,
 }
@@ -130,12 +139,23 @@ impl PollTracker {
         (polls, overflow)
     }
 
+    /// Each worker's OS thread id, as of its latest poll; 0 for a worker
+    /// that has not polled yet (or where the OS gives no ids).
+    pub fn worker_threads(&self) -> Vec<u64> {
+        self.slots
+            .iter()
+            .map(|slot| slot.thread.load(Ordering::Relaxed))
+            .collect()
+    }
+
     fn poll_started(&self, meta: &TaskMeta<'_>) {
         let Some(slot) = self.worker_slot() else {
             return;
         };
         let location: *const Location<'static> = meta.spawned_at();
         slot.task.store(task_key(meta.id()), Ordering::Relaxed);
+        slot.thread
+            .store(cpu_time::this_thread_id(), Ordering::Relaxed);
         slot.location.store(location.cast_mut(), Ordering::Relaxed);
         slot.started.store(self.now(), Ordering::Release);
     }
@@ -276,6 +296,30 @@ mod tests {
         let (polls, _) = tracker.take();
         let tasks: Vec<u64> = polls.iter().map(|p| p.task).collect();
         assert_eq!(tasks, vec![key], "only the poll that began after the reset");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn each_worker_is_known_by_its_os_thread() {
+        let tracker = PollTracker::new(1, Duration::from_millis(10));
+        let rt = runtime(&tracker);
+        assert_eq!(tracker.worker_threads(), vec![0], "before any poll");
+        let polled_on = rt.block_on(rt.spawn(async { cpu_time::this_thread_id() }));
+        assert_eq!(tracker.worker_threads(), vec![polled_on.unwrap()]);
+        assert_ne!(tracker.worker_threads()[0], cpu_time::this_thread_id());
+    }
+
+    #[test]
+    fn each_worker_slot_has_cache_lines_of_its_own() {
+        let tracker = PollTracker::new(4, Duration::from_millis(10));
+        let lines: Vec<usize> = tracker
+            .slots
+            .iter()
+            .map(|slot| std::ptr::from_ref(slot) as usize / 128)
+            .collect();
+        for pair in lines.windows(2) {
+            assert!(pair[1] > pair[0], "slots share a 128-byte block: {lines:?}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::format;
@@ -13,6 +13,7 @@ use crate::sampler::snapshot::SideSample;
 use crate::sampler::History;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
+    let workers = history.latest().map_or(0, |s| s.runtime.workers);
     let inner = draw_pane(frame, area, "Threads vs tasks");
     let Some(t) = history.latest().and_then(|s| s.threads_vs_tasks.as_ref()) else {
         frame.render_widget(Paragraph::new("waiting for the first tick…"), inner);
@@ -29,7 +30,7 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     };
     let row = |label: &str, tasks: (String, Style), threads: (String, Style)| {
         Line::from(vec![
-            Span::styled(format!("{label:<12}"), gray),
+            Span::styled(format!("{label:<13}"), gray),
             Span::styled(format!("{:<12}", tasks.0), tasks.1),
             Span::styled(threads.0, threads.1),
         ])
@@ -53,15 +54,32 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             (format::rate(t.threads.iterations_per_s), plain),
         ),
         row(
-            "memory/job",
-            (bytes(t.tasks.bytes_each), plain),
-            (format!("{} stack", bytes(t.threads.bytes_each)), plain),
+            "CPU/job done",
+            (cpu_per_job(&t.tasks), plain),
+            (cpu_per_job(&t.threads), plain),
+        ),
+        row(
+            "CPU got",
+            (cores(&t.tasks), plain),
+            (cores(&t.threads), plain),
+        ),
+        row(
+            "resident/job",
+            (per_job(&t.tasks), plain),
+            (per_job(&t.threads), plain),
         ),
         row(
             "all jobs",
-            (bytes(t.tasks.bytes_each * t.jobs), plain),
-            (bytes(t.threads.bytes_each * t.threads.running), plain),
+            (all_jobs(&t.tasks), plain),
+            (all_jobs(&t.threads), plain),
         ),
+        Line::from(Span::styled(
+            format!(
+                "threads also reserve {} of stack each (address space)",
+                bytes(t.stack_reserved_bytes)
+            ),
+            gray,
+        )),
         Line::from(Span::styled(
             format!(
                 "process: {} OS threads, {} resident",
@@ -71,13 +89,60 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             gray,
         )),
     ];
+    // Past the machine's cores the OS shares them out per thread, not per
+    // side: many job threads get nearly all, the runtime's few workers
+    // little, and jobs done per second then say which side the OS favoured.
+    // CPU per job done still says what each costs.
+    if 2.0 * t.cpu_demand_cores > t.cores as f64 {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "the jobs' work asks {:.1} cores of {}: the OS shares them per thread, so {} job \
+                 threads outrun the runtime's {} workers; compare CPU/job done",
+                2.0 * t.cpu_demand_cores,
+                t.cores,
+                t.threads.running,
+                workers
+            ),
+            Style::new().fg(WARN),
+        )));
+    }
     if let Some(error) = &t.thread_error {
         lines.push(Line::from(Span::styled(
             format!("could not start a thread: {error}"),
             Style::new().fg(WARN),
         )));
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+fn cpu_per_job(side: &SideSample) -> String {
+    side.cpu_per_job_us.map_or_else(
+        || "-".to_string(),
+        |us| {
+            // Wake-ups cost single microseconds: keep a decimal there.
+            if us < 100.0 {
+                format!("{us:.1}µs")
+            } else {
+                format::micros(us)
+            }
+        },
+    )
+}
+
+fn cores(side: &SideSample) -> String {
+    side.cpu_cores
+        .map_or_else(|| "unknown".to_string(), |c| format!("{c:.2} cores"))
+}
+
+/// Measured resident memory per job, or why there is none yet.
+fn per_job(side: &SideSample) -> String {
+    side.resident_per_job
+        .map_or_else(|| "measuring…".to_string(), bytes)
+}
+
+fn all_jobs(side: &SideSample) -> String {
+    side.resident_per_job
+        .map_or_else(String::new, |each| bytes(each * side.running))
 }
 
 /// 312 B, 2.0 MiB, 19.5 GiB: memory sizes in binary units.

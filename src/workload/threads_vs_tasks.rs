@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::knob::{KnobSpec, LiveKnobs, Step, Unit};
 use super::task_group::TaskGroup;
 use super::work;
+use crate::cpu_time;
 
 pub const JOBS: usize = 0;
 pub const WAIT: usize = 1;
@@ -67,23 +68,73 @@ pub struct ThreadCounters {
     pub jobs: u64,
     pub task_iterations: u64,
     pub tasks_alive: u64,
-    /// Bytes of one job's future, as spawned.
-    pub task_bytes: u64,
+    /// Resident memory per job, each side measured the same way; see
+    /// `PerJob`.
+    pub task_memory: PerJob,
+    pub thread_memory: PerJob,
     pub thread_iterations: u64,
+    /// CPU time the thread jobs have used, each read from its own thread's
+    /// clock (a tenth of a second late at most).
+    pub thread_cpu: Duration,
     /// Thread jobs running now; the rest wait for a blocking thread.
     pub threads_running: u64,
     pub threads_via: u64,
     /// Why the last thread could not be started, if one could not.
     pub thread_error: Option<String>,
+    /// Cores' worth of CPU each side asks for: jobs × CPU / (wait + CPU).
+    pub cpu_demand_cores: f64,
 }
+
+/// What one job adds to the process's resident memory: how much it grew
+/// when the side last got more jobs, over the jobs added. Measured, so it
+/// counts what a job really touches (a task's allocation, a thread's used
+/// stack pages and its bookkeeping), not what it reserves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PerJob {
+    /// None until the side has grown once.
+    pub bytes: Option<u64>,
+    /// The jobs the figure was measured over: the more, the steadier.
+    pub over: u64,
+}
+
+impl PerJob {
+    fn measure(before: u64, after: u64, jobs: u64) -> Option<Self> {
+        (jobs > 0).then(|| Self {
+            // Freed memory the allocator hands out again does not grow the
+            // process: then a job costs less than a page, and reads 0.
+            bytes: Some(after.saturating_sub(before) / jobs),
+            over: jobs,
+        })
+    }
+}
+
+/// Threads take a moment to start and touch their stacks: their memory is
+/// read once they run, on a later reading.
+struct StartingThreads {
+    resident_before: u64,
+    running_before: u64,
+    target: u64,
+    since: Instant,
+}
+
+/// Past this, threads that have not started (tokio's blocking pool stops
+/// at 512) are left out of the measure.
+const THREAD_START_WAIT: Duration = Duration::from_secs(2);
 
 #[derive(Default)]
 struct Counts {
     task_iterations: AtomicU64,
     thread_iterations: AtomicU64,
+    thread_cpu_ns: AtomicU64,
     threads_running: AtomicU64,
-    task_bytes: AtomicU64,
     thread_error: Mutex<Option<String>>,
+}
+
+#[derive(Default)]
+struct Memory {
+    tasks: PerJob,
+    threads: PerJob,
+    starting: Option<StartingThreads>,
 }
 
 pub struct ThreadsVsTasks {
@@ -93,6 +144,7 @@ pub struct ThreadsVsTasks {
     tasks: TaskGroup,
     /// One stop flag per thread job, oldest first.
     threads: Vec<Arc<AtomicBool>>,
+    memory: Mutex<Memory>,
 }
 
 impl ThreadsVsTasks {
@@ -103,6 +155,7 @@ impl ThreadsVsTasks {
             counts: Arc::default(),
             tasks: TaskGroup::new(handle.clone(), "job"),
             threads: Vec::new(),
+            memory: Mutex::default(),
         };
         workload.resize();
         workload
@@ -126,29 +179,61 @@ impl ThreadsVsTasks {
 
     pub fn counters(&self) -> ThreadCounters {
         let c = &self.counts;
+        let running = c.threads_running.load(Ordering::Relaxed);
+        let mut memory = self.memory();
+        let started = memory
+            .starting
+            .as_ref()
+            .is_some_and(|s| running >= s.target || s.since.elapsed() >= THREAD_START_WAIT);
+        if started {
+            if let Some(s) = memory.starting.take() {
+                let jobs = running.saturating_sub(s.running_before);
+                if let Some(measured) = PerJob::measure(s.resident_before, resident(), jobs) {
+                    memory.threads = measured;
+                }
+            }
+        }
         ThreadCounters {
             jobs: self.knobs.get(JOBS),
             task_iterations: c.task_iterations.load(Ordering::Relaxed),
             tasks_alive: self.tasks.alive() as u64,
-            task_bytes: c.task_bytes.load(Ordering::Relaxed),
+            task_memory: memory.tasks,
+            thread_memory: memory.threads,
             thread_iterations: c.thread_iterations.load(Ordering::Relaxed),
-            threads_running: c.threads_running.load(Ordering::Relaxed),
+            thread_cpu: Duration::from_nanos(c.thread_cpu_ns.load(Ordering::Relaxed)),
+            threads_running: running,
             threads_via: self.knobs.get(VIA),
             thread_error: c.thread_error.lock().ok().and_then(|e| e.clone()),
+            cpu_demand_cores: {
+                let (wait, cpu) = (self.knobs.get(WAIT) as f64, self.knobs.get(CPU) as f64);
+                let busy = if cpu > 0.0 { cpu / (wait + cpu) } else { 0.0 };
+                self.knobs.get(JOBS) as f64 * busy
+            },
         }
     }
 
+    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.memory
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Tasks first, measured as they are spawned (spawning allocates each
+    /// whole); then threads, measured once they run.
     fn resize(&mut self) {
         let jobs = self.knobs.get(JOBS) as usize;
         let (knobs, counts) = (&self.knobs, &self.counts);
+        let (tasks_before, resident_before) = (self.tasks.target(), resident());
         self.tasks.resize(jobs, |_, token| {
-            let job = task_job(knobs.clone(), counts.clone(), token);
-            counts
-                .task_bytes
-                .store(std::mem::size_of_val(&job) as u64, Ordering::Relaxed);
-            job
+            task_job(knobs.clone(), counts.clone(), token)
         });
+        let added = jobs.saturating_sub(tasks_before) as u64;
+        if let Some(measured) = PerJob::measure(resident_before, resident(), added) {
+            self.memory().tasks = measured;
+        }
         self.stop_threads(jobs);
+        let (threads_before, resident_before) = (self.threads.len(), resident());
+        let running_before = self.counts.threads_running.load(Ordering::Relaxed);
         while self.threads.len() < jobs {
             let stop = Arc::new(AtomicBool::new(false));
             if let Err(e) = self.start_thread(stop.clone()) {
@@ -158,6 +243,15 @@ impl ThreadsVsTasks {
                 break;
             }
             self.threads.push(stop);
+        }
+        let started = self.threads.len().saturating_sub(threads_before) as u64;
+        if started > 0 {
+            self.memory().starting = Some(StartingThreads {
+                resident_before,
+                running_before,
+                target: running_before + started,
+                since: Instant::now(),
+            });
         }
     }
 
@@ -204,12 +298,63 @@ async fn task_job(knobs: Arc<LiveKnobs>, counts: Arc<Counts>, cancel: Cancellati
 
 fn thread_job(knobs: &LiveKnobs, counts: &Counts, stop: &AtomicBool) {
     counts.threads_running.fetch_add(1, Ordering::Relaxed);
+    let mut cpu = CpuAccount::start();
     while !stop.load(Ordering::Relaxed) {
         thread::sleep(work::jittered(Duration::from_micros(knobs.get(WAIT))));
         work::burn_cpu(Duration::from_micros(knobs.get(CPU)));
         counts.thread_iterations.fetch_add(1, Ordering::Relaxed);
+        cpu.every(CPU_REPORT, &counts.thread_cpu_ns);
     }
+    cpu.every(Duration::ZERO, &counts.thread_cpu_ns);
     counts.threads_running.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// A thread job reports its CPU time this often: reading the thread's CPU
+/// clock is a system call, too dear for every iteration of a short job.
+const CPU_REPORT: Duration = Duration::from_millis(100);
+
+/// The CPU time one thread has used since it last reported it.
+struct CpuAccount {
+    reported: Option<Duration>,
+    at: Instant,
+}
+
+impl CpuAccount {
+    fn start() -> Self {
+        Self {
+            reported: cpu_time::this_thread(),
+            at: Instant::now(),
+        }
+    }
+
+    /// Adds the CPU time used since the last report to `total`, if `every`
+    /// has passed since.
+    fn every(&mut self, every: Duration, total: &AtomicU64) {
+        if self.at.elapsed() < every {
+            return;
+        }
+        let (Some(before), Some(now)) = (self.reported, cpu_time::this_thread()) else {
+            return;
+        };
+        total.fetch_add(
+            now.saturating_sub(before).as_nanos() as u64,
+            Ordering::Relaxed,
+        );
+        (self.reported, self.at) = (Some(now), Instant::now());
+    }
+}
+
+/// The process's resident memory in bytes (Linux); zero elsewhere.
+fn resident() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    // SAFETY: sysconf only reads a configuration value.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(0) as u64;
+    pages * page
 }
 
 /// The process's OS threads and resident memory, from /proc (Linux); zero
@@ -251,7 +396,11 @@ mod tests {
                 c.task_iterations > 200 && c.thread_iterations > 200,
                 "{c:?}"
             );
-            assert!(c.task_bytes > 0 && c.task_bytes < 4096, "{c:?}");
+            assert_eq!(
+                (c.task_memory.over, c.thread_memory.over),
+                (20, 20),
+                "{c:?}"
+            );
             w.set(JOBS, 5);
             let deadline = std::time::Instant::now() + Duration::from_secs(5);
             while w.counters().threads_running > 5 && std::time::Instant::now() < deadline {

@@ -4,6 +4,8 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
+use crate::cpu_time;
+
 /// A Poisson process's gap: exponentially distributed with the given mean, so
 /// arrivals come in the bursts and lulls real traffic has. Capped at 20× the
 /// mean so one unlucky draw cannot stall a producer for minutes.
@@ -61,9 +63,32 @@ pub fn jittered(mean: Duration) -> Duration {
     mean.mul_f64(0.5 + fastrand::f64())
 }
 
-/// Computes for `duration` without yielding: the stand-in for parsing,
-/// hashing or any other work that keeps a worker thread busy.
+/// Computes for `duration` of CPU time without yielding: the stand-in for
+/// parsing, hashing or any other work that keeps a worker thread busy.
+///
+/// CPU time, not wall time: a thread the OS takes off its core mid-way (more
+/// runnable threads than cores) has done no work meanwhile, and must not
+/// count that time as work done. So it spins for the time still owed, then
+/// asks the thread's CPU clock how much it really got, and spins on for the
+/// rest: one clock read when the core was its own. Where there is no
+/// per-thread CPU clock, wall time stands in.
 pub fn burn_cpu(duration: Duration) -> u64 {
+    let Some(start) = cpu_time::this_thread() else {
+        return spin(duration);
+    };
+    let mut owed = duration;
+    loop {
+        let x = spin(owed);
+        let got = cpu_time::this_thread().map_or(duration, |now| now.saturating_sub(start));
+        if got >= duration {
+            return x;
+        }
+        owed = duration - got;
+    }
+}
+
+/// Computes for `duration` of wall time.
+fn spin(duration: Duration) -> u64 {
     let start = Instant::now();
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     loop {
@@ -141,6 +166,27 @@ mod tests {
             avg > Duration::from_micros(9_500) && avg < Duration::from_micros(10_500),
             "{avg:?}"
         );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn burn_cpu_gets_its_cpu_time_though_other_threads_share_the_core() {
+        // More spinning threads than cores: each is off its core part of the
+        // time, and must make up for it, not count the wait as work.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads: Vec<_> = (0..cores * 3)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    let before = cpu_time::this_thread().unwrap();
+                    burn_cpu(Duration::from_millis(40));
+                    cpu_time::this_thread().unwrap() - before
+                })
+            })
+            .collect();
+        for thread in threads {
+            let got = thread.join().unwrap();
+            assert!(got >= Duration::from_millis(40), "got {got:?} of CPU");
+        }
     }
 
     #[test]
