@@ -1,23 +1,30 @@
 //! What looptop's instrumentation costs, measured side by side in one run.
 //!
-//! 1. The queue workload at full speed (no waits, no CPU work) on a plain
-//!    tokio runtime; on a runtime with the poll-time and scheduling-delay
-//!    histograms, sampled every tick; and on looptop's full instrumentation
-//!    (the histograms plus long-poll tracking through the task hooks, as the
-//!    dashboard runs), in rotating rounds. Prints items/s, medians and the
-//!    ratios to plain (goal: >= 0.95). Once on one worker,
-//!    where the figure is steady, and once on two, where throughput swings
-//!    by 2x from round to round with where producers and consumers land
-//!    (both runtimes alike), so only a median over many rounds means much.
-//! 2. The cost per poll: tasks that only `yield_now` in a loop, so every
-//!    iteration is one poll, on the same three runtimes. The worst case for
-//!    anything done per poll, such as the task hooks.
+//! Every section compares four runtimes in rotating rounds, each round's
+//! arm in a process of its own: plain tokio (this bench built without the
+//! `console` feature, so without tokio's `tracing` feature and named
+//! spawns, into target/no-console); plain, as the default build has it; the
+//! poll-time and scheduling-delay histograms, sampled every tick; and
+//! looptop's full instrumentation as the dashboard runs it (the histograms,
+//! long-poll tracking through the task hooks, the sampler and diagnosis).
+//!
+//! 1. The queue workload at full speed (no waits, no CPU work): items/s,
+//!    medians and the ratios to both plain arms (goal: >= 0.95). Once on
+//!    one worker, where the figure is steady, and once on two, where
+//!    throughput swings by 2x from round to round with where producers and
+//!    consumers land (every runtime alike), so only a median over many
+//!    rounds means much.
+//! 2. The cost per poll: four tasks per worker that only `yield_now`, so
+//!    every iteration is one poll; on one worker and on two, where the
+//!    workers' writes to shared state (the stall tracker's slots) would show.
+//!    The worst case for anything done per poll, such as the task hooks.
 //! 3. The dashboard thread's own CPU time per second: the real binary in a
 //!    pseudo-terminal at the default scenario, its main (UI) thread's CPU
 //!    time read from /proc.
 //!
-//! `cargo bench --bench overhead` runs all three (about eight minutes);
-//! `-- --rounds 80 --seconds 2` for more, `-- --per-poll` for the second alone.
+//! `cargo bench --bench overhead` runs all three (about half an hour,
+//! with the second build); `-- --rounds 80 --seconds 2` for more,
+//! `-- --per-poll` for the second alone.
 
 #[path = "support/args.rs"]
 mod args;
@@ -27,6 +34,8 @@ mod pty;
 #[path = "support/stats.rs"]
 mod stats;
 
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -45,21 +54,33 @@ const TICK: Duration = Duration::from_millis(250);
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    // One measurement, run in a process of its own: `--arm KIND ARM WORKERS
+    // SECONDS` prints one rate. The bench runs every arm that way, so the
+    // plain tokio arm can come from a build without the `console` feature.
+    if let Some(i) = args.iter().position(|a| a == "--arm") {
+        println!("{}", measure_arm(&args[i + 1..]));
+        return;
+    }
     let option = |name: &str, default: u64| args::option(&args, name, default);
     // Many short rounds: on two workers each round lands in a fast or a slow
     // mode by chance, and only many draws make the median trustworthy.
     let rounds = option("--rounds", 40) as usize;
-    let seconds = Duration::from_secs(option("--seconds", 1));
+    let seconds = option("--seconds", 1);
+    let builds = Builds::new();
     // `--per-poll` runs only the cost-per-poll section, with all the rounds.
     if args.iter().any(|a| a == "--per-poll") {
-        per_poll_cost(rounds, seconds);
+        for workers in [1, 2] {
+            per_poll_cost(&builds, workers, rounds, seconds);
+        }
         return;
     }
     for workers in [1, 2] {
-        throughput(workers, rounds, seconds);
+        throughput(&builds, workers, rounds, seconds);
         println!();
     }
-    per_poll_cost(rounds.div_ceil(2), seconds);
+    for workers in [1, 2] {
+        per_poll_cost(&builds, workers, rounds.div_ceil(2), seconds);
+    }
 
     println!();
     println!(
@@ -81,89 +102,166 @@ fn main() {
     );
 }
 
-fn throughput(workers: usize, rounds: usize, seconds: Duration) {
-    println!(
-        "queue workload at full speed, {workers} worker(s), {rounds} rounds of {seconds:?} each"
-    );
-    // [plain, histograms, histograms + stall tracking]
-    let mut rates: [Vec<f64>; 3] = Default::default();
+/// The bench built as it is (the default features, so tokio's `tracing`
+/// and named spawns) and built without the `console` feature: plain tokio.
+struct Builds {
+    default: PathBuf,
+    plain_tokio: PathBuf,
+}
+
+impl Builds {
+    fn new() -> Self {
+        let default = std::env::current_exe().expect("the bench's own path");
+        let plain_tokio = if cfg!(feature = "console") {
+            build_without_console()
+        } else {
+            default.clone()
+        };
+        Self {
+            default,
+            plain_tokio,
+        }
+    }
+}
+
+/// The arms every section compares, each run in a process of its own.
+const ARMS: [(&str, &str); 4] = [
+    ("plain tokio", "plain"),
+    ("plain, default build", "plain"),
+    ("histograms", "histograms"),
+    ("+ stall tracking", "looptop"),
+];
+
+/// `(arm name, rates)` for each arm, `rounds` rotating rounds of `kind`.
+fn rounds_of(
+    builds: &Builds,
+    kind: &str,
+    workers: usize,
+    rounds: usize,
+    seconds: u64,
+    mut each_round: impl FnMut(usize, &[f64]),
+) -> Vec<Vec<f64>> {
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); ARMS.len()];
     for round in 0..rounds {
         // Rotate which goes first, so drift on a noisy machine hits all.
-        for arm in (0..3).map(|i| (i + round) % 3) {
-            let rate = match arm {
-                0 => run_plain(workers, seconds),
-                1 => run_histograms(workers, seconds),
-                _ => run_looptop(workers, seconds),
+        for arm in (0..ARMS.len()).map(|i| (i + round) % ARMS.len()) {
+            let binary = if arm == 0 {
+                &builds.plain_tokio
+            } else {
+                &builds.default
             };
-            rates[arm].push(rate);
+            rates[arm].push(run_arm(binary, kind, ARMS[arm].1, workers, seconds));
         }
-        println!(
-            "  round {:>2}: plain {:>9.0}   histograms {:>9.0} ({:.3})   + stall tracking {:>9.0} ({:.3}) items/s",
-            round + 1,
-            rates[0][round],
-            rates[1][round],
-            rates[1][round] / rates[0][round],
-            rates[2][round],
-            rates[2][round] / rates[0][round],
-        );
+        let this_round: Vec<f64> = rates.iter().map(|r| r[round]).collect();
+        each_round(round, &this_round);
     }
+    rates
+}
+
+fn throughput(builds: &Builds, workers: usize, rounds: usize, seconds: u64) {
     println!(
-        "  medians: plain {:.0}, histograms {:.0}, histograms + stall tracking {:.0} items/s",
-        median(&rates[0]),
-        median(&rates[1]),
-        median(&rates[2])
+        "queue workload at full speed, {workers} worker(s), {rounds} rounds of {seconds}s each"
     );
-    for (arm, name) in [(1, "histograms"), (2, "histograms + stall tracking")] {
-        let ratios: Vec<f64> = rates[0]
-            .iter()
-            .zip(&rates[arm])
-            .map(|(p, i)| i / p)
-            .collect();
-        let (lo, hi) = range(&ratios);
+    let rates = rounds_of(builds, "queue", workers, rounds, seconds, |round, r| {
         println!(
-            "  {name} / plain: median of ratios {:.3} (range {lo:.2}..{hi:.2}), ratio of medians {:.3}; goal >= 0.95",
-            median(&ratios),
-            median(&rates[arm]) / median(&rates[0])
+            "  round {:>2}: plain tokio {:>9.0}   default build {:>9.0} ({:.3})   histograms {:>9.0} ({:.3})   + stall tracking {:>9.0} ({:.3}) items/s",
+            round + 1,
+            r[0],
+            r[1],
+            r[1] / r[0],
+            r[2],
+            r[2] / r[0],
+            r[3],
+            r[3] / r[0],
         );
+    });
+    let medians: Vec<String> = ARMS
+        .iter()
+        .zip(&rates)
+        .map(|((name, _), r)| format!("{name} {:.0}", median(r)))
+        .collect();
+    println!("  medians (items/s): {}", medians.join(", "));
+    for base in [0, 1] {
+        for arm in base + 1..ARMS.len() {
+            let ratios: Vec<f64> = rates[base]
+                .iter()
+                .zip(&rates[arm])
+                .map(|(p, i)| i / p)
+                .collect();
+            let (lo, hi) = range(&ratios);
+            println!(
+                "  {} / {}: median of ratios {:.3} (range {lo:.2}..{hi:.2}), ratio of medians {:.3}",
+                ARMS[arm].0,
+                ARMS[base].0,
+                median(&ratios),
+                median(&rates[arm]) / median(&rates[base])
+            );
+        }
     }
 }
 
-fn per_poll_cost(rounds: usize, seconds: Duration) {
+fn per_poll_cost(builds: &Builds, workers: usize, rounds: usize, seconds: u64) {
     println!();
     println!(
-        "cost per poll: 4 tasks that only yield_now, 1 worker, {rounds} rounds of {seconds:?}"
+        "cost per poll: 4 tasks per worker that only yield_now, {workers} worker(s), {rounds} rounds of {seconds}s"
     );
-    let arms = [
-        ("plain", Instruments::None),
-        ("histograms", Instruments::Histograms),
-        (
-            "histograms + stall tracking",
-            Instruments::HistogramsAndStalls(PollTracker::new(1, Duration::from_millis(10))),
-        ),
-    ];
-    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); arms.len()];
-    for round in 0..rounds {
-        for arm in (0..arms.len()).map(|i| (i + round) % arms.len()) {
-            rates[arm].push(yield_loop(arms[arm].1.clone(), seconds));
-        }
-    }
-    let plain_ns = 1e9 / median(&rates[0]);
-    for (arm, (name, _)) in arms.iter().enumerate() {
-        let ns = 1e9 / median(&rates[arm]);
+    let rates = rounds_of(builds, "yield", workers, rounds, seconds, |_, _| {});
+    // Per worker: each worker polls its own share of the tasks.
+    let ns = |r: &[f64]| 1e9 * workers as f64 / median(r);
+    let plain_ns = ns(&rates[0]);
+    for ((name, _), r) in ARMS.iter().zip(&rates) {
         println!(
-            "  {name:<28} {:>6.2} M polls/s  {ns:>6.1} ns per poll  (+{:.1} ns over plain)",
-            median(&rates[arm]) / 1e6,
-            ns - plain_ns
+            "  {name:<22} {:>6.2} M polls/s  {:>6.1} ns per poll per worker  (+{:.1} ns over plain tokio)",
+            median(r) / 1e6,
+            ns(r),
+            ns(r) - plain_ns
         );
     }
 }
 
-/// Polls per second of four tasks that do nothing but yield.
-fn yield_loop(instruments: Instruments, duration: Duration) -> f64 {
-    let rt = runtime::build(1, instruments).unwrap();
+/// Runs one arm in a child process of `binary` and reads its rate.
+fn run_arm(binary: &PathBuf, kind: &str, arm: &str, workers: usize, seconds: u64) -> f64 {
+    let output = Command::new(binary)
+        .args(["--bench", "--arm", kind, arm])
+        .arg(workers.to_string())
+        .arg(seconds.to_string())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run the bench's arm");
+    assert!(output.status.success(), "arm {kind} {arm} failed");
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("an arm prints its rate")
+}
+
+/// `KIND ARM WORKERS SECONDS`: the rate of one arm, measured here.
+fn measure_arm(args: &[String]) -> f64 {
+    let [kind, arm, workers, seconds] = args else {
+        panic!("--arm KIND ARM WORKERS SECONDS");
+    };
+    let workers: usize = workers.parse().expect("WORKERS");
+    let duration = Duration::from_secs(seconds.parse().expect("SECONDS"));
+    let instruments = || match arm.as_str() {
+        "plain" => Instruments::None,
+        "histograms" => Instruments::Histograms,
+        _ => Instruments::HistogramsAndStalls(PollTracker::new(workers, Duration::from_millis(10))),
+    };
+    match (kind.as_str(), arm.as_str()) {
+        ("yield", _) => yield_loop(workers, instruments(), duration),
+        ("queue", "plain") => run_plain(workers, duration),
+        ("queue", "histograms") => run_histograms(workers, duration),
+        ("queue", "looptop") => run_looptop(workers, duration),
+        _ => panic!("no arm {kind} {arm}"),
+    }
+}
+
+/// Polls per second of four tasks per worker that do nothing but yield.
+fn yield_loop(workers: usize, instruments: Instruments, duration: Duration) -> f64 {
+    let rt = runtime::build(workers, instruments).unwrap();
     let polls = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
-    for _ in 0..4 {
+    for _ in 0..4 * workers {
         let (polls, stop) = (polls.clone(), stop.clone());
         rt.spawn(async move {
             let mut mine = 0;
@@ -271,6 +369,48 @@ fn cpu_seconds(stat_path: &str) -> f64 {
     let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     ticks as f64 / clock_ticks_per_second() as f64
+}
+
+/// Builds this bench without the `console` feature (so without tokio's
+/// `tracing` feature and named spawns) into target/no-console.
+fn build_without_console() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let target = root.join("target/no-console");
+    println!(
+        "building the bench --no-default-features into {} ...",
+        target.display()
+    );
+    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "bench",
+            "--bench",
+            "overhead",
+            "--no-run",
+            "--quiet",
+            "--no-default-features",
+            "--message-format",
+            "json",
+            "--target-dir",
+        ])
+        .arg(&target)
+        .current_dir(&root)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run cargo");
+    assert!(
+        output.status.success(),
+        "cargo bench --no-default-features failed"
+    );
+    // cargo names the bench's executable in its JSON messages.
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find_map(|m| {
+            (m["target"]["name"] == "overhead")
+                .then(|| m["executable"].as_str().map(PathBuf::from))
+                .flatten()
+        })
+        .expect("cargo names the bench's executable")
 }
 
 fn clock_ticks_per_second() -> i64 {
