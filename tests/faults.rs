@@ -1,6 +1,9 @@
 //! Faults at the edge of the real binary: the system refusing what the
 //! workload asks of it. Nothing may spin, and the dashboard must say why.
 
+#[path = "support/run.rs"]
+mod run;
+
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
@@ -27,14 +30,14 @@ fn out_of_file_descriptors_is_said_and_nothing_spins() {
     // 2,000 requesters, each holding a descriptor at both ends, under a
     // hard limit of 256; answers slow enough that those which connect
     // cost little CPU.
-    let dir = std::env::temp_dir().join(format!("looptop-fds-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("many.toml");
-    let scenario = std::fs::read_to_string("assets/scenarios/requests.toml")
-        .unwrap()
-        .replace("concurrency = 16", "concurrency = 2000")
-        .replace("server_latency = \"2ms\"", "server_latency = \"200ms\"");
-    std::fs::write(&file, scenario).unwrap();
+    let file = run::scenario_file(
+        "requests",
+        "many",
+        &[
+            ("concurrency = 16", "concurrency = 2000"),
+            ("server_latency = \"2ms\"", "server_latency = \"200ms\""),
+        ],
+    );
 
     let mut command = Command::new(env!("CARGO_BIN_EXE_looptop"));
     command
@@ -95,5 +98,5 @@ fn out_of_file_descriptors_is_said_and_nothing_spins() {
         last["backing_off"].as_u64().unwrap() > 0,
         "requesters wait: {last}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&file);
 }

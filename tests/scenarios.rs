@@ -189,18 +189,18 @@ fn threads_vs_tasks_runs_both_sides_and_the_threads_are_blocking_threads() {
 fn a_thread_costs_more_cpu_per_wake_up_than_a_task() {
     // Jobs that only wait, so their CPU is all waking up: a thread's is the
     // kernel switching to it and back, a task's the runtime polling it.
-    let dir = std::env::temp_dir().join(format!("looptop-wakes-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("wakes.toml");
-    let scenario = std::fs::read_to_string("assets/scenarios/threads-vs-tasks.toml")
-        .unwrap()
-        .replace("jobs = 100", "jobs = 300")
-        .replace("cpu = \"20us\"", "cpu = \"0\"")
-        .replace(
-            "threads_via = \"spawn_blocking\"",
-            "threads_via = \"std::thread\"",
-        );
-    std::fs::write(&file, scenario).unwrap();
+    let file = run::scenario_file(
+        "threads-vs-tasks",
+        "wakes",
+        &[
+            ("jobs = 100", "jobs = 300"),
+            ("cpu = \"20us\"", "cpu = \"0\""),
+            (
+                "threads_via = \"spawn_blocking\"",
+                "threads_via = \"std::thread\"",
+            ),
+        ],
+    );
     let t = ticks(&["--scenario", file.to_str().unwrap()]);
     let per_job = |which: &str| settled(&t, &format!("/threads_vs_tasks/{which}/cpu_per_job_us"));
     let (task, thread) = (per_job("tasks"), per_job("threads"));

@@ -261,24 +261,11 @@ mod tests {
     use super::*;
     use crate::workload::knob::defaults;
 
-    fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    }
+    use crate::workload::test_support::{eventually, runtime};
 
     /// Waits up to 10 s for `done`; the counters when it held or time ran out.
     fn wait_for(chain: &ChainWorkload, done: impl Fn(&ChainCounters) -> bool) -> ChainCounters {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let c = chain.counters();
-            if done(&c) || Instant::now() > deadline {
-                return c;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        eventually(|| chain.counters(), done)
     }
 
     /// Every stage without waits or work, so items move as fast as tasks

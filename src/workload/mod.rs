@@ -11,6 +11,8 @@ pub mod queue_knobs;
 pub mod requests;
 pub mod running;
 pub mod task_group;
+#[cfg(test)]
+mod test_support;
 pub mod threads_vs_tasks;
 pub mod timeouts;
 pub mod work;

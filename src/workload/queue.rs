@@ -217,23 +217,10 @@ mod tests {
     use super::*;
     use std::time::Instant;
 
-    fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    }
+    use crate::workload::test_support::{eventually, runtime};
 
     fn wait_for(workload: &QueueWorkload, what: impl Fn(&QueueCounters) -> bool) -> QueueCounters {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let counters = workload.counters();
-            if what(&counters) || Instant::now() > deadline {
-                return counters;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        eventually(|| workload.counters(), what)
     }
 
     #[test]

@@ -4,6 +4,7 @@
 // Each test binary that includes this uses what it needs of it.
 #![allow(dead_code)]
 
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
@@ -29,4 +30,20 @@ pub fn json_lines(args: &[&str]) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect()
+}
+
+/// A built-in scenario's file with some of its lines replaced, written to
+/// a folder of this test process's own; returns its path.
+pub fn scenario_file(built_in: &str, name: &str, replacements: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("looptop-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut scenario =
+        std::fs::read_to_string(format!("assets/scenarios/{built_in}.toml")).unwrap();
+    for (from, to) in replacements {
+        assert!(scenario.contains(from), "{built_in}.toml has no `{from}`");
+        scenario = scenario.replace(from, to);
+    }
+    let file = dir.join(format!("{name}.toml"));
+    std::fs::write(&file, scenario).unwrap();
+    file
 }
