@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use tokio::sync::Notify;
+use tokio::task::coop::cooperative;
 
 pub struct BoundedQueue<T> {
     items: Mutex<VecDeque<T>>,
@@ -66,8 +67,21 @@ impl<T> BoundedQueue<T> {
         }
     }
 
-    /// Waits while the queue is full.
+    /// Waits while the queue is full. Spends the task's coop budget, as
+    /// tokio's channels do: a task that pushes into a queue with room every
+    /// time still yields to the others after its budget's worth.
     pub async fn push(&self, item: T) {
+        cooperative(self.push_when_room(item)).await;
+    }
+
+    /// Waits while the queue is empty. Spends the coop budget, as `push`:
+    /// without it a consumer of a busy queue would take item after item in
+    /// one poll for as long as items wait, and hold its worker throughout.
+    pub async fn pop(&self) -> T {
+        cooperative(self.pop_when_any()).await
+    }
+
+    async fn push_when_room(&self, item: T) {
         let mut item = item;
         loop {
             // Register interest before checking, so a pop between the check
@@ -84,8 +98,7 @@ impl<T> BoundedQueue<T> {
         }
     }
 
-    /// Waits while the queue is empty.
-    pub async fn pop(&self) -> T {
+    async fn pop_when_any(&self) -> T {
         loop {
             let notified = self.not_empty.notified();
             tokio::pin!(notified);
@@ -215,5 +228,40 @@ mod tests {
         let got = tokio::time::timeout(Duration::from_secs(5), popper).await;
         assert_eq!(got.unwrap().unwrap(), 7);
         assert_eq!(q.waiting_to_pop(), 0);
+    }
+
+    #[test]
+    fn a_task_popping_a_busy_queue_yields_to_others_after_its_budget() {
+        // One thread, so the other task runs only when the popper yields.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let q = Arc::new(BoundedQueue::new(10_000));
+        for i in 0..10_000 {
+            q.try_push(i).unwrap();
+        }
+        let other_ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let popper = rt.spawn({
+            let (q, other_ran) = (q.clone(), other_ran.clone());
+            async move {
+                for popped in 0..10_000 {
+                    q.pop().await;
+                    if other_ran.load(Ordering::Relaxed) {
+                        return Some(popped);
+                    }
+                }
+                None
+            }
+        });
+        rt.spawn({
+            let other_ran = other_ran.clone();
+            async move { other_ran.store(true, Ordering::Relaxed) }
+        });
+        let yielded_after = rt.block_on(popper).unwrap();
+        // tokio's budget is 128 operations a poll.
+        assert!(
+            yielded_after.is_some_and(|n| n <= 256),
+            "the other task first ran after {yielded_after:?} pops"
+        );
     }
 }
