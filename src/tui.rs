@@ -71,7 +71,9 @@ async fn event_loop(
     cli: &Cli,
 ) -> io::Result<Ending> {
     let mut ticks = interval_at(Instant::now() + cli.tick, cli.tick);
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    // A tick the dashboard could not take in time (a starved machine) is
+    // followed a whole tick later, never by a burst of tiny ticks.
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut frames = interval(FRAME);
     frames.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let deadline = cli.duration.map(|d| Instant::now() + d);

@@ -4,6 +4,7 @@
 mod summary;
 
 use std::io::{self, Write};
+use std::time::Duration;
 
 use tokio::time::{sleep_until, Instant};
 
@@ -24,8 +25,8 @@ pub fn run(cli: &Cli, scenario: &str, settings: &Settings, out: &mut impl Write)
     let mut summary = Summary::new(scenario);
     let result = runtime.block_on(async {
         let start = Instant::now();
+        let mut due = start + cli.tick;
         for tick in 1u32.. {
-            let due = start + cli.tick * tick;
             // Always take one sample, even when the duration is shorter than a tick.
             if tick > 1 && cli.duration.is_some_and(|d| due > start + d) {
                 break;
@@ -34,6 +35,7 @@ pub fn run(cli: &Cli, scenario: &str, settings: &Settings, out: &mut impl Write)
                 _ = sleep_until(due) => {}
                 _ = shutdown.recv() => break,
             }
+            due = next_tick(due, Instant::now(), cli.tick);
             let snapshot = observed.sample();
             if cli.format == Format::Json {
                 serde_json::to_writer(&mut *out, &snapshot)?;
@@ -54,4 +56,51 @@ pub fn run(cli: &Cli, scenario: &str, settings: &Settings, out: &mut impl Write)
         out.write_all(summary.render().as_bytes())?;
     }
     Ok(())
+}
+
+/// When the tick after the one due at `due` is, read at `now`: on the grid
+/// of whole ticks from the start, unless the sampler is so late (a starved
+/// machine) that it would come within half a tick; then a whole tick from
+/// now. A late tick is merged into the next, never followed by a burst of
+/// tiny ones whose rates would be noise.
+fn next_tick(due: Instant, now: Instant, tick: Duration) -> Instant {
+    let next = due + tick;
+    if next < now + tick / 2 {
+        now + tick
+    } else {
+        next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TICK: Duration = Duration::from_millis(250);
+
+    #[test]
+    fn ticks_keep_their_grid_when_on_time() {
+        let start = Instant::now();
+        let due = start + TICK;
+        let next = next_tick(due, due + Duration::from_millis(3), TICK);
+        assert_eq!(next, start + 2 * TICK);
+    }
+
+    #[test]
+    fn a_late_tick_is_never_followed_by_a_burst() {
+        let start = Instant::now();
+        let mut due = start + TICK;
+        // The sampler wakes 2.1 s late, then keeps up again.
+        let mut now = due + Duration::from_millis(2_100);
+        let mut fired = vec![now];
+        for _ in 0..4 {
+            due = next_tick(due, now, TICK);
+            // A tick already due fires at once.
+            now = now.max(due);
+            fired.push(now);
+        }
+        for pair in fired.windows(2) {
+            assert!(pair[1] - pair[0] >= TICK / 2, "{:?}", pair[1] - pair[0]);
+        }
+    }
 }
