@@ -332,6 +332,18 @@ fn a_good_file_runs() {
 }
 
 #[test]
+fn a_file_of_only_its_workload_runs() {
+    let dir = std::env::temp_dir().join(format!("looptop-minimal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("minimal.toml");
+    std::fs::write(&path, "[queue]\nproducers = 2\n").unwrap();
+    let t = ticks(&["--scenario", path.to_str().unwrap()]);
+    let last = t.last().unwrap();
+    assert_eq!(last["queue"]["producers"], 2);
+    assert_eq!(last["queue"]["consumers"], 4, "the rest at their defaults");
+}
+
+#[test]
 fn broken_files_say_where_and_what_is_allowed() {
     let unknown = error_for(&format!(
         "{GOOD_HEAD}[queue]\nproducers = 1\nprodcers = 2\n"

@@ -111,8 +111,25 @@ mod tests {
         for (scenario, (name, _)) in scenarios.iter().zip(BUILT_IN) {
             assert_eq!(&scenario.name, name);
             assert!(!scenario.settings.workloads().is_empty(), "{name}");
+            let e = &scenario.explain;
+            for text in [&e.models, &e.asyncio, &e.tokio, &e.try_this, &e.watch] {
+                assert_ne!(text, parse::NOT_WRITTEN, "{name} explains itself in full");
+            }
         }
         assert_eq!(load(DEFAULT).unwrap().name, DEFAULT);
+    }
+
+    #[test]
+    fn a_file_of_only_its_workload_runs_with_the_defaults_of_the_rest() {
+        let scenario = parse::parse("[queue]\nproducers = 8\n", "/tmp/mine.toml").unwrap();
+        assert_eq!(scenario.name, "mine");
+        assert_eq!(scenario.summary, "from /tmp/mine.toml");
+        assert_eq!(scenario.explain.watch, parse::NOT_WRITTEN);
+        let expected = crate::workload::QueueSettings {
+            producers: 8,
+            ..Default::default()
+        };
+        assert_eq!(scenario.settings, Settings::for_queue(expected));
     }
 
     #[test]

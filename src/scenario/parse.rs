@@ -32,6 +32,9 @@ impl fmt::Display for ScenarioError {
 
 const EXPLAIN_KEYS: [&str; 5] = ["models", "asyncio", "tokio", "try", "watch"];
 
+/// An explanation a scenario file leaves out reads as this in the panel.
+pub const NOT_WRITTEN: &str = "(not written in this scenario's file)";
+
 pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     let error = |span: Option<Range<usize>>, message: String| ScenarioError {
         origin: origin.to_string(),
@@ -87,9 +90,14 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         }
     }
     let missing = |what: &str| error(None, format!("missing {what}"));
-    let name = name.ok_or_else(|| missing("`name`"))?;
-    let summary = summary.ok_or_else(|| missing("`summary`"))?;
-    let explain = explain.ok_or_else(|| missing("the [explain] table"))?;
+    // Only the workload is required: a file of one table runs, named after
+    // itself, with its knobs and the defaults of the rest.
+    let name = name.unwrap_or_else(|| {
+        std::path::Path::new(origin)
+            .file_stem()
+            .map_or_else(|| origin.to_string(), |s| s.to_string_lossy().into_owned())
+    });
+    let summary = summary.unwrap_or_else(|| format!("from {origin}"));
     if groups.is_empty() {
         let names: Vec<&str> = Group::WORKLOADS.iter().map(|g| g.name()).collect();
         return Err(missing(&format!(
@@ -99,7 +107,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     }
 
     let mut texts = Vec::new();
-    for (key, value) in explain.iter() {
+    for (key, value) in explain.iter().flat_map(|table| table.iter()) {
         let key_name = key.get_ref().as_ref();
         if !EXPLAIN_KEYS.contains(&key_name) {
             return Err(error(
@@ -118,15 +126,14 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         texts
             .iter()
             .find(|(k, _)| k == key)
-            .map(|(_, t)| t.clone())
-            .ok_or_else(|| missing(&format!("`{key}` in [explain]")))
+            .map_or_else(|| NOT_WRITTEN.to_string(), |(_, t)| t.clone())
     };
     let explain = Explain {
-        models: text_of("models")?,
-        asyncio: text_of("asyncio")?,
-        tokio: text_of("tokio")?,
-        try_this: text_of("try")?,
-        watch: text_of("watch")?,
+        models: text_of("models"),
+        asyncio: text_of("asyncio"),
+        tokio: text_of("tokio"),
+        try_this: text_of("try"),
+        watch: text_of("watch"),
     };
 
     let workloads: Vec<Group> = groups.iter().map(|(g, _)| *g).collect();
