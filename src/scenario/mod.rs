@@ -92,12 +92,44 @@ pub fn load(name_or_path: &str) -> Result<Scenario, ScenarioError> {
             ),
         });
     }
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+    let error = |message: String| ScenarioError {
         origin: name_or_path.to_string(),
         line: None,
-        message: format!("cannot read it: {e}"),
-    })?;
+        message,
+    };
+    let text = read_capped(path).map_err(error)?;
     parse(&text, name_or_path)
+}
+
+/// A scenario file is a few hundred bytes; past this it is not one.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The file's text, if it is a regular file of at most `MAX_FILE_BYTES`.
+/// Checked before it is opened: opening a FIFO waits for a writer, and
+/// /dev/zero never ends.
+fn read_capped(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
+    if !metadata.is_file() {
+        return Err("not a regular file (a scenario is a .toml file)".to_string());
+    }
+    let too_big = || {
+        format!(
+            "larger than the {} KiB a scenario file may be",
+            MAX_FILE_BYTES / 1024
+        )
+    };
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_string(&mut text))
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -130,6 +162,28 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(scenario.settings, Settings::for_queue(expected));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn what_is_not_a_small_regular_file_is_refused_without_waiting() {
+        let dir = std::env::temp_dir().join(format!("looptop-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo.toml");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo reads the path only.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let refused = |path: &Path| load(path.to_str().unwrap()).unwrap_err().message;
+        assert!(refused(&fifo).contains("not a regular file"));
+        assert!(refused(Path::new("/dev/zero")).contains("not a regular file"));
+        let big = dir.join("big.toml");
+        std::fs::write(&big, "#".repeat(MAX_FILE_BYTES as usize + 1)).unwrap();
+        assert!(
+            refused(&big).contains("larger than the 1024 KiB"),
+            "{}",
+            refused(&big)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
