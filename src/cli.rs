@@ -35,7 +35,7 @@ pub struct Cli {
     pub scenario: String,
 
     /// Worker threads of the observed runtime [default: number of cores]
-    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = clap::value_parser!(u64).range(1..=MAX_WORKERS))]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole_number(1, MAX_WORKERS))]
     pub workers: Option<u64>,
 
     /// Sampling interval, 50ms to 5s
@@ -100,7 +100,7 @@ pub struct Cli {
     pub console: Option<SocketAddr>,
 
     /// How long tokio-console keeps finished tasks, 1s to 1h
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration_between(Duration::from_secs(1), Duration::from_secs(3600)))]
+    #[arg(long, value_name = "DURATION", default_value = "60s", requires = "console", value_parser = duration_between(Duration::from_secs(1), Duration::from_secs(3600)))]
     pub console_retention: Duration,
 
     /// Write looptop's log to FILE (filter with LOOPTOP_LOG, e.g. looptop=debug) [default: no log]
@@ -139,7 +139,7 @@ impl Cli {
             Err(e) => Parsed::Exit {
                 message: format!(
                     "looptop: {} (see looptop --help)",
-                    first_line(&e.render().to_string())
+                    one_line(&e.render().to_string())
                 ),
                 code: 2,
             },
@@ -220,9 +220,39 @@ fn socket_addr(text: &str) -> Result<SocketAddr, String> {
         .map_err(|_| "must be an IP address and port, such as 127.0.0.1:6669".to_string())
 }
 
-fn first_line(rendered: &str) -> &str {
-    let line = rendered.lines().next().unwrap_or("invalid arguments");
-    line.strip_prefix("error: ").unwrap_or(line)
+/// clap's error as one line: its first paragraph, which holds what is
+/// wrong and, on indented lines, what is missing or allowed (`[possible
+/// values: json, text]`); the usage and the hint after it are left out.
+fn one_line(rendered: &str) -> String {
+    let paragraph: Vec<&str> = rendered
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let line = paragraph.join(" ");
+    let line = line.strip_prefix("error: ").unwrap_or(&line);
+    if line.is_empty() {
+        "invalid arguments".to_string()
+    } else {
+        line.to_string()
+    }
+}
+
+/// A whole number from `min` to `max`, spaces around it allowed, as the
+/// knobs' counts take it.
+fn whole_number(
+    min: u64,
+    max: u64,
+) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |text| {
+        let accepts = || format!("must be a whole number from {min} to {max}");
+        let value: u64 = text.trim().parse().map_err(|_| accepts())?;
+        if (min..=max).contains(&value) {
+            Ok(value)
+        } else {
+            Err(accepts())
+        }
+    }
 }
 
 fn count_in(
@@ -345,7 +375,9 @@ mod tests {
     #[test]
     fn bad_values_give_one_line_naming_flag_and_range() {
         for (args, flag, range) in [
-            (&["--workers", "0"][..], "--workers", "1..=512"),
+            (&["--workers", "0"][..], "--workers", "from 1 to 512"),
+            (&["--workers", "x"][..], "--workers", "from 1 to 512"),
+            (&["--format", "xml"][..], "--format", "json, text"),
             (&["--producers", "2000"][..], "--producers", "0 to 1024"),
             (&["--capacity", "0"][..], "--capacity", "1 to 1000000"),
             (&["--tick", "10ms"][..], "--tick", "50ms to 5s"),
@@ -393,6 +425,17 @@ mod tests {
             parse(&[]).unwrap().console_retention,
             Duration::from_secs(60)
         );
+        let (message, code) =
+            parse(&["--console-retention", "5s"]).expect_err("retention of no console");
+        assert_eq!(code, 2);
+        assert!(message.contains("--console"), "{message}");
+        assert!(parse(&["--console", "--console-retention", "5s"]).is_ok());
+    }
+
+    #[test]
+    fn counts_take_spaces_around_them_alike() {
+        assert_eq!(parse(&["--workers", " 3"]).unwrap().workers, Some(3));
+        assert_eq!(parse(&["--producers", " 3"]).unwrap().producers, Some(3));
     }
 
     #[test]

@@ -15,15 +15,21 @@ use tracing_subscriber::filter::FilterFn;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-pub fn layer<S>(addr: SocketAddr, retention: Duration) -> Result<impl Layer<S>, String>
+/// The layer, and the address it serves on (the port the OS chose, for
+/// port 0).
+pub fn layer<S>(
+    addr: SocketAddr,
+    retention: Duration,
+) -> Result<(impl Layer<S>, SocketAddr), String>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     let listener = TcpListener::bind(addr)
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
         .map_err(|e| format!("cannot serve tokio-console on {addr}: {e}; choose another address with --console ADDR"))?;
+    let bound = listener.local_addr().unwrap_or(addr);
     let (layer, server) = ConsoleLayer::builder()
-        .server_addr(addr)
+        .server_addr(bound)
         .retention(retention)
         .build();
     let ServerParts {
@@ -56,7 +62,7 @@ where
             });
         })
         .map_err(|e| format!("cannot start the tokio-console server thread: {e}"))?;
-    Ok(layer.with_filter(FilterFn::new(is_console_metadata)))
+    Ok((layer.with_filter(FilterFn::new(is_console_metadata)), bound))
 }
 
 /// What the console consumes: tokio's task, resource and waker spans and

@@ -9,7 +9,7 @@ use looptop::tui::Ending;
 use looptop::{headless, tui};
 
 fn main() -> ExitCode {
-    let cli = match Cli::parse_args(std::env::args_os()) {
+    let mut cli = match Cli::parse_args(std::env::args_os()) {
         Parsed::Run(cli) => cli,
         Parsed::Exit { message, code } => {
             if code == 0 {
@@ -57,9 +57,13 @@ fn main() -> ExitCode {
         console_retention: cli.console_retention,
         log: cli.log.clone(),
     };
-    if let Err(message) = telemetry::install(&telemetry) {
-        eprintln!("looptop: {message}");
-        return ExitCode::from(2);
+    match telemetry::install(&telemetry) {
+        // The header shows where the console really is (port 0 picks one).
+        Ok(served_on) => cli.console = served_on.or(cli.console),
+        Err(message) => {
+            eprintln!("looptop: {message}");
+            return ExitCode::from(2);
+        }
     }
     tracing::info!(?cli, "starting");
     let result = if cli.headless {

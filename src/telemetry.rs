@@ -20,7 +20,9 @@ pub struct Options {
 
 /// Installs the layers asked for, or nothing at all. An `Err` is a one-line
 /// message for the user.
-pub fn install(options: &Options) -> Result<(), String> {
+/// Installs the log and the console layer; returns the address the console
+/// serves on, if it does.
+pub fn install(options: &Options) -> Result<Option<SocketAddr>, String> {
     let log = match &options.log {
         Some(path) => {
             let file = File::create(path)
@@ -36,22 +38,29 @@ pub fn install(options: &Options) -> Result<(), String> {
         }
         None => None,
     };
-    let console = match options.console {
-        Some(addr) => Some(console_layer(addr, options.console_retention)?),
-        None => None,
+    let (console, served_on) = match options.console {
+        Some(addr) => {
+            let (layer, bound) = console_layer(addr, options.console_retention)?;
+            (Some(layer), Some(bound))
+        }
+        None => (None, None),
     };
     if log.is_none() && console.is_none() {
-        return Ok(());
+        return Ok(None);
     }
     tracing_subscriber::registry()
         .with(console)
         .with(log)
         .try_init()
-        .map_err(|e| format!("cannot install tracing: {e}"))
+        .map_err(|e| format!("cannot install tracing: {e}"))?;
+    Ok(served_on)
 }
 
 #[cfg(feature = "console")]
-fn console_layer<S>(addr: SocketAddr, retention: Duration) -> Result<impl Layer<S>, String>
+fn console_layer<S>(
+    addr: SocketAddr,
+    retention: Duration,
+) -> Result<(impl Layer<S>, SocketAddr), String>
 where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
@@ -62,7 +71,7 @@ where
 fn console_layer(
     _: SocketAddr,
     _: Duration,
-) -> Result<tracing_subscriber::layer::Identity, String> {
+) -> Result<(tracing_subscriber::layer::Identity, SocketAddr), String> {
     Err("this looptop was built without tokio-console support; rebuild with the default features (cargo run --release) to use --console".into())
 }
 
@@ -92,7 +101,7 @@ mod tests {
             console_retention: Duration::from_secs(60),
             log: None,
         };
-        assert_eq!(install(&options), Ok(()));
+        assert_eq!(install(&options), Ok(None));
         // Had it installed a global subscriber, this would fail.
         assert!(tracing_subscriber::registry().try_init().is_ok());
     }

@@ -254,3 +254,18 @@ fn a_blocked_runtime_does_not_freeze_the_dashboard() {
     assert!(tui.wait_exit().success());
     assert!(tui.terminal_restored());
 }
+
+#[cfg(feature = "console")]
+#[test]
+fn a_console_on_port_zero_shows_the_port_it_got() {
+    let tui = Tui::start(&["--console", "127.0.0.1:0"], 120, 30);
+    let screen = tui.wait_for_dashboard();
+    let port: u16 = screen
+        .split("console 127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no console address in:\n{screen}"));
+    assert_ne!(port, 0, "{screen}");
+    std::net::TcpStream::connect(("127.0.0.1", port)).expect("the console listens there");
+}
