@@ -46,6 +46,11 @@ fn main() -> ExitCode {
     if !choices.iter().any(|c| c.source == cli.scenario) {
         choices.push(Choice::new(&cli.scenario, &chosen));
     }
+    // A terminal that says it cannot move the cursor cannot show a dashboard.
+    if !cli.headless && std::env::var("TERM").is_ok_and(|term| term == "dumb") {
+        eprintln!("looptop: TERM=dumb cannot draw the dashboard; run it in a full terminal, or pass --headless");
+        return ExitCode::from(2);
+    }
     if !cli.headless && !io::stdout().is_terminal() {
         eprintln!("looptop: stdout is not a terminal; run it in a terminal, or pass --headless for JSON lines");
         return ExitCode::from(2);

@@ -3,6 +3,7 @@
 //! terminal the dashboard draws on.
 
 use std::fs::File;
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -18,15 +19,21 @@ pub struct Options {
     pub log: Option<PathBuf>,
 }
 
-/// Installs the layers asked for, or nothing at all. An `Err` is a one-line
-/// message for the user.
-/// Installs the log and the console layer; returns the address the console
-/// serves on, if it does.
+/// Installs the layers asked for (the log, the console), or nothing at
+/// all; returns the address the console serves on, if it does. An `Err` is
+/// a one-line message for the user.
 pub fn install(options: &Options) -> Result<Option<SocketAddr>, String> {
     let log = match &options.log {
         Some(path) => {
             let file = File::create(path)
                 .map_err(|e| format!("cannot write the log file {}: {e}", path.display()))?;
+            // A log on a terminal would write over the dashboard.
+            if file.is_terminal() {
+                return Err(format!(
+                    "the log file {} is a terminal, where the log would write over the dashboard; give a file",
+                    path.display()
+                ));
+            }
             // LOOPTOP_LOG takes tracing's filter syntax, e.g. `looptop=debug`.
             let filter = EnvFilter::try_from_env("LOOPTOP_LOG")
                 .unwrap_or_else(|_| EnvFilter::new("looptop=info"));

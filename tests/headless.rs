@@ -203,13 +203,34 @@ fn a_reader_that_goes_away_ends_the_run_cleanly() {
 
 #[test]
 fn without_a_terminal_or_headless_it_says_what_to_do() {
-    let out = looptop(&[]);
+    // A terminal type that could draw, so only the missing terminal stops it.
+    let out = Command::new(env!("CARGO_BIN_EXE_looptop"))
+        .env("TERM", "xterm-256color")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
         err.contains("not a terminal") && err.contains("--headless"),
         "{err}"
     );
+}
+
+#[test]
+fn a_dumb_terminal_gets_no_dashboard_but_a_line_saying_why() {
+    let out = Command::new(env!("CARGO_BIN_EXE_looptop"))
+        .env("TERM", "dumb")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("TERM=dumb") && err.contains("--headless"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "no escape codes");
 }
 
 #[test]

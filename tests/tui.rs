@@ -269,3 +269,16 @@ fn a_console_on_port_zero_shows_the_port_it_got() {
     assert_ne!(port, 0, "{screen}");
     std::net::TcpStream::connect(("127.0.0.1", port)).expect("the console listens there");
 }
+
+#[test]
+fn a_log_on_the_terminal_is_refused_before_the_dashboard_starts() {
+    let mut tui = Tui::start(&["--log", "/dev/tty"], 100, 30);
+    let status = tui.wait_exit();
+    assert_eq!(status.exit_code(), 2);
+    let screen = tui.screen();
+    assert!(screen.contains("is a terminal"), "{screen}");
+    assert!(
+        !tui.in_raw_alternate_screen(),
+        "the terminal was never taken"
+    );
+}
