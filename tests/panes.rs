@@ -459,6 +459,7 @@ fn requests_pane_while_crawling() {
             timeouts: 40,
             connect_errors: 0,
             other_errors: 0,
+            too_large: 0,
             cancelled: 0,
             shed: 0,
             pages_crawled: 59_350,

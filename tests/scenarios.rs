@@ -234,7 +234,8 @@ fn requests_against_the_embedded_site_add_up() {
         + count("server_errors")
         + count("timeouts")
         + count("connect_errors")
-        + count("other_errors");
+        + count("other_errors")
+        + count("too_large");
     assert!(count("ok") > 1_000, "{r}");
     assert!(
         count("sent") >= ended && count("sent") - ended <= count("concurrency") + 1,

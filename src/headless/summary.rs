@@ -120,8 +120,8 @@ impl Summary {
         }
         if let Some(r) = &self.requests {
             text += &format!(
-                "http     {} sent to {} ({}): {} ok, {} 4xx, {} 5xx, {} timed out, {} connect errors, {} other errors\n",
-                r.sent, r.target, r.mode, r.ok, r.client_errors, r.server_errors, r.timeouts, r.connect_errors, r.other_errors
+                "http     {} sent to {} ({}): {} ok, {} 4xx, {} 5xx, {} timed out, {} connect errors, {} too large, {} other errors\n",
+                r.sent, r.target, r.mode, r.ok, r.client_errors, r.server_errors, r.timeouts, r.connect_errors, r.too_large, r.other_errors
             );
             if r.mode == "crawl" {
                 text += &format!(

@@ -309,6 +309,8 @@ pub struct RequestsSample {
     pub timeouts: u64,
     pub connect_errors: u64,
     pub other_errors: u64,
+    /// Answers given up when their body passed the `max_body` knob.
+    pub too_large: u64,
     pub cancelled: u64,
     pub shed: u64,
     pub pages_crawled: u64,

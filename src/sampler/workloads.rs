@@ -167,6 +167,7 @@ pub fn requests(
         timeouts: total(|c| c.timeouts),
         connect_errors: total(|c| c.connect_errors),
         other_errors: total(|c| c.other_errors),
+        too_large: total(|c| c.too_large),
         cancelled: total(|c| c.cancelled),
         shed: total(|c| c.shed),
         pages_crawled: total(|c| c.pages_crawled),

@@ -34,7 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         latency.push(Span::styled(format!(" {label} "), gray));
         latency.push(Span::raw(format::micros(us)));
     }
-    let errors = r.timeouts + r.connect_errors + r.other_errors + r.shed;
+    let errors = r.timeouts + r.connect_errors + r.other_errors + r.too_large + r.shed;
     let error_style = Style::new().fg(if errors > 0 { WARN } else { Color::Reset });
     // Requesters whose connection failed wait before they try again.
     let retrying = match r.backing_off {
@@ -65,8 +65,8 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             Span::styled("errors ", gray),
             Span::styled(
                 format!(
-                    "timeout {}  connect {}  other {}  shed {}{retrying}",
-                    r.timeouts, r.connect_errors, r.other_errors, r.shed
+                    "timeout {}  connect {}  too large {}  other {}  shed {}{retrying}",
+                    r.timeouts, r.connect_errors, r.too_large, r.other_errors, r.shed
                 ),
                 error_style,
             ),

@@ -14,6 +14,7 @@ pub const ERROR_RATE: usize = 7;
 pub const PAGE_SIZE: usize = 8;
 pub const LINKS: usize = 9;
 pub const PAGES: usize = 10;
+pub const MAX_BODY: usize = 11;
 
 pub const MODES: &[&str] = &["closed", "open", "crawl"];
 pub const CLOSED: u64 = 0;
@@ -30,7 +31,7 @@ const fn count(id: &'static str, label: &'static str, max: u64, default: u64) ->
     }
 }
 
-pub static REQUEST_KNOBS: [KnobSpec; 11] = [
+pub static REQUEST_KNOBS: [KnobSpec; 12] = [
     KnobSpec {
         id: "mode",
         label: "mode",
@@ -65,4 +66,11 @@ pub static REQUEST_KNOBS: [KnobSpec; 11] = [
         ..count("links", "links/page", 50, 5)
     },
     count("pages", "site pages", 100_000, 1_000),
+    // Bodies are read up to this, then given up as too large: a server
+    // that sends without end must not fill the memory. Well above the
+    // embedded site's largest page (1,000,000 bytes).
+    KnobSpec {
+        range: 1_024..=1_073_741_824,
+        ..count("max_body", "max body B", 1_073_741_824, 4 * 1024 * 1024)
+    },
 ];

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::task::Poll;
@@ -67,6 +67,8 @@ pub struct RequestCounters {
     pub timeouts: u64,
     pub connect_errors: u64,
     pub other_errors: u64,
+    /// Answers whose body passed the `max_body` knob, given up there.
+    pub too_large: u64,
     /// Requests dropped unanswered when their mode or scenario stopped.
     pub cancelled: u64,
     /// Open loop: requests not sent because too many were in flight.
@@ -96,6 +98,7 @@ struct Stats {
     timeouts: AtomicU64,
     connect_errors: AtomicU64,
     other_errors: AtomicU64,
+    too_large: AtomicU64,
     cancelled: AtomicU64,
     shed: AtomicU64,
     pages_crawled: AtomicU64,
@@ -219,6 +222,7 @@ impl RequestsWorkload {
             timeouts: get(&s.timeouts),
             connect_errors: get(&s.connect_errors),
             other_errors: get(&s.other_errors),
+            too_large: get(&s.too_large),
             cancelled: get(&s.cancelled),
             shed: get(&s.shed),
             pages_crawled: get(&s.pages_crawled),
@@ -260,6 +264,10 @@ impl Shared {
         Duration::from_micros(self.knobs.get(TIMEOUT))
     }
 
+    fn max_body(&self) -> usize {
+        usize::try_from(self.knobs.get(MAX_BODY)).unwrap_or(usize::MAX)
+    }
+
     fn random_page(&self) -> String {
         site::path_of(fastrand::u64(0..self.knobs.get(PAGES).max(1)))
     }
@@ -271,7 +279,7 @@ impl Shared {
         self.exchange(since, deadline, async {
             let response = self.client.get(uri?).await?;
             let status = response.status();
-            let body = response.into_body().collect().await?.to_bytes();
+            let body = read_capped(response.into_body(), self.max_body()).await?;
             Ok((status, body))
         })
         .await
@@ -299,7 +307,7 @@ impl Shared {
             let mut request = Request::new(Empty::new());
             *request.uri_mut() = path?;
             request.headers_mut().insert(HOST, self.host.clone());
-            let answer = open.get(request).await?;
+            let answer = open.get(request, self.max_body()).await?;
             // A server may close the connection after an answer.
             if !open.closed {
                 *link = Some(open);
@@ -358,6 +366,10 @@ impl Shared {
                 count(&stats.timeouts);
                 Outcome::TimedOut
             }
+            Some(Err(e)) if e.is::<LengthLimitError>() => {
+                count(&stats.too_large);
+                Outcome::Failed
+            }
             Some(Err(e)) => {
                 let connect = e.is::<ConnectError>()
                     || e.downcast_ref::<hyper_util::client::legacy::Error>()
@@ -387,6 +399,16 @@ impl Shared {
             }
         }
     }
+}
+
+/// The whole body, read as it comes, or a `LengthLimitError` once it passes
+/// `max` bytes: what has come is dropped then, not kept growing.
+async fn read_capped<B>(body: B, max: usize) -> Result<Bytes, BoxError>
+where
+    B: hyper::body::Body,
+    B::Error: Into<BoxError>,
+{
+    Ok(Limited::new(body, max).collect().await?.to_bytes())
 }
 
 /// How a request ended, for the task that sent it.
@@ -500,12 +522,13 @@ impl Link {
     async fn get(
         &mut self,
         request: Request<Empty<Bytes>>,
+        max_body: usize,
     ) -> Result<(StatusCode, Bytes), BoxError> {
         let sender = &mut self.sender;
         let mut answer = pin!(async {
             let response = sender.send_request(request).await?;
             let status = response.status();
-            let body = response.into_body().collect().await?.to_bytes();
+            let body = read_capped(response.into_body(), max_body).await?;
             Ok::<_, BoxError>((status, body))
         });
         let connection = &mut self.connection;
@@ -688,6 +711,7 @@ mod tests {
             + c.timeouts
             + c.connect_errors
             + c.other_errors
+            + c.too_large
             + c.cancelled;
         assert_eq!(c.sent, ended + c.in_flight, "{c:?}");
         let share = c.server_errors as f64 / c.sent as f64;
@@ -777,6 +801,50 @@ mod tests {
             }
         });
         format!("http://{addr}")
+    }
+
+    /// A server whose answers never end: a chunked body, 4 KiB a chunk,
+    /// for as long as the client reads.
+    fn endless_server() -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let _ = stream.read(&mut [0; 4096]);
+                    let head = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+                    let chunk = [b"1000\r\n".as_slice(), &[b'x'; 4096], b"\r\n"].concat();
+                    if stream.write_all(head).is_ok() {
+                        while stream.write_all(&chunk).is_ok() {}
+                    }
+                });
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[test]
+    fn an_endless_body_is_given_up_at_the_cap_and_memory_stays_flat() {
+        let rt = runtime(2);
+        let v = values(&[
+            (CONCURRENCY, 4),
+            (MAX_BODY, 64 * 1024),
+            (TIMEOUT, 10_000_000),
+        ]);
+        let before = crate::workload::threads_vs_tasks::process_threads_and_rss().1;
+        let w = RequestsWorkload::start(rt.handle(), &v, Some(&endless_server())).unwrap();
+        let c = wait(&w, |c| c.too_large >= 20);
+        let grown = crate::workload::threads_vs_tasks::process_threads_and_rss()
+            .1
+            .saturating_sub(before);
+        assert!(c.too_large >= 20, "{c:?}");
+        assert_eq!((c.ok, c.other_errors), (0, 0), "{c:?}");
+        // 4 requesters holding at most 64 KiB each, not what was sent.
+        assert!(
+            grown < 64 * 1024 * 1024,
+            "resident memory grew {grown} bytes"
+        );
     }
 
     #[test]
