@@ -15,18 +15,43 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::sync::oneshot;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::{oneshot, Semaphore};
 
 use super::backoff::Backoff;
 use super::knobs::*;
 use super::site;
 use crate::workload::knob::LiveKnobs;
 
+/// What the site allows a client, so a slow or greedy one cannot hold it
+/// for ever.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// A connection whose request head has not all come by then is closed
+    /// (counted from its first byte; an idle keep-alive connection waits).
+    pub header_timeout: Duration,
+    /// Connections open at once; past it, new ones wait in the listen
+    /// queue until one closes.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            // Room for the closed loop's 10,000 requesters and then some.
+            max_connections: 16_384,
+        }
+    }
+}
+
 pub struct Site {
     addr: SocketAddr,
     hits: Arc<AtomicU64>,
     connections: Arc<AtomicU64>,
+    /// Connections open now.
+    open: Arc<Semaphore>,
+    limits: Limits,
     out_of_files: Arc<AtomicU64>,
     /// Dropping it stops the server.
     _stop: oneshot::Sender<()>,
@@ -35,6 +60,10 @@ pub struct Site {
 impl Site {
     /// Binds a free port on loopback and serves from a thread of its own.
     pub fn start(knobs: Arc<LiveKnobs>) -> std::io::Result<Self> {
+        Self::start_with(knobs, Limits::default())
+    }
+
+    pub fn start_with(knobs: Arc<LiveKnobs>, limits: Limits) -> std::io::Result<Self> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -45,10 +74,13 @@ impl Site {
             .build()?;
         let connections = Arc::new(AtomicU64::new(0));
         let out_of_files = Arc::new(AtomicU64::new(0));
+        let open = Arc::new(Semaphore::new(limits.max_connections));
         let counts = Counts {
             hits: hits.clone(),
             connections: connections.clone(),
             out_of_files: out_of_files.clone(),
+            open: open.clone(),
+            limits,
         };
         std::thread::Builder::new()
             .name("looptop-site".into())
@@ -57,9 +89,16 @@ impl Site {
             addr,
             hits,
             connections,
+            open,
+            limits,
             out_of_files,
             _stop: stop,
         })
+    }
+
+    /// Connections open now.
+    pub fn open_connections(&self) -> usize {
+        self.limits.max_connections - self.open.available_permits()
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -87,6 +126,8 @@ struct Counts {
     hits: Arc<AtomicU64>,
     connections: Arc<AtomicU64>,
     out_of_files: Arc<AtomicU64>,
+    open: Arc<Semaphore>,
+    limits: Limits,
 }
 
 async fn serve(
@@ -100,6 +141,12 @@ async fn serve(
     };
     let mut failures = 0;
     loop {
+        // A connection is accepted only with room for it.
+        let room = tokio::select! {
+            _ = &mut stopped => return,
+            room = counts.open.clone().acquire_owned() => room,
+        };
+        let Ok(room) = room else { return };
         let accepted = tokio::select! {
             _ = &mut stopped => return,
             accepted = listener.accept() => accepted,
@@ -123,10 +170,14 @@ async fn serve(
         counts.connections.fetch_add(1, Ordering::Relaxed);
         let _ = stream.set_nodelay(true);
         let (knobs, hits) = (knobs.clone(), counts.hits.clone());
+        let header_timeout = counts.limits.header_timeout;
         tokio::spawn(async move {
+            let _room = room;
             let service = service_fn(move |request| answer(request, knobs.clone(), hits.clone()));
             let _ = http1::Builder::new()
                 .keep_alive(true)
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
@@ -161,4 +212,74 @@ async fn answer(
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::knob::defaults;
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Instant;
+
+    fn site(limits: Limits) -> Site {
+        let mut values = defaults(&REQUEST_KNOBS);
+        values[ERROR_RATE] = 0;
+        let knobs = Arc::new(LiveKnobs::new(&REQUEST_KNOBS, &values));
+        Site::start_with(knobs, limits).unwrap()
+    }
+
+    /// Whether the server closes `stream` within `within`.
+    fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
+        stream.set_read_timeout(Some(within)).unwrap();
+        matches!(stream.read(&mut [0; 64]), Ok(0))
+    }
+
+    #[test]
+    fn a_request_head_that_trickles_in_is_cut_off() {
+        let site = site(Limits {
+            header_timeout: Duration::from_millis(300),
+            ..Limits::default()
+        });
+        let mut slow = TcpStream::connect(site.addr()).unwrap();
+        let started = Instant::now();
+        slow.write_all(b"GET / HT").unwrap();
+        assert!(
+            closed_within(&mut slow, Duration::from_secs(5)),
+            "a head not all there in 300 ms closes its connection"
+        );
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    #[test]
+    fn past_the_cap_a_connection_waits_until_another_closes() {
+        let site = site(Limits {
+            header_timeout: Duration::from_secs(30),
+            max_connections: 2,
+        });
+        let mut held: Vec<TcpStream> = (0..2)
+            .map(|_| TcpStream::connect(site.addr()).unwrap())
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while site.open_connections() < 2 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(site.open_connections(), 2);
+        let mut third = TcpStream::connect(site.addr()).unwrap();
+        third
+            .write_all(b"GET /page/1 HTTP/1.1\r\nhost: x\r\n\r\n")
+            .unwrap();
+        third
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        assert!(third.read(&mut [0; 64]).is_err(), "no answer past the cap");
+        assert_eq!(site.open_connections(), 2);
+        held.pop();
+        third
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut answer = [0; 12];
+        third.read_exact(&mut answer).unwrap();
+        assert_eq!(&answer, b"HTTP/1.1 200", "answered once one closed");
+    }
 }
