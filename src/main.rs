@@ -73,7 +73,7 @@ fn main() -> ExitCode {
     tracing::info!(?cli, "starting");
     let result = if cli.headless {
         headless::run(&cli, &chosen.name, &settings, &mut io::stdout().lock())
-            .map(|()| ExitCode::SUCCESS)
+            .map(|ended_by| ended_by.map_or(ExitCode::SUCCESS, |n| ExitCode::from(128 + n as u8)))
     } else {
         tui::run(&cli, &chosen, &settings, choices).map(|ending| match ending {
             Ending::Quit | Ending::DurationElapsed => ExitCode::SUCCESS,

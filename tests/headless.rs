@@ -218,6 +218,27 @@ fn without_a_terminal_or_headless_it_says_what_to_do() {
 }
 
 #[test]
+fn a_signal_ends_a_headless_run_with_the_dashboards_exit_code() {
+    for signal in [libc::SIGTERM, libc::SIGUSR1, libc::SIGQUIT] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_looptop"))
+            .args(["--headless", "--format", "json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The first tick says it is up, its signal handlers in place.
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        assert!(first.starts_with('{'), "{first}");
+        // SAFETY: kill only sends a signal to our own child.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(128 + signal), "signal {signal}");
+    }
+}
+
+#[test]
 fn a_dumb_terminal_gets_no_dashboard_but_a_line_saying_why() {
     let out = Command::new(env!("CARGO_BIN_EXE_looptop"))
         .env("TERM", "dumb")

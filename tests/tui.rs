@@ -215,8 +215,17 @@ fn ctrl_c_and_esc_quit_too() {
 }
 
 #[test]
-fn sigterm_and_sigint_restore_the_terminal() {
-    for (signal, code) in [(Signal::SIGTERM, 143), (Signal::SIGINT, 130)] {
+fn every_signal_that_ends_it_restores_the_terminal() {
+    for signal in [
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGALRM,
+    ] {
+        let code = 128 + signal as u32;
         let mut tui = Tui::start(&[], 100, 30);
         tui.wait_for_dashboard();
         kill(Pid::from_raw(tui.pid()), signal).unwrap();

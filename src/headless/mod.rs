@@ -14,7 +14,14 @@ use crate::settings::Settings;
 use crate::signals::Shutdown;
 pub use summary::Summary;
 
-pub fn run(cli: &Cli, scenario: &str, settings: &Settings, out: &mut impl Write) -> io::Result<()> {
+/// Runs until the duration is up, or a signal ends it (its number is
+/// returned, for the exit status 128 + signal the dashboard uses too).
+pub fn run(
+    cli: &Cli,
+    scenario: &str,
+    settings: &Settings,
+    out: &mut impl Write,
+) -> io::Result<Option<i32>> {
     // The sampler's own runtime and signal handlers first: a workload may
     // use up the process's file descriptors, and these need some.
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -23,6 +30,7 @@ pub fn run(cli: &Cli, scenario: &str, settings: &Settings, out: &mut impl Write)
     let mut shutdown = runtime.block_on(async { Shutdown::listen() })?;
     let mut observed = Observed::start_with_target(cli.workers(), settings, cli.target.clone())?;
     let mut summary = Summary::new(scenario);
+    let mut ended_by = None;
     let result = runtime.block_on(async {
         let start = Instant::now();
         let mut due = start + cli.tick;
@@ -33,7 +41,10 @@ pub fn run(cli: &Cli, scenario: &str, settings: &Settings, out: &mut impl Write)
             }
             tokio::select! {
                 _ = sleep_until(due) => {}
-                _ = shutdown.recv() => break,
+                signal = shutdown.recv() => {
+                    ended_by = Some(signal);
+                    break;
+                }
             }
             due = next_tick(due, Instant::now(), cli.tick);
             let snapshot = observed.sample();
@@ -49,13 +60,13 @@ pub fn run(cli: &Cli, scenario: &str, settings: &Settings, out: &mut impl Write)
     drop(observed);
     match result {
         // A reader that went away (`| head`) is not an error.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ended_by),
         other => other?,
     }
     if cli.format == Format::Text {
         out.write_all(summary.render().as_bytes())?;
     }
-    Ok(())
+    Ok(ended_by)
 }
 
 /// When the tick after the one due at `due` is, read at `now`: on the grid
