@@ -6,6 +6,23 @@
 use futures::future::select_all;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
+/// SIGTSTP (`kill -TSTP`, or Ctrl-Z where the terminal is not raw): the
+/// dashboard suspends itself, restoring the terminal first.
+pub struct SuspendRequests(Signal);
+
+impl SuspendRequests {
+    /// Must be called inside a tokio runtime with I/O enabled.
+    pub fn listen() -> std::io::Result<Self> {
+        signal(SignalKind::from_raw(libc::SIGTSTP)).map(Self)
+    }
+
+    pub async fn recv(&mut self) {
+        if self.0.recv().await.is_none() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 /// The signals handled, with their numbers (for the conventional exit
 /// status 128 + signal).
 const ENDING: [(fn() -> SignalKind, i32); 7] = [

@@ -9,12 +9,12 @@ use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use tokio::time::{interval, interval_at, Instant, MissedTickBehavior};
 
-use crate::app::{keys, App, Choice, RunInfo};
+use crate::app::{keys, Action, App, Choice, RunInfo};
 use crate::cli::Cli;
 use crate::observed::Observed;
 use crate::scenario::Scenario;
 use crate::settings::Settings;
-use crate::signals::Shutdown;
+use crate::signals::{Shutdown, SuspendRequests};
 use crate::ui;
 
 /// At most this many frames a second; input and ticks only mark the screen
@@ -40,10 +40,11 @@ pub fn run(
     let ui_runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let (shutdown, mut terminal, events) = ui_runtime.block_on(async {
+    let (shutdown, suspends, mut terminal, events) = ui_runtime.block_on(async {
         let shutdown = Shutdown::listen()?;
+        let suspends = SuspendRequests::listen()?;
         let terminal = TerminalGuard::enter()?;
-        Ok::<_, io::Error>((shutdown, terminal, EventStream::new()))
+        Ok::<_, io::Error>((shutdown, suspends, terminal, EventStream::new()))
     })?;
     let mut observed = Observed::start_with_target(cli.workers(), settings, cli.target.clone())?;
     let info = RunInfo {
@@ -58,7 +59,7 @@ pub fn run(
         &mut terminal.0,
         &mut app,
         &mut observed,
-        (shutdown, events),
+        (shutdown, suspends, events),
         cli,
     ))
 }
@@ -67,7 +68,7 @@ async fn event_loop(
     terminal: &mut DefaultTerminal,
     app: &mut App,
     observed: &mut Observed,
-    (mut shutdown, mut events): (Shutdown, EventStream),
+    (mut shutdown, mut suspends, mut events): (Shutdown, SuspendRequests, EventStream),
     cli: &Cli,
 ) -> io::Result<Ending> {
     let mut ticks = interval_at(Instant::now() + cli.tick, cli.tick);
@@ -97,7 +98,10 @@ async fn event_loop(
             }
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => {
-                    if let Some(action) = keys::action_for(key) {
+                    if keys::action_for(key) == Some(Action::Suspend) {
+                        suspend(terminal)?;
+                        dirty = true;
+                    } else if let Some(action) = keys::action_for(key) {
                         if let Some(effect) = app.update(action) {
                             match observed.apply(effect) {
                                 Ok(Some(scenario)) => app.switched(&scenario, observed.settings()),
@@ -114,12 +118,39 @@ async fn event_loop(
                 None => return Ok(Ending::Quit),
             },
             signal = shutdown.recv() => return Ok(Ending::Signal(signal)),
+            () = suspends.recv() => {
+                suspend(terminal)?;
+                dirty = true;
+            }
             _ = &mut stop => return Ok(Ending::DurationElapsed),
         }
         if app.quit {
             return Ok(Ending::Quit);
         }
     }
+}
+
+/// Gives the terminal back, stops the process as Ctrl-Z does in a shell,
+/// and, once continued (`fg`), takes the terminal again and redraws all.
+/// The whole process stops, workloads too; the first tick after counts
+/// over the pause (rates dip, as they would for a stalled program).
+fn suspend(terminal: &mut DefaultTerminal) -> io::Result<()> {
+    terminal.show_cursor()?;
+    ratatui::restore();
+    // SAFETY: raise only sends a signal to this process. SIGSTOP cannot be
+    // caught, so it stops here until SIGCONT.
+    unsafe { libc::raise(libc::SIGSTOP) };
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(
+        io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    )?;
+    // Both buffers blank, so the next frame is drawn whole. (Not
+    // `terminal.clear()`: it asks the terminal where the cursor is, and the
+    // event stream, reading the same input, takes the answer.)
+    terminal.swap_buffers();
+    Ok(())
 }
 
 /// Raw mode and the alternate screen for as long as it lives; restored on

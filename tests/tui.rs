@@ -291,3 +291,46 @@ fn a_log_on_the_terminal_is_refused_before_the_dashboard_starts() {
         "the terminal was never taken"
     );
 }
+
+/// The process's state letter from /proc: `T` when stopped.
+fn process_state(pid: i32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    stat.rsplit_once(')')
+        .unwrap()
+        .1
+        .trim_start()
+        .chars()
+        .next()
+        .unwrap()
+}
+
+#[test]
+fn ctrl_z_and_sigtstp_suspend_with_the_terminal_restored_and_come_back() {
+    for how in ["Ctrl-Z", "SIGTSTP"] {
+        let mut tui = Tui::start(&[], 100, 30);
+        tui.wait_for_dashboard();
+        if how == "Ctrl-Z" {
+            tui.send("\x1a");
+        } else {
+            kill(Pid::from_raw(tui.pid()), Signal::SIGTSTP).unwrap();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while process_state(tui.pid()) != 'T' && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(process_state(tui.pid()), 'T', "{how}: stopped");
+        // What it wrote before stopping may still be on its way to the screen.
+        while !tui.terminal_restored() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(tui.terminal_restored(), "{how}: terminal given back");
+        kill(Pid::from_raw(tui.pid()), Signal::SIGCONT).unwrap();
+        tui.wait_for("the dashboard back", |s| s.contains("alive tasks"));
+        assert!(tui.in_raw_alternate_screen(), "{how}: raw again");
+        tui.send("?");
+        tui.wait_for("keys to work again", |s| s.contains("suspend (fg"));
+        tui.send("q");
+        assert!(tui.wait_exit().success(), "{how}");
+        assert!(tui.terminal_restored(), "{how}");
+    }
+}

@@ -21,4 +21,7 @@ pub enum Action {
     /// Esc: close what is open, or quit when nothing is.
     Cancel,
     Quit,
+    /// Ctrl-Z: give the terminal back and stop, as full-screen programs do
+    /// (the terminal loop does it; the app state has nothing to change).
+    Suspend,
 }

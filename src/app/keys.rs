@@ -16,6 +16,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("?", "show or hide this help"),
     ("Esc", "close what is open, or quit"),
     ("q  Ctrl-C", "quit"),
+    ("Ctrl-Z", "suspend (fg to come back)"),
 ];
 
 pub fn action_for(key: KeyEvent) -> Option<Action> {
@@ -26,6 +27,7 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
     let shift = key.modifiers.contains(KeyModifiers::SHIFT);
     let action = match key.code {
         KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => Action::Quit,
+        KeyCode::Char('z') if key.modifiers.contains(KeyModifiers::CONTROL) => Action::Suspend,
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Esc => Action::Cancel,
         KeyCode::Enter => Action::Confirm,

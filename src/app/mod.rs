@@ -177,6 +177,7 @@ impl App {
                 self.notice = None;
             }
             Action::Cancel | Action::Quit => self.quit = true,
+            Action::Suspend => {}
         }
         None
     }
