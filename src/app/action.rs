@@ -18,7 +18,8 @@ pub enum Action {
     OpenPicker,
     /// Enter: switch to the scenario chosen in the picker.
     Confirm,
-    /// Esc: close what is open, or quit when nothing is.
+    /// Esc: close what is open; with nothing open it does nothing (a
+    /// second Esc meant for a panel must not quit).
     Cancel,
     Quit,
     /// Ctrl-Z: give the terminal back and stop, as full-screen programs do

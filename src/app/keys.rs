@@ -14,7 +14,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("space", "pause the display (sampling goes on)"),
     ("r", "reset statistics"),
     ("?", "show or hide this help"),
-    ("Esc", "close what is open, or quit"),
+    ("Esc", "close what is open"),
     ("q  Ctrl-C", "quit"),
     ("Ctrl-Z", "suspend (fg to come back)"),
 ];

@@ -171,12 +171,12 @@ impl App {
                 self.show_explain = false;
             }
             Action::Confirm => {}
-            Action::Cancel if self.show_help || self.show_explain || self.notice.is_some() => {
+            Action::Cancel => {
                 self.show_help = false;
                 self.show_explain = false;
                 self.notice = None;
             }
-            Action::Cancel | Action::Quit => self.quit = true,
+            Action::Quit => self.quit = true,
             Action::Suspend => {}
         }
         None
@@ -305,7 +305,9 @@ mod tests {
         app.update(Action::ToggleHelp);
         assert!(app.show_help);
         app.update(Action::Cancel);
-        assert!(!app.show_help && !app.quit, "Esc closes the help first");
+        assert!(!app.show_help && !app.quit, "Esc closes the help");
+        app.update(Action::Cancel);
+        assert!(!app.quit, "and with nothing open, Esc does not quit");
         app.update(Action::Quit);
         assert!(app.quit);
     }
