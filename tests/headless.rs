@@ -201,16 +201,23 @@ fn a_reader_that_goes_away_ends_the_run_cleanly() {
     );
 }
 
-#[test]
-fn without_a_terminal_or_headless_it_says_what_to_do() {
-    // A terminal type that could draw, so only the missing terminal stops it.
+/// The dashboard started with this `TERM` and no terminal: its exit code
+/// and what it said.
+fn dashboard_with_term(term: &str) -> (Option<i32>, String, Vec<u8>) {
     let out = Command::new(env!("CARGO_BIN_EXE_looptop"))
-        .env("TERM", "xterm-256color")
+        .env("TERM", term)
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
+    (out.status.code(), err, out.stdout)
+}
+
+#[test]
+fn without_a_terminal_or_headless_it_says_what_to_do() {
+    // A terminal type that could draw, so only the missing terminal stops it.
+    let (code, err, _) = dashboard_with_term("xterm-256color");
+    assert_eq!(code, Some(2));
     assert!(
         err.contains("not a terminal") && err.contains("--headless"),
         "{err}"
@@ -240,18 +247,13 @@ fn a_signal_ends_a_headless_run_with_the_dashboards_exit_code() {
 
 #[test]
 fn a_dumb_terminal_gets_no_dashboard_but_a_line_saying_why() {
-    let out = Command::new(env!("CARGO_BIN_EXE_looptop"))
-        .env("TERM", "dumb")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8(out.stderr).unwrap();
+    let (code, err, stdout) = dashboard_with_term("dumb");
+    assert_eq!(code, Some(2));
     assert!(
         err.contains("TERM=dumb") && err.contains("--headless"),
         "{err}"
     );
-    assert!(out.stdout.is_empty(), "no escape codes");
+    assert!(stdout.is_empty(), "no escape codes");
 }
 
 #[test]
