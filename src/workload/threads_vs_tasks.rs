@@ -346,15 +346,7 @@ impl CpuAccount {
 
 /// The process's resident memory in bytes (Linux); zero elsewhere.
 fn resident() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    // SAFETY: sysconf only reads a configuration value.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(0) as u64;
-    pages * page
+    process_threads_and_rss().1
 }
 
 /// The process's OS threads and resident memory, from /proc (Linux); zero
