@@ -98,11 +98,10 @@ async fn event_loop(
             }
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => {
-                    if keys::action_for(key) == Some(Action::Suspend) {
-                        suspend(terminal)?;
-                        dirty = true;
-                    } else if let Some(action) = keys::action_for(key) {
-                        if let Some(effect) = app.update(action) {
+                    if let Some(action) = keys::action_for(key) {
+                        if action == Action::Suspend {
+                            suspend(terminal)?;
+                        } else if let Some(effect) = app.update(action) {
                             match observed.apply(effect) {
                                 Ok(Some(scenario)) => app.switched(&scenario, observed.settings()),
                                 Ok(None) => {}
