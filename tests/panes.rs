@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use looptop::app::{Action, App, Choice, RunInfo};
 use looptop::sampler::snapshot::{
-    Bin, ChainSample, Culprit, Distribution, Latency, QueueSample, RequestsSample, RuntimeSample,
-    SideSample, StageSample, Stall, StallSample, ThreadsSample, TimeoutsSample, Warning,
-    WarningKind, WorkerSample,
+    Bin, Cause, ChainSample, Culprit, Distribution, Latency, QueueSample, RequestsSample,
+    RuntimeSample, SideSample, StageSample, Stall, StallSample, ThreadsSample, TimeoutsSample,
+    Warning, WarningKind, WorkerSample,
 };
 use looptop::sampler::Snapshot;
 use looptop::scenario;
@@ -122,12 +122,16 @@ fn snapshot(t: u64) -> Snapshot {
                     task: "consumer-0".to_string(),
                     count: 141,
                     longest_us: 48_000.0,
+                    cause: Cause::Blocked,
+                    syscall: Some("clock_nanosleep".to_string()),
                 },
                 Culprit {
                     location: "src/workload/queue.rs:108".to_string(),
                     task: "producer-3".to_string(),
                     count: 2,
                     longest_us: 12_500.0,
+                    cause: Cause::Computing,
+                    syscall: None,
                 },
             ],
         },
@@ -143,6 +147,9 @@ fn blocked_now() -> Stall {
         worker: 1,
         duration_us: 48_000.0,
         running: true,
+        cause: Cause::Blocked,
+        syscall: Some("clock_nanosleep".to_string()),
+        cpu_share: Some(0.0),
     }
 }
 
@@ -151,9 +158,9 @@ fn warnings() -> Vec<Warning> {
     vec![
         Warning {
             kind: WarningKind::BlockedWorker,
-            message: "worker 1 blocked 48ms so far by consumer-0 (src/workload/queue.rs:115)"
+            message: "worker 1 blocked 48ms so far in clock_nanosleep by consumer-0 (src/workload/queue.rs:115)"
                 .to_string(),
-            advice: "await instead of blocking, or move the call to spawn_blocking".to_string(),
+            advice: Cause::Blocked.advice().to_string(),
             since_s: 18.5,
         },
         Warning {
@@ -281,11 +288,11 @@ fn long_polls_pane_says_none_when_nothing_stalled() {
 #[test]
 fn warnings_feed() {
     let warnings = warnings();
-    let t = render(150, 2, |f, area| {
+    let t = render(200, 2, |f, area| {
         ui::warnings::draw(f, area, None, &warnings)
     });
     insta::assert_snapshot!(t.backend());
-    assert_eq!(ui::warnings::height(None, &warnings, 150), 2, "a line each");
+    assert_eq!(ui::warnings::height(None, &warnings, 200), 2, "a line each");
     // Narrower, the advice takes a line of its own.
     let t = render(80, 4, |f, area| {
         ui::warnings::draw(f, area, None, &warnings)

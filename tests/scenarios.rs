@@ -74,6 +74,14 @@ fn blocking_stalls_a_worker_until_offloaded() {
         message.contains("by consumer-0 (src/workload/queue.rs:"),
         "names the task and where it was spawned: {message}"
     );
+    // The consumer sleeps: its worker's thread is asleep in the kernel,
+    // and the advice is for a blocking call, not for CPU work.
+    let culprit = &blocked.last().unwrap()["stalls"]["culprits"][0];
+    assert_eq!(culprit["cause"], "blocked", "{culprit}");
+    let call = culprit["syscall"].as_str().unwrap_or_default();
+    assert!(call.contains("sleep"), "blocked in a sleep: {culprit}");
+    let advice = warning["advice"].as_str().unwrap();
+    assert!(advice.contains("async version"), "{advice}");
     let shown_blocked = blocked.iter().any(|t| {
         t["workers"].as_array().unwrap().iter().any(|w| {
             w["blocked_us"].as_f64().is_some_and(|us| us >= 10_000.0) && w["busy_ratio"] == 1.0
@@ -101,6 +109,19 @@ fn cpu_bound_polls_are_long_in_tasks_and_short_when_sliced() {
         long >= 20_000.0,
         "p99 poll {long}µs with 20ms of CPU per item"
     );
+    // Its long polls compute: the advice is for CPU work, not for a
+    // blocking call.
+    let culprit = &in_task.last().unwrap()["stalls"]["culprits"][0];
+    assert_eq!(culprit["cause"], "computing", "{culprit}");
+    // The latest: the first may name a poll that ended unseen.
+    let warning = in_task
+        .iter()
+        .flat_map(|t| t["warnings"].as_array().unwrap())
+        .rfind(|w| w["kind"] == "blocked_worker")
+        .expect("a long-poll warning");
+    let message = warning["message"].as_str().unwrap();
+    assert!(message.contains(" computing "), "{message}");
+    assert!(warning["advice"].as_str().unwrap().contains("yield_now"));
     let sliced = ticks(&["--scenario", "cpu-bound", "--offload", "yield"]);
     let short = settled(&sliced, "/poll_times/p99_us");
     // Relative, not absolute: on a loaded machine the OS stretches slices too.

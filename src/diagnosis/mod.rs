@@ -41,7 +41,10 @@ impl Diagnosis {
                 .find(|a| a.warning.kind == found.kind)
             {
                 Some(active) => {
+                    // The advice follows the message: a long poll first
+                    // seen only as it ended may be told computing later.
                     active.warning.message = found.message;
+                    active.warning.advice = found.advice.to_string();
                     active.last_seen = tick;
                 }
                 None => self.active.push(Active {
@@ -75,7 +78,7 @@ impl Diagnosis {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampler::snapshot::{QueueSample, Stall, WarningKind};
+    use crate::sampler::snapshot::{Cause, Culprit, QueueSample, Stall, WarningKind};
 
     fn tick(t: u64, change: impl Fn(&mut Snapshot)) -> Snapshot {
         let mut s = Snapshot {
@@ -109,13 +112,14 @@ mod tests {
                 worker: 1,
                 duration_us: 25_000.0,
                 running: false,
+                ..Stall::default()
             })
         });
         let warnings = d.update(&blocked);
         assert_eq!(kinds(&warnings), [WarningKind::BlockedWorker]);
         assert_eq!(
             warnings[0].message,
-            "worker 1 blocked 25ms by consumer-0 (src/workload/queue.rs:115)"
+            "worker 1 held 25ms by consumer-0 (src/workload/queue.rs:115)"
         );
         assert!(warnings[0].advice.contains("spawn_blocking"));
         for t in 2..=LINGER {
@@ -123,6 +127,82 @@ mod tests {
             assert_eq!(d.update(&tick(t, |_| {})).len(), 1, "tick {t}");
         }
         assert!(d.update(&tick(LINGER + 1, |_| {})).is_empty(), "cleared");
+    }
+
+    #[test]
+    fn a_long_poll_is_told_computing_or_blocked_with_advice_for_each() {
+        let stall = |cause, syscall: Option<&str>| Stall {
+            task: "consumer-0".into(),
+            location: "src/workload/queue.rs:115".into(),
+            worker: 0,
+            duration_us: 800_000.0,
+            running: true,
+            cause,
+            syscall: syscall.map(str::to_string),
+            cpu_share: Some(0.0),
+        };
+        let warned = |worst: Stall, culprits: Vec<Culprit>| {
+            let mut d = Diagnosis::default();
+            let warnings = d.update(&tick(1, |s| {
+                s.stalls.worst = Some(worst.clone());
+                s.stalls.culprits = culprits.clone();
+            }));
+            (warnings[0].message.clone(), warnings[0].advice.clone())
+        };
+        let (message, advice) = warned(stall(Cause::Blocked, Some("nanosleep")), vec![]);
+        assert!(
+            message.starts_with("worker 0 blocked 800ms so far in nanosleep by consumer-0"),
+            "{message}"
+        );
+        assert_eq!(advice, Cause::Blocked.advice());
+        let computing = Stall {
+            cpu_share: Some(0.97),
+            ..stall(Cause::Computing, None)
+        };
+        let (message, advice) = warned(computing, vec![]);
+        assert!(
+            message.starts_with("worker 0 computing 800ms so far by"),
+            "{message}"
+        );
+        assert!(advice.contains("yield_now") && advice.contains("rayon"));
+        assert_ne!(Cause::Computing.advice(), Cause::Blocked.advice());
+        let starved = Stall {
+            cpu_share: Some(0.2),
+            ..stall(Cause::Computing, None)
+        };
+        let (message, _) = warned(starved, vec![]);
+        assert!(
+            message.contains("computing 800ms so far, given 20% of a core, by"),
+            "{message}"
+        );
+        // Ended unseen: its spawn location's known cause speaks for it.
+        let culprit = Culprit {
+            location: "src/workload/queue.rs:115".into(),
+            cause: Cause::Computing,
+            ..Culprit::default()
+        };
+        let (message, advice) = warned(stall(Cause::Unknown, None), vec![culprit]);
+        assert!(
+            message.starts_with("worker 0 computing 800ms so far by"),
+            "{message}"
+        );
+        assert_eq!(advice, Cause::Computing.advice());
+        let (message, advice) = warned(stall(Cause::Unknown, None), vec![]);
+        assert!(
+            message.ends_with("(src/workload/queue.rs:115)"),
+            "{message}"
+        );
+        assert_eq!(advice, Cause::Unknown.advice());
+
+        // Told later, while the warning stands: the advice follows.
+        let mut d = Diagnosis::default();
+        d.update(&tick(1, |s| {
+            s.stalls.worst = Some(stall(Cause::Unknown, None))
+        }));
+        let later = d.update(&tick(2, |s| {
+            s.stalls.worst = Some(stall(Cause::Blocked, Some("read")))
+        }));
+        assert_eq!(later[0].advice, Cause::Blocked.advice());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! One rule per problem: each looks at the latest ticks (oldest first) and,
 //! if it sees its problem, says what it is and what to try.
 
-use crate::sampler::snapshot::{QueueSample, RequestsSample, WarningKind};
+use crate::sampler::snapshot::{Cause, QueueSample, RequestsSample, WarningKind};
 use crate::sampler::Snapshot;
 use crate::ui::format;
 
@@ -30,19 +30,55 @@ pub const RULES: [Rule; 7] = [
     out_of_files,
 ];
 
-/// A poll at least the stall threshold long, ended this tick or running.
+/// A poll at least the stall threshold long, ended this tick or running,
+/// with what its thread was doing: computing, or blocked in the kernel.
 fn blocked_worker(recent: &[Snapshot]) -> Option<Found> {
-    let worst = recent.last()?.stalls.worst.as_ref()?;
-    let how_long = format::micros(worst.duration_us);
+    let latest = recent.last()?;
+    let worst = latest.stalls.worst.as_ref()?;
+    // A poll that ended between ticks was not seen; its spawn location's
+    // other polls may have been.
+    let (cause, syscall, cpu_share) = match worst.cause {
+        Cause::Unknown => latest
+            .stalls
+            .culprits
+            .iter()
+            .find(|c| c.location == worst.location)
+            .map_or((Cause::Unknown, None, None), |c| {
+                (c.cause, c.syscall.clone(), None)
+            }),
+        known => (known, worst.syscall.clone(), worst.cpu_share),
+    };
     let so_far = if worst.running { " so far" } else { "" };
+    let how_long = format!("{}{so_far}", format::micros(worst.duration_us));
     Some(Found {
         kind: WarningKind::BlockedWorker,
         message: format!(
-            "worker {} blocked {how_long}{so_far} by {} ({})",
-            worst.worker, worst.task, worst.location
+            "worker {} {} by {} ({})",
+            worst.worker,
+            held(cause, syscall.as_deref(), cpu_share, &how_long),
+            worst.task,
+            worst.location
         ),
-        advice: "await instead of blocking, or move the call to spawn_blocking",
+        advice: cause.advice(),
     })
+}
+
+/// What held a worker, the cause first: "blocked 48ms in nanosleep",
+/// "computing 2.1s" (", given 20% of a core" when the OS kept it off its
+/// core), or "held 48ms" when the cause is unknown.
+pub fn held(cause: Cause, syscall: Option<&str>, cpu_share: Option<f64>, how_long: &str) -> String {
+    match (cause, syscall) {
+        (Cause::Blocked, Some(call)) => format!("blocked {how_long} in {call}"),
+        (Cause::Blocked, None) => format!("blocked {how_long} in the kernel"),
+        (Cause::Computing, _) => match cpu_share.filter(|share| *share < 0.5) {
+            Some(share) => format!(
+                "computing {how_long}, given {} of a core,",
+                format::percent(share)
+            ),
+            None => format!("computing {how_long}"),
+        },
+        (Cause::Unknown, _) => format!("held {how_long}"),
+    }
 }
 
 /// Every worker busy for several ticks while runnable tasks queue up.

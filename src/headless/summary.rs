@@ -2,7 +2,8 @@
 //! constant size, a few lines per workload the run had.
 
 use crate::sampler::snapshot::{
-    ChainSample, Culprit, QueueSample, RequestsSample, ThreadsSample, TimeoutsSample, Warning,
+    Cause, ChainSample, Culprit, QueueSample, RequestsSample, ThreadsSample, TimeoutsSample,
+    Warning,
 };
 use crate::sampler::Snapshot;
 use crate::ui::format;
@@ -153,11 +154,15 @@ impl Summary {
             self.long_polls,
             format::micros(self.stall_threshold_us),
             self.culprits.first().map_or(String::new(), |c| format!(
-                "; worst in the last minute: {} ({}) ×{}, longest {}",
+                "; worst in the last minute: {} ({}) ×{}, longest {}, {}",
                 c.location,
                 c.task,
                 c.count,
-                format::micros(c.longest_us)
+                format::micros(c.longest_us),
+                match (c.cause, &c.syscall) {
+                    (Cause::Blocked, Some(call)) => format!("blocked in {call}"),
+                    (cause, _) => cause.name().to_string(),
+                }
             )),
         ) + &self.render_warnings()
     }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+pub use crate::stall::cause::Cause;
 pub use crate::workload::latency::Latency;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -131,6 +132,13 @@ pub struct Stall {
     pub duration_us: f64,
     /// Still polling when sampled: the worker is blocked right now.
     pub running: bool,
+    /// Computing or blocked in the kernel, as the worker's thread showed
+    /// while the poll ran; unknown for a poll that ended between ticks.
+    pub cause: Cause,
+    /// The system call a blocked poll's thread was in.
+    pub syscall: Option<String>,
+    /// Share of a core the thread got over the last tick of the poll.
+    pub cpu_share: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -140,6 +148,9 @@ pub struct Culprit {
     pub task: String,
     pub count: u64,
     pub longest_us: f64,
+    /// The cause of the longest of its polls whose cause is known.
+    pub cause: Cause,
+    pub syscall: Option<String>,
 }
 
 /// A problem named in plain words while it lasts, with what to try.

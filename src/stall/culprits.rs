@@ -5,12 +5,23 @@ use std::collections::{HashMap, VecDeque};
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
+use super::cause::Cause;
 use crate::sampler::snapshot::Culprit;
 
 pub struct Culprits {
     window: Duration,
     /// One entry per sample that saw long polls, oldest first.
     ticks: VecDeque<(Instant, Vec<Group>)>,
+}
+
+/// One long poll that ended, as the culprit list keeps it.
+#[derive(Clone, Debug)]
+pub struct Ended {
+    pub location: &'static Location<'static>,
+    pub duration: Duration,
+    pub task: String,
+    pub cause: Cause,
+    pub syscall: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -20,6 +31,8 @@ struct Group {
     longest: Duration,
     /// The task of the longest poll.
     task: String,
+    /// The longest poll whose cause is known: (its length, cause, call).
+    known: Option<(Duration, Cause, Option<String>)>,
 }
 
 impl Culprits {
@@ -30,20 +43,22 @@ impl Culprits {
         }
     }
 
-    /// Adds one sample's finished long polls, each as (location, duration,
-    /// task name), and forgets samples older than the window.
-    pub fn record(
-        &mut self,
-        now: Instant,
-        polls: impl IntoIterator<Item = (&'static Location<'static>, Duration, String)>,
-    ) {
+    /// Adds one sample's finished long polls and forgets samples older
+    /// than the window.
+    pub fn record(&mut self, now: Instant, polls: impl IntoIterator<Item = Ended>) {
         let mut groups: Vec<Group> = Vec::new();
-        for (location, duration, task) in polls {
+        for poll in polls {
+            let location = poll.location;
             let poll = Group {
                 location,
                 count: 1,
-                longest: duration,
-                task,
+                longest: poll.duration,
+                task: poll.task,
+                known: (poll.cause != Cause::Unknown).then_some((
+                    poll.duration,
+                    poll.cause,
+                    poll.syscall,
+                )),
             };
             match groups.iter_mut().find(|g| g.location == location) {
                 Some(group) => group.merge(poll),
@@ -80,11 +95,18 @@ impl Culprits {
         groups
             .into_iter()
             .take(n)
-            .map(|g| Culprit {
-                location: location(g.location),
-                task: g.task,
-                count: g.count,
-                longest_us: g.longest.as_micros() as f64,
+            .map(|g| {
+                let (cause, syscall) = g
+                    .known
+                    .map_or((Cause::Unknown, None), |(_, cause, call)| (cause, call));
+                Culprit {
+                    location: location(g.location),
+                    task: g.task,
+                    count: g.count,
+                    longest_us: g.longest.as_micros() as f64,
+                    cause,
+                    syscall,
+                }
             })
             .collect()
     }
@@ -97,6 +119,14 @@ impl Culprits {
 impl Group {
     fn merge(&mut self, other: Group) {
         self.count += other.count;
+        let longer_known = match (&self.known, &other.known) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some((mine, ..)), Some((theirs, ..))) => theirs > mine,
+        };
+        if longer_known {
+            self.known = other.known;
+        }
         if other.longest > self.longest {
             self.longest = other.longest;
             self.task = other.task;
@@ -118,6 +148,16 @@ mod tests {
         Location::caller()
     }
 
+    fn ended(location: &'static Location<'static>, duration: Duration, task: &str) -> Ended {
+        Ended {
+            location,
+            duration,
+            task: task.to_string(),
+            cause: Cause::Unknown,
+            syscall: None,
+        }
+    }
+
     #[test]
     fn groups_by_location_keeps_counts_and_the_longest() {
         let (a, b) = (here(), here());
@@ -127,12 +167,12 @@ mod tests {
         culprits.record(
             t0,
             [
-                (a, ms(20), "consumer-0".to_string()),
-                (b, ms(15), "producer-1".to_string()),
-                (a, ms(40), "consumer-2".to_string()),
+                ended(a, ms(20), "consumer-0"),
+                ended(b, ms(15), "producer-1"),
+                ended(a, ms(40), "consumer-2"),
             ],
         );
-        culprits.record(t0 + ms(250), [(a, ms(30), "consumer-1".to_string())]);
+        culprits.record(t0 + ms(250), [ended(a, ms(30), "consumer-1")]);
         let top = culprits.top(8);
         assert_eq!(top.len(), 2);
         assert_eq!(top[0].location, location(a));
@@ -147,14 +187,42 @@ mod tests {
         let a = here();
         let t0 = Instant::now();
         let mut culprits = Culprits::new(Duration::from_secs(60));
-        culprits.record(t0, [(a, Duration::from_millis(90), "old".to_string())]);
+        culprits.record(t0, [ended(a, Duration::from_millis(90), "old")]);
         culprits.record(
             t0 + Duration::from_secs(61),
-            [(a, Duration::from_millis(12), "new".to_string())],
+            [ended(a, Duration::from_millis(12), "new")],
         );
         let top = culprits.top(8);
         assert_eq!((top[0].count, top[0].task.as_str()), (1, "new"));
         culprits.clear();
         assert!(culprits.top(8).is_empty());
+    }
+
+    #[test]
+    fn a_group_takes_the_cause_of_its_longest_known_poll() {
+        let a = here();
+        let ms = Duration::from_millis;
+        let mut culprits = Culprits::new(Duration::from_secs(60));
+        let blocked = Ended {
+            cause: Cause::Blocked,
+            syscall: Some("nanosleep".to_string()),
+            ..ended(a, ms(300), "consumer-0")
+        };
+        let computing = Ended {
+            cause: Cause::Computing,
+            ..ended(a, ms(100), "consumer-1")
+        };
+        // The longest poll of all ended unseen: its cause is unknown.
+        culprits.record(
+            Instant::now(),
+            [computing, blocked, ended(a, ms(900), "consumer-2")],
+        );
+        let top = culprits.top(8);
+        assert_eq!(
+            (top[0].longest_us, top[0].task.as_str()),
+            (900_000.0, "consumer-2")
+        );
+        assert_eq!(top[0].cause, Cause::Blocked);
+        assert_eq!(top[0].syscall.as_deref(), Some("nanosleep"));
     }
 }

@@ -1,15 +1,18 @@
 //! Who stalled a worker: long polls from tokio's task hooks, named and
 //! grouped by spawn location.
 
+pub mod cause;
 pub mod culprits;
 pub mod names;
 pub mod tracker;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::sampler::snapshot::{Stall, StallSample};
-use culprits::Culprits;
+use cause::{ThreadReading, Verdict};
+use culprits::{Culprits, Ended};
 pub use tracker::{LongPoll, PollTracker};
 
 /// How far back the culprit list looks.
@@ -21,6 +24,9 @@ const TOP: usize = 8;
 pub struct StallWatch {
     tracker: Arc<PollTracker>,
     culprits: Culprits,
+    /// The polls running at the last tick, by (worker, start), with their
+    /// thread's reading then and what it showed.
+    running: HashMap<(usize, u64), (ThreadReading, Verdict)>,
 }
 
 impl StallWatch {
@@ -28,19 +34,31 @@ impl StallWatch {
         Self {
             tracker,
             culprits: Culprits::new(WINDOW),
+            running: HashMap::new(),
         }
     }
 
     pub fn sample(&mut self) -> StallSample {
         let (polls, overflow) = self.tracker.take();
-        let finished = polls.iter().filter(|p| !p.running);
+        let verdicts = self.judge(&polls);
+        let stalls: Vec<Stall> = polls.iter().zip(verdicts).map(stall).collect();
+        let finished = stalls.iter().zip(&polls).filter(|(s, _)| !s.running);
         let long_polls = finished.clone().count() as u64 + overflow;
         self.culprits.record(
             Instant::now(),
-            finished.map(|p| (p.location, p.duration, task_name(p.task))),
+            finished.map(|(s, p)| Ended {
+                location: p.location,
+                duration: p.duration,
+                task: s.task.clone(),
+                cause: s.cause,
+                syscall: s.syscall.clone(),
+            }),
         );
-        let worst = polls.iter().max_by_key(|p| p.duration).map(stall);
-        let running = polls.iter().filter(|p| p.running).map(stall).collect();
+        let worst = stalls
+            .iter()
+            .max_by(|a, b| a.duration_us.total_cmp(&b.duration_us))
+            .cloned();
+        let running = stalls.into_iter().filter(|s| s.running).collect();
         StallSample {
             threshold_us: micros(self.tracker.threshold()),
             long_polls,
@@ -61,16 +79,43 @@ impl StallWatch {
     pub fn reset(&mut self) {
         self.tracker.forget_earlier();
         self.culprits.clear();
+        self.running.clear();
+    }
+
+    /// Each poll's cause: a running one from its thread now (and a tick
+    /// ago, if it ran then too), an ended one as it was last seen running.
+    /// Costs a few /proc reads per worker in a long poll, none otherwise.
+    fn judge(&mut self, polls: &[LongPoll]) -> Vec<Verdict> {
+        let mut before = std::mem::take(&mut self.running);
+        polls
+            .iter()
+            .map(|p| {
+                let key = (p.worker, p.started);
+                if !p.running {
+                    return before.remove(&key).map(|(_, v)| v).unwrap_or_default();
+                }
+                let earlier = before.get(&key).map(|(reading, _)| reading);
+                let Some(now) = cause::read_thread(p.thread) else {
+                    return Verdict::default();
+                };
+                let verdict = cause::judge(&now, earlier);
+                self.running.insert(key, (now, verdict.clone()));
+                verdict
+            })
+            .collect()
     }
 }
 
-fn stall(p: &LongPoll) -> Stall {
+fn stall((p, verdict): (&LongPoll, Verdict)) -> Stall {
     Stall {
         task: task_name(p.task),
         location: culprits::location(p.location),
         worker: p.worker,
         duration_us: micros(p.duration),
         running: p.running,
+        cause: verdict.cause,
+        syscall: verdict.syscall,
+        cpu_share: verdict.cpu_share,
     }
 }
 

@@ -32,6 +32,11 @@ pub struct LongPoll {
     pub duration: Duration,
     /// Still running when sampled; its duration so far.
     pub running: bool,
+    /// When the poll began (the tracker's raw clock): with `worker`, it
+    /// tells one poll from the next.
+    pub started: u64,
+    /// The OS thread that ran it (0 where the OS gives no ids).
+    pub thread: u64,
 }
 
 pub struct PollTracker {
@@ -134,6 +139,8 @@ impl PollTracker {
                 worker,
                 duration: Duration::from_nanos(running_for),
                 running: true,
+                started,
+                thread: slot.thread.load(Ordering::Relaxed),
             });
         }
         (polls, overflow)
@@ -180,6 +187,8 @@ impl PollTracker {
             worker,
             duration: Duration::from_nanos(elapsed),
             running: false,
+            started,
+            thread: slot.thread.load(Ordering::Relaxed),
         };
         let mut finished = self.lock();
         if finished.polls.len() < MAX_PENDING {

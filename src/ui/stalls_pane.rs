@@ -10,7 +10,8 @@ use ratatui::Frame;
 
 use super::format;
 use super::widgets::{draw_pane, WARN};
-use crate::sampler::snapshot::Culprit;
+use crate::diagnosis::rules::held;
+use crate::sampler::snapshot::{Cause, Culprit};
 use crate::sampler::History;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
@@ -26,16 +27,15 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let width = inner.width as usize;
     let mut lines = Vec::new();
     if let Some(now) = stalls.worst.as_ref().filter(|w| w.running) {
+        // The verb says what the worker's thread is doing.
+        let what = held(
+            now.cause,
+            now.syscall.as_deref(),
+            now.cpu_share,
+            &format::micros(now.duration_us),
+        );
         lines.push(Line::from(Span::styled(
-            fit(
-                &format!(
-                    "w{} blocked {} now: {}",
-                    now.worker,
-                    format::micros(now.duration_us),
-                    now.task
-                ),
-                width,
-            ),
+            fit(&format!("w{} {what} now: {}", now.worker, now.task), width),
             Style::new().fg(WARN).add_modifier(Modifier::BOLD),
         )));
     }
@@ -49,9 +49,17 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-/// "queue.rs:115 consumer-1   ×141 32ms": where, who, how often, how long.
-/// The path keeps its directories when there is room for them.
+/// "queue.rs:115 nanosleep consumer-1   ×141 32ms": where, what its
+/// thread was doing (the system call it was blocked in, or cpu), the task
+/// of the longest, how often, how long. The path keeps its directories when
+/// there is room for them; the task name is cut first.
 fn culprit_line(culprit: &Culprit, width: usize) -> Line<'static> {
+    let doing = match (culprit.cause, &culprit.syscall) {
+        (Cause::Blocked, Some(call)) => format!(" {call}"),
+        (Cause::Blocked, None) => " kernel".to_string(),
+        (Cause::Computing, _) => " cpu".to_string(),
+        (Cause::Unknown, _) => String::new(),
+    };
     let figures = format!(
         " ×{} {}",
         format::count(culprit.count as f64),
@@ -63,11 +71,11 @@ fn culprit_line(culprit: &Culprit, width: usize) -> Line<'static> {
         .next()
         .unwrap_or(&culprit.location);
     let room = width.saturating_sub(figures.chars().count());
-    let full = format!("{} {}", culprit.location, culprit.task);
+    let full = format!("{}{doing} {}", culprit.location, culprit.task);
     let text = if full.chars().count() <= room {
         full
     } else {
-        fit(&format!("{short} {}", culprit.task), room)
+        fit(&format!("{short}{doing} {}", culprit.task), room)
     };
     let pad = room.saturating_sub(text.chars().count());
     Line::from(vec![

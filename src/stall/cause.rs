@@ -1,0 +1,298 @@
+//! Why a long poll holds its worker: is the task computing, or blocked in
+//! the kernel? The two need different fixes, and the OS can tell them apart
+//! while the poll runs: a computing thread's CPU clock advances with the
+//! wall clock, a blocked one's stands still, and Linux names the system call
+//! a thread is in. Read once per tick, for the workers in a long poll only.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::cpu_time;
+
+/// A long poll's cause, as the OS showed it while the poll ran.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// Not seen running (it ended between two ticks), or no /proc to read.
+    #[default]
+    Unknown,
+    /// On a core, or waiting for one: the task computes without awaiting.
+    Computing,
+    /// Asleep in a system call: the task waits without awaiting.
+    Blocked,
+}
+
+impl Cause {
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::Unknown => "unknown",
+            Cause::Computing => "computing",
+            Cause::Blocked => "blocked",
+        }
+    }
+
+    /// What to try, for a long poll of this cause.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Cause::Computing => {
+                "move the work to spawn_blocking or a pool (rayon), or yield_now between slices of it"
+            }
+            Cause::Blocked => {
+                "await the async version (tokio::time::sleep, tokio::fs, tokio::net) or use spawn_blocking"
+            }
+            Cause::Unknown => {
+                "await instead of blocking, and move blocking calls and long computations to spawn_blocking"
+            }
+        }
+    }
+}
+
+/// One reading of a worker's OS thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadReading {
+    pub at: Instant,
+    /// Time on a core, to the nanosecond.
+    pub cpu: Duration,
+    /// The system call the thread is in; `None` while it runs in user space
+    /// (on a core or waiting for one).
+    pub syscall: Option<i64>,
+}
+
+/// Reads thread `tid` of this process; `None` where there is no /proc (not
+/// Linux) or the thread has ended.
+pub fn read_thread(tid: u64) -> Option<ThreadReading> {
+    let cpu = cpu_time::of_thread(tid)?;
+    let syscall = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall")).ok()?;
+    Some(ThreadReading {
+        at: Instant::now(),
+        cpu,
+        syscall: parse_syscall(&syscall)?,
+    })
+}
+
+/// `/proc/…/syscall`: "running" for a thread in user space, else the call's
+/// number and arguments ("-1 …" when in the kernel outside any call, as in a
+/// page fault). `None` when it is neither.
+fn parse_syscall(text: &str) -> Option<Option<i64>> {
+    let first = text.split_whitespace().next()?;
+    if first == "running" {
+        return Some(None);
+    }
+    let number: i64 = first.parse().ok()?;
+    Some((number >= 0).then_some(number))
+}
+
+/// What a running long poll is doing, from the latest reading of its
+/// thread and, when the same poll was seen a tick before, the reading then.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Verdict {
+    pub cause: Cause,
+    /// The system call the thread was blocked in, by name where known.
+    pub syscall: Option<String>,
+    /// Share of a core the thread got between the two readings; `None` at
+    /// the first reading.
+    pub cpu_share: Option<f64>,
+}
+
+/// A thread that got at least half a core while in its poll was computing,
+/// whatever it was doing at the instant of the reading.
+const COMPUTING_SHARE: f64 = 0.5;
+
+pub fn judge(now: &ThreadReading, before: Option<&ThreadReading>) -> Verdict {
+    let cpu_share = before.filter(|b| now.at > b.at).map(|b| {
+        let wall = now.at.duration_since(b.at).as_secs_f64();
+        (now.cpu.saturating_sub(b.cpu).as_secs_f64() / wall).min(1.0)
+    });
+    let cause = match (cpu_share, now.syscall) {
+        (Some(share), _) if share >= COMPUTING_SHARE => Cause::Computing,
+        (_, Some(_)) => Cause::Blocked,
+        // In user space: computing, if starved of a core (a low share).
+        (_, None) => Cause::Computing,
+    };
+    Verdict {
+        cause,
+        syscall: (cause == Cause::Blocked)
+            .then(|| now.syscall.map(syscall_name))
+            .flatten(),
+        cpu_share,
+    }
+}
+
+/// The name of system call `number` on this machine's architecture, for
+/// the calls a blocked task is usually in; others by number.
+pub fn syscall_name(number: i64) -> String {
+    KNOWN
+        .iter()
+        .find(|(n, _)| *n == number)
+        .map_or_else(|| format!("syscall {number}"), |(_, name)| name.to_string())
+}
+
+// `c_long` is i64 on 64-bit Linux only.
+#[cfg(target_os = "linux")]
+#[allow(clippy::unnecessary_cast)]
+const KNOWN: &[(i64, &str)] = &[
+    (libc::SYS_read as i64, "read"),
+    (libc::SYS_write as i64, "write"),
+    (libc::SYS_pread64 as i64, "pread64"),
+    (libc::SYS_pwrite64 as i64, "pwrite64"),
+    (libc::SYS_readv as i64, "readv"),
+    (libc::SYS_writev as i64, "writev"),
+    (libc::SYS_openat as i64, "openat"),
+    (libc::SYS_close as i64, "close"),
+    (libc::SYS_fsync as i64, "fsync"),
+    (libc::SYS_fdatasync as i64, "fdatasync"),
+    (libc::SYS_nanosleep as i64, "nanosleep"),
+    (libc::SYS_clock_nanosleep as i64, "clock_nanosleep"),
+    (libc::SYS_futex as i64, "futex"),
+    (libc::SYS_ppoll as i64, "ppoll"),
+    (libc::SYS_pselect6 as i64, "pselect6"),
+    (libc::SYS_epoll_pwait as i64, "epoll_pwait"),
+    (libc::SYS_connect as i64, "connect"),
+    (libc::SYS_accept4 as i64, "accept4"),
+    (libc::SYS_recvfrom as i64, "recvfrom"),
+    (libc::SYS_sendto as i64, "sendto"),
+    (libc::SYS_recvmsg as i64, "recvmsg"),
+    (libc::SYS_sendmsg as i64, "sendmsg"),
+    (libc::SYS_wait4 as i64, "wait4"),
+    (libc::SYS_flock as i64, "flock"),
+    (libc::SYS_fcntl as i64, "fcntl"),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_poll as i64, "poll"),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_select as i64, "select"),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_epoll_wait as i64, "epoll_wait"),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_accept as i64, "accept"),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_open as i64, "open"),
+];
+
+#[cfg(not(target_os = "linux"))]
+const KNOWN: &[(i64, &str)] = &[];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn number(name: &str) -> i64 {
+        KNOWN.iter().find(|(_, n)| *n == name).unwrap().0
+    }
+
+    fn reading(at: Instant, cpu_ms: u64, syscall: Option<i64>) -> ThreadReading {
+        ThreadReading {
+            at,
+            cpu: Duration::from_millis(cpu_ms),
+            syscall,
+        }
+    }
+
+    #[test]
+    fn proc_syscall_lines_parse() {
+        assert_eq!(parse_syscall("running\n"), Some(None));
+        assert_eq!(parse_syscall("230 0x1 0x0 0x7ffd 0x0\n"), Some(Some(230)));
+        assert_eq!(parse_syscall("-1 0x7ffd 0x55\n"), Some(None));
+        assert_eq!(parse_syscall(""), None);
+        assert_eq!(parse_syscall("garbage"), None);
+    }
+
+    #[test]
+    fn cpu_time_keeping_up_with_the_wall_clock_is_computing() {
+        let t0 = Instant::now();
+        let t1 = t0 + Duration::from_millis(250);
+        // In a system call at the instant, but on a core all along: the
+        // kernel computing for it (a large read, page faults).
+        let v = judge(&reading(t1, 250, Some(0)), Some(&reading(t0, 10, None)));
+        assert_eq!(v.cause, Cause::Computing);
+        assert_eq!(v.syscall, None);
+        assert!((v.cpu_share.unwrap() - 0.96).abs() < 0.01, "{v:?}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn cpu_time_standing_still_in_a_call_is_blocked_and_named() {
+        let t0 = Instant::now();
+        let t1 = t0 + Duration::from_millis(250);
+        let v = judge(
+            &reading(t1, 11, Some(number("clock_nanosleep"))),
+            Some(&reading(t0, 10, None)),
+        );
+        assert_eq!(v.cause, Cause::Blocked);
+        assert_eq!(v.syscall.as_deref(), Some("clock_nanosleep"));
+        assert!(v.cpu_share.unwrap() < 0.01);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn at_first_sight_the_system_call_decides() {
+        let now = Instant::now();
+        let v = judge(&reading(now, 5, Some(number("futex"))), None);
+        assert_eq!(
+            (v.cause, v.syscall.as_deref()),
+            (Cause::Blocked, Some("futex"))
+        );
+        let v = judge(&reading(now, 5, None), None);
+        assert_eq!((v.cause, v.cpu_share), (Cause::Computing, None));
+    }
+
+    #[test]
+    fn a_thread_in_user_space_without_a_core_computes_starved() {
+        let t0 = Instant::now();
+        let v = judge(
+            &reading(t0 + Duration::from_millis(500), 60, None),
+            Some(&reading(t0, 10, None)),
+        );
+        assert_eq!(v.cause, Cause::Computing);
+        assert!((v.cpu_share.unwrap() - 0.1).abs() < 0.01);
+    }
+
+    #[test]
+    fn unknown_calls_go_by_number() {
+        assert_eq!(syscall_name(99_999), "syscall 99999");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_sleeping_thread_reads_as_blocked_in_a_sleep_and_a_spinning_one_as_computing() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{mpsc, Arc};
+
+        let (tx, rx) = mpsc::channel();
+        let sleeper = std::thread::spawn(move || {
+            tx.send(cpu_time::this_thread_id()).unwrap();
+            std::thread::sleep(Duration::from_millis(600));
+        });
+        let tid = rx.recv().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let first = read_thread(tid).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let v = judge(&read_thread(tid).unwrap(), Some(&first));
+        assert_eq!(v.cause, Cause::Blocked, "{v:?}");
+        assert!(v.syscall.unwrap().contains("sleep"));
+        sleeper.join().unwrap();
+
+        let (tx, rx) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let spinning = stop.clone();
+        let spinner = std::thread::spawn(move || {
+            tx.send(cpu_time::this_thread_id()).unwrap();
+            while !spinning.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        });
+        let tid = rx.recv().unwrap();
+        let first = read_thread(tid).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let v = judge(&read_thread(tid).unwrap(), Some(&first));
+        stop.store(true, Ordering::Relaxed);
+        spinner.join().unwrap();
+        // On a loaded machine the spinner may get less than half a core;
+        // it is in user space all the same.
+        assert_eq!(
+            (v.cause, v.syscall.as_deref()),
+            (Cause::Computing, None),
+            "{v:?}"
+        );
+    }
+}
