@@ -157,9 +157,9 @@ fn switching_to_requests_and_raising_concurrency_with_keys() {
             && number_after(s, "ok ").is_some_and(|ok| ok > 100.0)
     });
     tui.send("j"); // mode → concurrency
-    tui.send("L"); // 16 → 100 in three 1-2-5 steps
-    tui.wait_for("concurrency 100 in the pane", |s| {
-        s.contains("closed ×100") && s.contains("▶ concurrency")
+    tui.send("L"); // a big step: 16 × 10
+    tui.wait_for("concurrency 160 in the pane", |s| {
+        s.contains("closed ×160") && s.contains("▶ concurrency")
     });
 }
 

@@ -37,7 +37,7 @@ pub static REQUEST_KNOBS: [KnobSpec; 12] = [
         label: "mode",
         range: 0..=2,
         unit: Unit::Choice(MODES),
-        step: Step::Linear { small: 1, big: 2 },
+        step: Step::Linear { by: 1 },
         default: 0,
     },
     count("concurrency", "concurrency", 10_000, 16),
@@ -54,7 +54,7 @@ pub static REQUEST_KNOBS: [KnobSpec; 12] = [
         label: "site errors",
         range: 0..=100,
         unit: Unit::Percent,
-        step: Step::Linear { small: 1, big: 10 },
+        step: Step::Linear { by: 1 },
         default: 1,
     },
     KnobSpec {
