@@ -9,6 +9,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("↑ ↓  k j", "select a knob"),
     ("← →  h l  - +", "change the selected knob"),
     ("Shift + ← → / H L", "change it in big steps (×10)"),
+    ("d", "the selected knob back to its default"),
     ("s", "choose a scenario (↑↓, Enter)"),
     ("e", "explain the running scenario"),
     ("space", "pause the display (sampling goes on)"),
@@ -41,6 +42,7 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('h') => Action::Decrease { big: false },
         KeyCode::Char('L') => Action::Increase { big: true },
         KeyCode::Char('H') => Action::Decrease { big: true },
+        KeyCode::Char('d') => Action::DefaultKnob,
         KeyCode::Char(' ') => Action::TogglePause,
         KeyCode::Char('r') => Action::ResetStatistics,
         KeyCode::Char('?') => Action::ToggleHelp,
@@ -85,6 +87,14 @@ mod tests {
         assert_eq!(
             press(KeyCode::Char('H'), KeyModifiers::SHIFT),
             Some(Action::Decrease { big: true })
+        );
+    }
+
+    #[test]
+    fn d_puts_the_knob_back_to_its_default() {
+        assert_eq!(
+            press(KeyCode::Char('d'), KeyModifiers::NONE),
+            Some(Action::DefaultKnob)
         );
     }
 
