@@ -98,6 +98,29 @@ fn selecting_and_lowering_a_knob_shows_the_new_value() {
     });
 }
 
+/// The value the controls pane shows beside the selected knob `label`.
+fn selected_value(screen: &str, label: &str) -> Option<String> {
+    let marker = format!("▶ {label}");
+    let line = screen.lines().find(|l| l.contains(&marker))?;
+    let rest = &line[line.find(&marker)? + marker.len()..];
+    Some(rest.split('│').next()?.trim().to_string())
+}
+
+#[test]
+fn d_puts_a_changed_knob_back_to_its_default() {
+    let mut tui = Tui::start(&[], 100, 30);
+    tui.wait_for_dashboard();
+    tui.send("jj"); // producers → consumers → capacity, 64 by default
+    tui.send("L"); // a big step: 640
+    tui.wait_for("capacity 640 in the controls and the queue pane", |s| {
+        selected_value(s, "capacity").as_deref() == Some("640") && s.contains("/640 ")
+    });
+    tui.send("d");
+    tui.wait_for("capacity back to 64 in both", |s| {
+        selected_value(s, "capacity").as_deref() == Some("64") && s.contains("/64 ")
+    });
+}
+
 #[test]
 fn turning_blocking_on_names_the_culprit_and_offloading_clears_it() {
     let mut tui = Tui::start(&["--io-wait", "20ms"], 100, 30);
@@ -157,9 +180,9 @@ fn switching_to_requests_and_raising_concurrency_with_keys() {
             && number_after(s, "ok ").is_some_and(|ok| ok > 100.0)
     });
     tui.send("j"); // mode → concurrency
-    tui.send("L"); // 16 → 100 in three 1-2-5 steps
-    tui.wait_for("concurrency 100 in the pane", |s| {
-        s.contains("closed ×100") && s.contains("▶ concurrency")
+    tui.send("L"); // a big step: 16 × 10
+    tui.wait_for("concurrency 160 in the pane", |s| {
+        s.contains("closed ×160") && s.contains("▶ concurrency")
     });
 }
 

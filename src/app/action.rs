@@ -11,6 +11,8 @@ pub enum Action {
     Decrease {
         big: bool,
     },
+    /// Put the selected knob back to its default.
+    DefaultKnob,
     TogglePause,
     ResetStatistics,
     ToggleHelp,

@@ -7,8 +7,15 @@ use super::Action;
 /// (keys, what they do) as the help overlay lists them.
 pub const HELP: &[(&str, &str)] = &[
     ("↑ ↓  k j", "select a knob"),
-    ("← →  h l  - +", "change the selected knob"),
-    ("Shift + ← → / H L", "change it in big steps (×10)"),
+    (
+        "← →  h l  - +",
+        "one step: ±1, one rung of the 1-2-5 ladder, next name",
+    ),
+    (
+        "Shift + ← → / H L",
+        "ten steps' worth: ±10, or ×10 ÷10 on the 1-2-5 ladder",
+    ),
+    ("d", "the selected knob back to its default"),
     ("s", "choose a scenario (↑↓, Enter)"),
     ("e", "explain the running scenario"),
     ("space", "pause the display (sampling goes on)"),
@@ -41,6 +48,7 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('h') => Action::Decrease { big: false },
         KeyCode::Char('L') => Action::Increase { big: true },
         KeyCode::Char('H') => Action::Decrease { big: true },
+        KeyCode::Char('d') => Action::DefaultKnob,
         KeyCode::Char(' ') => Action::TogglePause,
         KeyCode::Char('r') => Action::ResetStatistics,
         KeyCode::Char('?') => Action::ToggleHelp,
@@ -86,6 +94,31 @@ mod tests {
             press(KeyCode::Char('H'), KeyModifiers::SHIFT),
             Some(Action::Decrease { big: true })
         );
+    }
+
+    #[test]
+    fn d_puts_the_knob_back_to_its_default() {
+        assert_eq!(
+            press(KeyCode::Char('d'), KeyModifiers::NONE),
+            Some(Action::DefaultKnob)
+        );
+    }
+
+    /// The step rule and the reset key are worded once: the README's key
+    /// table says what the help overlay says.
+    #[test]
+    fn the_readme_states_the_steps_as_the_help_does() {
+        let readme = include_str!("../../README.md");
+        let steps = HELP
+            .iter()
+            .filter(|(keys, _)| keys.contains('←') || *keys == "d");
+        assert_eq!(steps.clone().count(), 3);
+        for (keys, what) in steps {
+            assert!(
+                readme.contains(&format!(" | {what} |")),
+                "the README's key table lacks {what:?} ({keys})"
+            );
+        }
     }
 
     #[test]

@@ -146,6 +146,14 @@ impl App {
                     return Some(Effect::SetKnob(knob, next));
                 }
             }
+            Action::DefaultKnob => {
+                let (knob, value) = self.settings.at(self.selected)?;
+                let default = knob.spec().default;
+                if default != value {
+                    self.settings.set(knob, default);
+                    return Some(Effect::SetKnob(knob, default));
+                }
+            }
             Action::TogglePause => {
                 self.frozen = match self.frozen {
                     Some(_) => None,
@@ -279,6 +287,35 @@ mod tests {
             None,
             "already at the minimum"
         );
+    }
+
+    #[test]
+    fn d_puts_the_selected_knob_back_to_its_default() {
+        let mut app = app();
+        app.update(Action::SelectNext);
+        app.update(Action::SelectNext); // capacity, 64 by default
+        let capacity = QueueKnob::Capacity.into();
+        app.update(Action::Increase { big: true });
+        app.update(Action::Increase { big: false });
+        assert_eq!(
+            app.settings.queue().unwrap().capacity,
+            1_000,
+            "64 → 640 → 1,000"
+        );
+        assert_eq!(
+            app.update(Action::DefaultKnob),
+            Some(Effect::SetKnob(capacity, 64))
+        );
+        assert_eq!(app.settings.queue().unwrap().capacity, 64);
+        assert_eq!(app.update(Action::DefaultKnob), None, "already there");
+        app.update(Action::Increase { big: false });
+        app.update(Action::OpenPicker);
+        assert_eq!(
+            app.update(Action::DefaultKnob),
+            None,
+            "the picker has the keys"
+        );
+        assert_eq!(app.settings.queue().unwrap().capacity, 100);
     }
 
     #[test]

@@ -27,11 +27,14 @@ pub enum Unit {
     Choice(&'static [&'static str]),
 }
 
-/// How the arrow keys move a knob: counts step linearly; capacities and
-/// durations span orders of magnitude, so they walk a 1-2-5 ladder.
+/// How the arrow keys move a knob. One rule for every knob: a big step
+/// (Shift) is worth ten small ones. Counts, percentages and choices move
+/// linearly, so a big step is ten times `by` (clamped: a list of names goes
+/// to its end); knobs that span orders of magnitude walk a 1-2-5 ladder one
+/// rung at a time, and a big step multiplies or divides the value by ten.
 #[derive(Clone, Copy, Debug)]
 pub enum Step {
-    Linear { small: u64, big: u64 },
+    Linear { by: u64 },
     Ladder { first: u64 },
 }
 
@@ -52,13 +55,11 @@ impl KnobSpec {
     /// The value one key press above `value` (a big step with Shift).
     pub fn step_up(&self, value: u64, big: bool) -> u64 {
         let next = match self.step {
-            Step::Linear { small, big: large } => {
-                value.saturating_add(if big { large } else { small })
+            Step::Linear { by } => {
+                value.saturating_add(if big { by.saturating_mul(10) } else { by })
             }
-            Step::Ladder { first } => {
-                let steps = if big { 3 } else { 1 };
-                (0..steps).fold(value, |v, _| ladder_above(v, first))
-            }
+            Step::Ladder { first } if big => ten_times(value, first),
+            Step::Ladder { first } => ladder_above(value, first),
         };
         self.clamp(next)
     }
@@ -66,13 +67,11 @@ impl KnobSpec {
     /// The value one key press below `value` (a big step with Shift).
     pub fn step_down(&self, value: u64, big: bool) -> u64 {
         let next = match self.step {
-            Step::Linear { small, big: large } => {
-                value.saturating_sub(if big { large } else { small })
+            Step::Linear { by } => {
+                value.saturating_sub(if big { by.saturating_mul(10) } else { by })
             }
-            Step::Ladder { first } => {
-                let steps = if big { 3 } else { 1 };
-                (0..steps).fold(value, |v, _| ladder_below(v, first))
-            }
+            Step::Ladder { first } if big => a_tenth(value, first),
+            Step::Ladder { first } => ladder_below(value, first),
         };
         self.clamp(next)
     }
@@ -104,6 +103,24 @@ pub fn quoted(names: &[&str]) -> String {
         Some((last, [])) => last.clone(),
         Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
         None => String::new(),
+    }
+}
+
+/// A big step up a ladder: ten times the value, on the ladder or off it
+/// (16 → 160, 9.5 ms → 95 ms), so a big step down undoes it; at least the
+/// first rung, since ten times 0 is still 0.
+fn ten_times(value: u64, first: u64) -> u64 {
+    value.saturating_mul(10).max(first)
+}
+
+/// A big step down a ladder: a tenth of the value (rounded down); below the
+/// first rung, 0, as a small step there gives.
+fn a_tenth(value: u64, first: u64) -> u64 {
+    let tenth = value / 10;
+    if tenth < first {
+        0
+    } else {
+        tenth
     }
 }
 
@@ -189,7 +206,7 @@ mod tests {
         label: "n",
         range: 0..=1024,
         unit: Unit::Count,
-        step: Step::Linear { small: 1, big: 10 },
+        step: Step::Linear { by: 1 },
         default: 4,
     };
     const WAIT: KnobSpec = KnobSpec {
@@ -231,12 +248,119 @@ mod tests {
         assert_eq!(WAIT.step_down(0, false), 0);
     }
 
+    /// Requests' concurrency: a count over four orders of magnitude.
+    const CONCURRENCY: KnobSpec = KnobSpec {
+        id: "concurrency",
+        label: "concurrency",
+        range: 1..=10_000,
+        unit: Unit::Count,
+        step: Step::Ladder { first: 1 },
+        default: 16,
+    };
+
+    fn walk(spec: &KnobSpec, from: u64, up: bool, big: bool, presses: usize) -> Vec<u64> {
+        let mut at = from;
+        (0..presses)
+            .map(|_| {
+                at = if up {
+                    spec.step_up(at, big)
+                } else {
+                    spec.step_down(at, big)
+                };
+                at
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_big_ladder_step_is_ten_times_the_value_even_off_the_ladder() {
+        // 16 is off the 1-2-5 ladder: small steps go to the rungs beside it,
+        // big ones multiply or divide it by ten, and stop at the range.
+        assert_eq!(walk(&CONCURRENCY, 16, true, false, 3), [20, 50, 100]);
+        assert_eq!(walk(&CONCURRENCY, 16, false, false, 3), [10, 5, 2]);
+        assert_eq!(
+            walk(&CONCURRENCY, 16, true, true, 4),
+            [160, 1_600, 10_000, 10_000]
+        );
+        assert_eq!(walk(&CONCURRENCY, 16, false, true, 2), [1, 1]);
+        assert_eq!(
+            walk(&CONCURRENCY, 10_000, false, true, 5),
+            [1_000, 100, 10, 1, 1]
+        );
+        assert_eq!(
+            CONCURRENCY.step_down(160, true),
+            16,
+            "a big step undoes one"
+        );
+    }
+
+    #[test]
+    fn a_duration_off_the_ladder_comes_back_with_big_steps() {
+        // 9.5 ms: small steps land on rungs; big ones keep the 9.5.
+        assert_eq!(walk(&WAIT, 9_500, true, false, 2), [10_000, 20_000]);
+        assert_eq!(walk(&WAIT, 9_500, false, false, 2), [5_000, 2_000]);
+        assert_eq!(
+            walk(&WAIT, 9_500, true, true, 4),
+            [95_000, 950_000, 9_500_000, 10_000_000]
+        );
+        assert_eq!(WAIT.step_down(95_000, true), 9_500);
+        // Below the first rung (100 µs) a tenth is 0, as a small step is.
+        assert_eq!(walk(&WAIT, 9_500, false, true, 3), [950, 0, 0]);
+        // From 0, ten times nothing is still nothing: the first rung.
+        assert_eq!(walk(&WAIT, 0, true, true, 2), [100, 1_000]);
+    }
+
     #[test]
     fn ladders_stay_within_range() {
         assert_eq!(SIZE.step_down(1, false), 1);
         assert_eq!(SIZE.step_down(2, false), 1);
         assert_eq!(SIZE.step_up(1_000_000, true), 1_000_000);
         assert_eq!(SIZE.step_up(500_000, false), 1_000_000);
+    }
+
+    fn every_knob() -> impl Iterator<Item = &'static KnobSpec> {
+        use crate::settings::Group;
+        Group::WORKLOADS
+            .into_iter()
+            .chain([Group::Runtime])
+            .flat_map(|group| group.knobs().iter())
+    }
+
+    fn repeat(times: usize, from: u64, step: impl Fn(u64) -> u64) -> u64 {
+        (0..times).fold(from, |at, _| step(at))
+    }
+
+    /// The one rule the help and the README state: a big step is worth ten
+    /// small ones. Counted steps: ten presses. Ladders: ×10, which on the
+    /// ladder is three rungs (1 → 2 → 5 → 10).
+    #[test]
+    fn every_knobs_big_step_is_worth_ten_small_ones() {
+        for spec in every_knob() {
+            let (lo, hi) = (*spec.range.start(), *spec.range.end());
+            match spec.step {
+                Step::Linear { .. } => {
+                    for v in [lo, spec.default, (lo + hi) / 2, hi] {
+                        let up = repeat(10, v, |at| spec.step_up(at, false));
+                        let down = repeat(10, v, |at| spec.step_down(at, false));
+                        assert_eq!(spec.step_up(v, true), up, "{} up from {v}", spec.id);
+                        assert_eq!(spec.step_down(v, true), down, "{} down from {v}", spec.id);
+                    }
+                }
+                Step::Ladder { first } => {
+                    let rungs = (0..)
+                        .map(|power| first * 10u64.pow(power))
+                        .take_while(|&decade| decade * 10 <= hi)
+                        .flat_map(|decade| [decade, decade * 2, decade * 5])
+                        .filter(|&rung| rung >= lo && rung * 10 <= hi);
+                    for rung in rungs {
+                        let up = repeat(3, rung, |at| spec.step_up(at, false));
+                        let down = repeat(3, rung * 10, |at| spec.step_down(at, false));
+                        assert_eq!((spec.step_up(rung, true), up), (rung * 10, rung * 10));
+                        assert_eq!((spec.step_down(rung * 10, true), down), (rung, rung));
+                    }
+                }
+            }
+        }
     }
 
     #[test]

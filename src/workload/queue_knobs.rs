@@ -29,7 +29,7 @@ pub static QUEUE_KNOBS: [KnobSpec; 8] = [
         label: "producers",
         range: 0..=1024,
         unit: Unit::Count,
-        step: Step::Linear { small: 1, big: 10 },
+        step: Step::Linear { by: 1 },
         default: 4,
     },
     KnobSpec {
@@ -37,7 +37,7 @@ pub static QUEUE_KNOBS: [KnobSpec; 8] = [
         label: "consumers",
         range: 0..=1024,
         unit: Unit::Count,
-        step: Step::Linear { small: 1, big: 10 },
+        step: Step::Linear { by: 1 },
         default: 4,
     },
     KnobSpec {
@@ -78,10 +78,7 @@ pub static QUEUE_KNOBS: [KnobSpec; 8] = [
         range: 0..=100,
         unit: Unit::Percent,
         // Quarters: with a handful of consumers, finer shares look alike.
-        step: Step::Linear {
-            small: 25,
-            big: 100,
-        },
+        step: Step::Linear { by: 25 },
         default: 0,
     },
     KnobSpec {
@@ -89,7 +86,7 @@ pub static QUEUE_KNOBS: [KnobSpec; 8] = [
         label: "offload",
         range: 0..=3,
         unit: Unit::Choice(OFFLOAD),
-        step: Step::Linear { small: 1, big: 3 },
+        step: Step::Linear { by: 1 },
         default: 0,
     },
 ];

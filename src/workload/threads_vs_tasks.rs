@@ -58,7 +58,7 @@ pub static THREAD_KNOBS: [KnobSpec; 4] = [
         label: "threads via",
         range: 0..=1,
         unit: Unit::Choice(VIAS),
-        step: Step::Linear { small: 1, big: 1 },
+        step: Step::Linear { by: 1 },
         default: 0,
     },
 ];

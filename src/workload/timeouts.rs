@@ -33,7 +33,7 @@ pub static TIMEOUT_KNOBS: [KnobSpec; 6] = [
         label: "clients",
         range: 1..=64,
         unit: Unit::Count,
-        step: Step::Linear { small: 1, big: 10 },
+        step: Step::Linear { by: 1 },
         default: 4,
     },
     KnobSpec {
@@ -65,7 +65,7 @@ pub static TIMEOUT_KNOBS: [KnobSpec; 6] = [
         label: "cancel by",
         range: 0..=2,
         unit: Unit::Choice(MODES),
-        step: Step::Linear { small: 1, big: 2 },
+        step: Step::Linear { by: 1 },
         default: 0,
     },
     KnobSpec {

@@ -37,7 +37,7 @@ pub static REQUEST_KNOBS: [KnobSpec; 12] = [
         label: "mode",
         range: 0..=2,
         unit: Unit::Choice(MODES),
-        step: Step::Linear { small: 1, big: 2 },
+        step: Step::Linear { by: 1 },
         default: 0,
     },
     count("concurrency", "concurrency", 10_000, 16),
@@ -46,7 +46,12 @@ pub static REQUEST_KNOBS: [KnobSpec; 12] = [
         range: 1_000..=60_000_000,
         ..KnobSpec::duration("timeout", "timeout", 1_000_000)
     },
-    count("depth", "crawl depth", 20, 4),
+    // Short ranges: counted one by one, not on the 1-2-5 ladder, so 3 and
+    // 4 (the default) can be reached.
+    KnobSpec {
+        step: Step::Linear { by: 1 },
+        ..count("depth", "crawl depth", 20, 4)
+    },
     KnobSpec::duration("server_latency", "site latency", 2_000),
     KnobSpec::duration("server_jitter", "site jitter", 2_000),
     KnobSpec {
@@ -54,7 +59,7 @@ pub static REQUEST_KNOBS: [KnobSpec; 12] = [
         label: "site errors",
         range: 0..=100,
         unit: Unit::Percent,
-        step: Step::Linear { small: 1, big: 10 },
+        step: Step::Linear { by: 1 },
         default: 1,
     },
     KnobSpec {
@@ -63,6 +68,7 @@ pub static REQUEST_KNOBS: [KnobSpec; 12] = [
     },
     KnobSpec {
         range: 0..=50,
+        step: Step::Linear { by: 1 },
         ..count("links", "links/page", 50, 5)
     },
     count("pages", "site pages", 100_000, 1_000),
@@ -74,3 +80,20 @@ pub static REQUEST_KNOBS: [KnobSpec; 12] = [
         ..count("max_body", "max body B", 1_073_741_824, 4 * 1024 * 1024)
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_counts_step_by_one_and_wide_ones_walk_the_ladder() {
+        let depth = &REQUEST_KNOBS[DEPTH];
+        assert_eq!((depth.step_down(4, false), depth.step_up(3, false)), (3, 4));
+        assert_eq!(depth.step_up(4, true), 14);
+        let links = &REQUEST_KNOBS[LINKS];
+        assert_eq!((links.step_down(5, false), links.step_up(5, true)), (4, 15));
+        let concurrency = &REQUEST_KNOBS[CONCURRENCY];
+        assert_eq!(concurrency.step_up(16, false), 20);
+        assert_eq!(concurrency.step_up(16, true), 160);
+    }
+}
