@@ -14,6 +14,7 @@ pub mod diagnosis;
 pub mod headless;
 pub mod limits;
 pub mod observed;
+pub mod priority;
 pub mod runtime;
 pub mod sampler;
 pub mod scenario;

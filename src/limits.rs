@@ -56,6 +56,44 @@ fn to_u64(n: libc::rlim_t) -> u64 {
     n as u64
 }
 
+/// How many threads this process may start: half the smallest of the
+/// system's limits on threads (the kernel's threads-max, the user's
+/// RLIMIT_NPROC, the cgroup's pids.max), less those running now, so the
+/// rest of the machine keeps room. `None` where no limit is known.
+pub fn threads_allowed() -> Option<u64> {
+    let read =
+        |path: &str| -> Option<u64> { std::fs::read_to_string(path).ok()?.trim().parse().ok() };
+    let kernel = read("/proc/sys/kernel/threads-max");
+    // pids.max reads "max" when unlimited, which does not parse.
+    let cgroup = read("/sys/fs/cgroup/pids.max").or_else(|| read("/sys/fs/cgroup/pids/pids.max"));
+    let user = user_processes();
+    let smallest = [kernel, cgroup, user].into_iter().flatten().min()?;
+    let running = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("Threads:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .unwrap_or(0);
+    Some((smallest / 2).saturating_sub(running))
+}
+
+/// RLIMIT_NPROC: threads count as processes on Linux.
+fn user_processes() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit only writes `limit`.
+        let ok = unsafe { libc::getrlimit(libc::RLIMIT_NPROC, &mut limit) } == 0;
+        (ok && limit.rlim_cur != libc::RLIM_INFINITY).then(|| to_u64(limit.rlim_cur))
+    }
+    #[cfg(not(unix))]
+    None
+}
+
 /// An error that says the process (or the system) has no file
 /// descriptors left.
 pub fn is_out_of_files(error: &std::io::Error) -> bool {
@@ -84,6 +122,20 @@ mod tests {
         unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
         assert_eq!((raised, limit.rlim_cur), (limit.rlim_max, limit.rlim_max));
         assert_eq!(open_files(), Some(raised));
+    }
+
+    #[test]
+    fn threads_allowed_is_under_every_limit_that_is_set() {
+        let allowed = threads_allowed().expect("Linux says");
+        let threads_max: u64 = std::fs::read_to_string("/proc/sys/kernel/threads-max")
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(allowed > 0 && allowed < threads_max / 2, "{allowed}");
+        if let Some(user) = user_processes() {
+            assert!(allowed < user / 2, "{allowed} of {user}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::runtime::{Builder, Handle, HistogramConfiguration, LogHistogram, Runtime};
 
+use crate::priority;
 use crate::stall::names::Named;
 use crate::stall::PollTracker;
 
@@ -39,6 +40,9 @@ pub fn build(workers: usize, instruments: Instruments) -> std::io::Result<Runtim
     builder
         .worker_threads(workers)
         .thread_name("looptop-worker")
+        // Workers and blocking-pool threads alike: the workload's threads
+        // must not outweigh the dashboard's.
+        .on_thread_start(priority::lower_this_thread)
         .enable_all();
     if let Instruments::HistogramsAndStalls(tracker) = &instruments {
         tracker.install(&mut builder);

@@ -12,6 +12,7 @@ use tokio::time::{interval, interval_at, Instant, MissedTickBehavior};
 use crate::app::{keys, Action, App, Choice, RunInfo};
 use crate::cli::Cli;
 use crate::observed::Observed;
+use crate::priority;
 use crate::scenario::Scenario;
 use crate::settings::Settings;
 use crate::signals::{Shutdown, SuspendRequests};
@@ -40,12 +41,18 @@ pub fn run(
     let ui_runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    // Above the workload's threads, and so is the input reader that
+    // EventStream starts; the workload's threads, started later from this
+    // one, are not.
+    let raised = priority::raise_this_thread();
     let (shutdown, suspends, mut terminal, events) = ui_runtime.block_on(async {
         let shutdown = Shutdown::listen()?;
         let suspends = SuspendRequests::listen()?;
         let terminal = TerminalGuard::enter()?;
         Ok::<_, io::Error>((shutdown, suspends, terminal, EventStream::new()))
     })?;
+    priority::stop_passing_on();
+    tracing::info!(?raised, "the dashboard's thread priority");
     let mut observed = Observed::start_with_target(cli.workers(), settings, cli.target.clone())?;
     let info = RunInfo {
         scenario: scenario.name.clone(),

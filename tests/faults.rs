@@ -100,3 +100,83 @@ fn out_of_file_descriptors_is_said_and_nothing_spins() {
     );
     let _ = std::fs::remove_file(&file);
 }
+
+/// A server on loopback that greets every connection with `answer` and
+/// hangs up; counts the connections it took.
+fn hostile_server(answer: &'static [u8]) -> (u16, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let taken = std::sync::Arc::new(AtomicU64::new(0));
+    let counter = taken.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            counter.fetch_add(1, Ordering::Relaxed);
+            let _ = stream.write_all(answer);
+        }
+    });
+    (port, taken)
+}
+
+/// A headless run of 16 requesters against `port` for 3 s: its last tick.
+fn requests_against(port: u16) -> Value {
+    let out = run::looptop(&[
+        "--headless",
+        "--duration",
+        "3s",
+        "--scenario",
+        "requests",
+        "--target",
+        &format!("http://127.0.0.1:{port}"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    serde_json::from_str(&last).unwrap()
+}
+
+#[test]
+fn failing_servers_are_retried_with_backoff_not_hammered() {
+    use std::sync::atomic::Ordering;
+    // 16 requesters retrying at once would make thousands of connections
+    // a second; waiting 10 ms, then twice as long after each failure (up
+    // to 1 s), each makes at most about ten in 3 s.
+    let most = 16 * 12;
+    let refused = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let last = requests_against(refused);
+    let failed = last["requests"]["connect_errors"].as_u64().unwrap();
+    assert!(failed > 0 && failed <= most, "{failed} refused connects");
+    assert!(
+        last["requests"]["backing_off"].as_u64().unwrap() > 0,
+        "{last}"
+    );
+
+    for (what, answer) in [
+        ("hangs up at once", &b""[..]),
+        ("answers garbage", &b"garbage\r\n\r\n"[..]),
+    ] {
+        let (port, taken) = hostile_server(answer);
+        let last = requests_against(port);
+        let connections = taken.load(Ordering::Relaxed);
+        assert!(
+            connections > 0 && connections <= most,
+            "a server that {what}: {connections} connections in 3 s"
+        );
+        let requests = &last["requests"];
+        assert_eq!(requests["ok"], 0, "{requests}");
+        assert!(requests["backing_off"].as_u64().unwrap() > 0, "{requests}");
+    }
+}

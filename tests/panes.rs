@@ -413,6 +413,7 @@ fn threads_vs_tasks_pane() {
         },
         threads_via: "std::thread",
         thread_error: None,
+        thread_cap: 10_000,
         os_threads: 10_005,
         rss_bytes: 112 * 1024 * 1024,
         stack_reserved_bytes: 256 * 1024,

@@ -28,6 +28,10 @@ pub fn run(
         .enable_all()
         .build()?;
     let mut shutdown = runtime.block_on(async { Shutdown::listen() })?;
+    // Ticks on time however many threads the workload runs.
+    let raised = crate::priority::raise_this_thread();
+    crate::priority::stop_passing_on();
+    tracing::info!(?raised, "the sampler's thread priority");
     let mut observed = Observed::start_with_target(cli.workers(), settings, cli.target.clone())?;
     let mut summary = Summary::new(scenario);
     let mut ended_by = None;

@@ -266,6 +266,9 @@ pub struct ThreadsSample {
     pub threads_via: &'static str,
     /// Why a thread could not be started, if one could not.
     pub thread_error: Option<String>,
+    /// The most thread jobs looptop starts: half the smallest of the
+    /// system's limits on threads, less those running.
+    pub thread_cap: u64,
     /// The whole process's OS threads and resident memory.
     pub os_threads: u64,
     pub rss_bytes: u64,

@@ -126,6 +126,7 @@ pub fn threads(
         },
         threads_via: VIAS.get(after.threads_via as usize).copied().unwrap_or("?"),
         thread_error: after.thread_error.clone(),
+        thread_cap: after.thread_cap,
         os_threads,
         rss_bytes,
         stack_reserved_bytes: if via_std { THREAD_STACK } else { TOKIO_STACK } as u64,

@@ -75,8 +75,9 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         ),
         Line::from(Span::styled(
             format!(
-                "threads also reserve {} of stack each (address space)",
-                bytes(t.stack_reserved_bytes)
+                "threads also reserve {} of stack each (address space); at most {} start",
+                bytes(t.stack_reserved_bytes),
+                t.thread_cap
             ),
             gray,
         )),
@@ -102,6 +103,15 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
                 t.cores,
                 t.threads.running,
                 workers
+            ),
+            Style::new().fg(WARN),
+        )));
+    }
+    if t.jobs > t.thread_cap {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "threads capped at {}: half the system's limit on threads",
+                t.thread_cap
             ),
             Style::new().fg(WARN),
         )));

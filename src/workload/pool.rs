@@ -6,6 +6,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
+use crate::priority;
+
 type Job = Box<dyn FnOnce() + Send>;
 
 pub struct ThreadPool {
@@ -22,15 +24,18 @@ impl ThreadPool {
             let receiver = Arc::clone(&receiver);
             thread::Builder::new()
                 .name(format!("{name}-{n}"))
-                .spawn(move || loop {
-                    // Hold the lock only to take a job, not to run it.
-                    let job = match receiver.lock() {
-                        Ok(receiver) => receiver.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return,
+                .spawn(move || {
+                    priority::lower_this_thread();
+                    loop {
+                        // Hold the lock only to take a job, not to run it.
+                        let job = match receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
                     }
                 })?;
         }

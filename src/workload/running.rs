@@ -64,7 +64,8 @@ impl Running {
                 .map(|v| TimeoutsWorkload::start(handle, &v)),
             threads: settings
                 .values(Group::ThreadsVsTasks)
-                .map(|v| ThreadsVsTasks::start(handle, &v)),
+                .map(|v| ThreadsVsTasks::start(handle, &v))
+                .transpose()?,
         })
     }
 

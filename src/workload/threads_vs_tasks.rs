@@ -4,7 +4,7 @@
 //! What a user sees is how far each side scales and what each costs.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::knob::{KnobSpec, LiveKnobs, Step, Unit};
 use super::task_group::TaskGroup;
 use super::work;
-use crate::cpu_time;
+use crate::{cpu_time, priority};
 
 pub const JOBS: usize = 0;
 pub const WAIT: usize = 1;
@@ -81,6 +81,9 @@ pub struct ThreadCounters {
     pub threads_via: u64,
     /// Why the last thread could not be started, if one could not.
     pub thread_error: Option<String>,
+    /// The most thread jobs this process starts, from the system's limits
+    /// on threads.
+    pub thread_cap: u64,
     /// Cores' worth of CPU each side asks for: jobs × CPU / (wait + CPU).
     pub cpu_demand_cores: f64,
 }
@@ -138,27 +141,51 @@ struct Memory {
 }
 
 pub struct ThreadsVsTasks {
-    handle: Handle,
+    thread_cap: usize,
     knobs: Arc<LiveKnobs>,
     counts: Arc<Counts>,
     tasks: TaskGroup,
-    /// One stop flag per thread job, oldest first.
-    threads: Vec<Arc<AtomicBool>>,
-    memory: Mutex<Memory>,
+    memory: Arc<Mutex<Memory>>,
+    /// Tells the starter thread how many thread jobs to run.
+    starter: mpsc::Sender<Start>,
+}
+
+/// What the starter thread is asked to do.
+enum Start {
+    /// Run this many thread jobs.
+    Jobs(usize),
+    /// Stop them all and start this many the current way (`threads_via`).
+    Anew(usize),
 }
 
 impl ThreadsVsTasks {
-    pub fn start(handle: &Handle, values: &[u64]) -> Self {
-        let mut workload = Self {
+    pub fn start(handle: &Handle, values: &[u64]) -> std::io::Result<Self> {
+        let knobs = Arc::new(LiveKnobs::new(&THREAD_KNOBS, values));
+        let counts = Arc::<Counts>::default();
+        let memory = Arc::<Mutex<Memory>>::default();
+        let starter = Starter {
             handle: handle.clone(),
-            knobs: Arc::new(LiveKnobs::new(&THREAD_KNOBS, values)),
-            counts: Arc::default(),
-            tasks: TaskGroup::new(handle.clone(), "job"),
+            knobs: knobs.clone(),
+            counts: counts.clone(),
+            memory: memory.clone(),
             threads: Vec::new(),
-            memory: Mutex::default(),
+        };
+        let (tx, rx) = mpsc::channel();
+        thread::Builder::new()
+            .name("looptop-starter".into())
+            .spawn(move || starter.run(rx))?;
+        let most = *THREAD_KNOBS[JOBS].range.end();
+        let thread_cap = crate::limits::threads_allowed().map_or(most, |n| n.min(most)) as usize;
+        let mut workload = Self {
+            thread_cap,
+            knobs,
+            counts,
+            tasks: TaskGroup::new(handle.clone(), "job"),
+            memory,
+            starter: tx,
         };
         workload.resize();
-        workload
+        Ok(workload)
     }
 
     pub fn set(&mut self, index: usize, value: u64) {
@@ -166,8 +193,7 @@ impl ThreadsVsTasks {
         match index {
             JOBS => self.resize(),
             VIA => {
-                self.stop_threads(0);
-                self.resize();
+                let _ = self.starter.send(Start::Anew(self.thread_jobs()));
             }
             _ => {}
         }
@@ -204,6 +230,7 @@ impl ThreadsVsTasks {
             threads_running: running,
             threads_via: self.knobs.get(VIA),
             thread_error: c.thread_error.lock().ok().and_then(|e| e.clone()),
+            thread_cap: self.thread_cap as u64,
             cpu_demand_cores: {
                 let (wait, cpu) = (self.knobs.get(WAIT) as f64, self.knobs.get(CPU) as f64);
                 let busy = if cpu > 0.0 { cpu / (wait + cpu) } else { 0.0 };
@@ -213,13 +240,11 @@ impl ThreadsVsTasks {
     }
 
     fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
-        self.memory
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.memory)
     }
 
-    /// Tasks first, measured as they are spawned (spawning allocates each
-    /// whole); then threads, measured once they run.
+    /// Tasks here, measured as they are spawned (spawning allocates each
+    /// whole); threads on the starter thread, measured once they run.
     fn resize(&mut self) {
         let jobs = self.knobs.get(JOBS) as usize;
         let (knobs, counts) = (&self.knobs, &self.counts);
@@ -231,7 +256,56 @@ impl ThreadsVsTasks {
         if let Some(measured) = PerJob::measure(resident_before, resident(), added) {
             self.memory().tasks = measured;
         }
-        self.stop_threads(jobs);
+        let _ = self.starter.send(Start::Jobs(self.thread_jobs()));
+    }
+
+    /// The jobs asked for, up to the cap the system's limits set.
+    fn thread_jobs(&self) -> usize {
+        (self.knobs.get(JOBS) as usize).min(self.thread_cap)
+    }
+}
+
+fn lock(memory: &Mutex<Memory>) -> std::sync::MutexGuard<'_, Memory> {
+    memory
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Starts and stops the thread jobs on a thread of its own, at the
+/// workload's priority: starting thousands of threads takes seconds on a
+/// busy machine, which the dashboard's thread must not spend, and threads
+/// started here take its low priority from their first instruction.
+struct Starter {
+    handle: Handle,
+    knobs: Arc<LiveKnobs>,
+    counts: Arc<Counts>,
+    memory: Arc<Mutex<Memory>>,
+    /// One stop flag per thread job, oldest first.
+    threads: Vec<Arc<AtomicBool>>,
+}
+
+impl Starter {
+    /// Until the workload is dropped; then every thread job is stopped.
+    fn run(mut self, requests: mpsc::Receiver<Start>) {
+        priority::lower_this_thread();
+        while let Ok(mut request) = requests.recv() {
+            // Only the latest count matters; a restart among them stands.
+            let mut anew = matches!(request, Start::Anew(_));
+            while let Ok(next) = requests.try_recv() {
+                anew |= matches!(next, Start::Anew(_));
+                request = next;
+            }
+            let (Start::Jobs(jobs) | Start::Anew(jobs)) = request;
+            if anew {
+                self.stop(0);
+            }
+            self.resize(jobs);
+        }
+        self.stop(0);
+    }
+
+    fn resize(&mut self, jobs: usize) {
+        self.stop(jobs);
         let (threads_before, resident_before) = (self.threads.len(), resident());
         let running_before = self.counts.threads_running.load(Ordering::Relaxed);
         while self.threads.len() < jobs {
@@ -246,7 +320,7 @@ impl ThreadsVsTasks {
         }
         let started = self.threads.len().saturating_sub(threads_before) as u64;
         if started > 0 {
-            self.memory().starting = Some(StartingThreads {
+            lock(&self.memory).starting = Some(StartingThreads {
                 resident_before,
                 running_before,
                 target: running_before + started,
@@ -271,16 +345,10 @@ impl ThreadsVsTasks {
     }
 
     /// Stops the newest thread jobs until `keep` remain.
-    fn stop_threads(&mut self, keep: usize) {
+    fn stop(&mut self, keep: usize) {
         for stop in self.threads.drain(keep.min(self.threads.len())..) {
             stop.store(true, Ordering::Relaxed);
         }
-    }
-}
-
-impl Drop for ThreadsVsTasks {
-    fn drop(&mut self) {
-        self.stop_threads(0);
     }
 }
 
@@ -301,12 +369,31 @@ fn thread_job(knobs: &LiveKnobs, counts: &Counts, stop: &AtomicBool) {
     let mut cpu = CpuAccount::start();
     while !stop.load(Ordering::Relaxed) {
         thread::sleep(work::jittered(Duration::from_micros(knobs.get(WAIT))));
-        work::burn_cpu(Duration::from_micros(knobs.get(CPU)));
+        if !burn_unless_stopped(Duration::from_micros(knobs.get(CPU)), stop) {
+            break;
+        }
         counts.thread_iterations.fetch_add(1, Ordering::Relaxed);
         cpu.every(CPU_REPORT, &counts.thread_cpu_ns);
     }
     cpu.every(Duration::ZERO, &counts.thread_cpu_ns);
     counts.threads_running.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Computes for `cpu` of CPU time in slices, looking at `stop` between
+/// them; false if stopped first. Thousands of threads a second into their
+/// work would otherwise go on computing long after the workload ends.
+fn burn_unless_stopped(cpu: Duration, stop: &AtomicBool) -> bool {
+    const SLICE: Duration = Duration::from_millis(10);
+    let mut owed = cpu;
+    while !owed.is_zero() {
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let slice = owed.min(SLICE);
+        work::burn_cpu(slice);
+        owed -= slice;
+    }
+    true
 }
 
 /// A thread job reports its CPU time this often: reading the thread's CPU
@@ -380,7 +467,7 @@ mod tests {
             let mut values = defaults(&THREAD_KNOBS);
             values[JOBS] = 20;
             values[VIA] = via;
-            let mut w = ThreadsVsTasks::start(rt.handle(), &values);
+            let mut w = ThreadsVsTasks::start(rt.handle(), &values).unwrap();
             std::thread::sleep(Duration::from_millis(500));
             let c = w.counters();
             assert_eq!((c.tasks_alive, c.threads_running), (20, 20), "{c:?}");
@@ -402,5 +489,35 @@ mod tests {
         }
         let (threads, rss) = process_threads_and_rss();
         assert!(threads > 2 && rss > 0);
+    }
+
+    #[test]
+    fn thread_jobs_stop_at_the_cap_and_mid_computation_when_asked() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut values = defaults(&THREAD_KNOBS);
+        (values[JOBS], values[VIA], values[CPU]) = (1, 1, 1_000_000);
+        let mut w = ThreadsVsTasks::start(rt.handle(), &values).unwrap();
+        w.thread_cap = 5;
+        w.set(JOBS, 20);
+        let settled = |w: &ThreadsVsTasks, want: u64| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while w.counters().threads_running != want && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            w.counters().threads_running
+        };
+        assert_eq!(settled(&w, 5), 5, "20 asked, 5 allowed");
+        assert_eq!(w.counters().thread_cap, 5);
+        // Each is into a second of CPU work; the four stopped do not
+        // finish theirs (they report their CPU time as they end).
+        std::thread::sleep(Duration::from_millis(100));
+        w.set(JOBS, 1);
+        assert_eq!(settled(&w, 1), 1);
+        let cpu = w.counters().thread_cpu;
+        assert!(cpu < Duration::from_secs(4), "{cpu:?}");
     }
 }

@@ -84,7 +84,11 @@ impl Site {
         };
         std::thread::Builder::new()
             .name("looptop-site".into())
-            .spawn(move || runtime.block_on(serve(listener, knobs, counts, stopped)))?;
+            .spawn(move || {
+                // The site is part of the workload.
+                crate::priority::lower_this_thread();
+                runtime.block_on(serve(listener, knobs, counts, stopped))
+            })?;
         Ok(Self {
             addr,
             hits,

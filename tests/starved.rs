@@ -1,0 +1,91 @@
+//! The dashboard against a workload that asks for far more cores than the
+//! machine has: 2,000 threads, each computing a second at a time. Alone in
+//! its test binary, as it loads the whole machine.
+
+// Uses only the pseudo-terminal part of the support code.
+#[allow(dead_code)]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::pty::{number_after, Tui};
+
+/// A thread's name, nice value and scheduling policy, from /proc.
+fn threads_of(pid: i32) -> Vec<(String, i64, i64, i32)> {
+    let mut threads = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let path = task.unwrap().path();
+        let (Ok(comm), Ok(stat)) = (
+            std::fs::read_to_string(path.join("comm")),
+            std::fs::read_to_string(path.join("stat")),
+        ) else {
+            continue; // ended meanwhile
+        };
+        // Fields after the name in parentheses, from field 3 on.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect();
+        let tid = path.file_name().unwrap().to_str().unwrap().parse().unwrap();
+        let (nice, policy) = (fields[16].parse().unwrap(), fields[38].parse().unwrap());
+        threads.push((comm.trim().to_string(), nice, policy, tid));
+    }
+    threads
+}
+
+#[test]
+fn keys_reach_the_screen_while_thousands_of_threads_compute() {
+    let dir = std::env::temp_dir().join(format!("looptop-starved-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("starve.toml");
+    std::fs::write(
+        &file,
+        "[threads-vs-tasks]\njobs = 2000\nwait = \"10ms\"\ncpu = \"1s\"\nthreads_via = \"std::thread\"\n",
+    )
+    .unwrap();
+    let mut tui = Tui::start(&["--scenario", file.to_str().unwrap()], 120, 40);
+    tui.wait_for("a thousand job threads running", |s| {
+        number_after(s, "process:").is_some_and(|n| n >= 1000.0)
+    });
+
+    // Every thread the workload made is at the lowest priority; the
+    // dashboard's is above them (real-time where the OS allows it, as it
+    // does for root).
+    let pid = tui.pid();
+    let threads = threads_of(pid);
+    let workload: Vec<_> = threads
+        .iter()
+        .filter(|(name, ..)| name.starts_with("looptop-"))
+        .collect();
+    assert!(
+        workload.len() >= 1000,
+        "{} workload threads",
+        workload.len()
+    );
+    for (name, nice, policy, _) in &workload {
+        assert_eq!((*nice, *policy), (19, 0), "{name}");
+    }
+    let (_, nice, policy, _) = threads.iter().find(|t| t.3 == pid).unwrap();
+    if unsafe { libc::geteuid() } == 0 {
+        assert_eq!(*policy, libc::SCHED_RR as i64, "the dashboard's thread");
+    } else {
+        assert!(*nice <= 0, "the dashboard's thread, not lowered");
+    }
+
+    // Before, with every thread at one priority, a key took 6 to 15 s to
+    // reach the screen; the dashboard's thread now waits for no core.
+    for _ in 0..3 {
+        let sent = Instant::now();
+        tui.send("?");
+        tui.wait_for("the help", |s| s.contains("┌ Keys"));
+        let shown = sent.elapsed();
+        assert!(shown < Duration::from_secs(3), "help shown after {shown:?}");
+        tui.send("\x1b");
+        tui.wait_for("the help closed", |s| !s.contains("┌ Keys"));
+    }
+    tui.send("q");
+    assert!(tui.wait_exit().success());
+    std::fs::remove_dir_all(dir).ok();
+}
