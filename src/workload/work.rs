@@ -71,8 +71,12 @@ pub fn jittered(mean: Duration) -> Duration {
 /// count that time as work done. So it spins for the time still owed, then
 /// asks the thread's CPU clock how much it really got, and spins on for the
 /// rest: one clock read when the core was its own. Where there is no
-/// per-thread CPU clock, wall time stands in.
+/// per-thread CPU clock, wall time stands in. No work costs nothing: the
+/// clock reads are system calls, and jobs that only wait must not pay them.
 pub fn burn_cpu(duration: Duration) -> u64 {
+    if duration.is_zero() {
+        return 0;
+    }
     let Some(start) = cpu_time::this_thread() else {
         return spin(duration);
     };
