@@ -3,34 +3,52 @@
 //! waits for a core for most of every second, and the display and the keys
 //! freeze with the machine.
 //!
-//! So every thread a workload makes runs at the lowest priority (nice 19),
-//! and the dashboard's thread (or headless mode's sampler) asks for the
+//! So the dashboard's thread (or headless mode's sampler) asks for the
 //! lowest real-time priority, which any runnable ordinary thread yields to
 //! at once. That needs a privilege (root, CAP_SYS_NICE or an RLIMIT_RTPRIO
-//! of at least 1); without one it asks for a negative nice value, and
-//! without that it keeps the priority it had. On the development machine,
+//! of at least 1). Without one, every thread the workload makes runs at the
+//! lowest priority (nice 19) instead, and the observer asks for a negative
+//! nice value where it may. The workload is lowered only then: at nice 19
+//! it yields to every other program on the machine too, which stretches
+//! the polls and delays the dashboard measures. On the development machine,
 //! against 10,000 job threads computing 1 s each, the dashboard's thread
 //! waited for a core 666 ms of every second at nice 0 against the jobs at
-//! nice 19, 106 ms at nice -20 and none as real-time.
+//! nice 19, 106 ms at nice -20, and none as real-time.
 //!
 //! Linux gives each thread a priority of its own, and a new thread takes
 //! its creator's: threads started from a lowered thread are lowered from
 //! their first instruction. Elsewhere this does nothing.
 
-/// The nice value of workload threads: the lowest priority there is.
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The nice value of workload threads when they are lowered: the lowest
+/// priority there is.
 pub const WORKLOAD_NICE: i32 = 19;
 
-/// Lowers the calling thread to `WORKLOAD_NICE`. Lowering needs no
-/// privilege; a failure leaves the thread as it was, which is no worse.
+/// Set when the observer could not rise above ordinary threads.
+static LOWER_WORKLOAD: AtomicBool = AtomicBool::new(false);
+
+/// Called by every thread a workload makes as it starts: lowers it to
+/// `WORKLOAD_NICE` if the observer could not rise above it. Lowering needs
+/// no privilege; a failure leaves the thread as it was, which is no worse.
 pub fn lower_this_thread() {
+    if LOWER_WORKLOAD.load(Ordering::Relaxed) {
+        set_nice(WORKLOAD_NICE);
+    }
+}
+
+fn set_nice(nice: i32) {
     #[cfg(target_os = "linux")]
     // SAFETY: gettid has no preconditions; setpriority only reads its
     // arguments.
     unsafe {
         let tid = libc::gettid() as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, WORKLOAD_NICE);
+        libc::setpriority(libc::PRIO_PROCESS, tid, nice);
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
 }
+
 
 /// What the observer's thread got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,11 +58,18 @@ pub enum Raised {
     Unchanged,
 }
 
-/// Raises the calling thread above the workload, as far as the OS allows.
+/// Raises the calling thread above the workload, as far as the OS allows;
+/// short of real-time, the workload's threads are lowered from now on.
 /// Threads it starts afterwards take the raised priority too, until
 /// `stop_passing_on` is called: start the observer's own helper threads
 /// (the terminal's input reader) in between.
 pub fn raise_this_thread() -> Raised {
+    let raised = raise();
+    LOWER_WORKLOAD.store(raised != Raised::RealTime, Ordering::Relaxed);
+    raised
+}
+
+fn raise() -> Raised {
     #[cfg(target_os = "linux")]
     // SAFETY: sched_setscheduler and setpriority only read their arguments.
     unsafe {
@@ -97,7 +122,7 @@ mod tests {
     fn a_lowered_thread_and_the_threads_it_starts_run_at_the_lowest_priority() {
         let start = of_this_thread().unwrap();
         let (lowered, child) = std::thread::spawn(|| {
-            lower_this_thread();
+            set_nice(WORKLOAD_NICE);
             let child = std::thread::spawn(of_this_thread).join().unwrap();
             (of_this_thread(), child)
         })
@@ -111,7 +136,7 @@ mod tests {
     fn a_raised_thread_passes_its_priority_on_until_told_not_to() {
         let policy = || unsafe { libc::sched_getscheduler(0) } & !libc::SCHED_RESET_ON_FORK;
         let (raised, helper, after, own) = std::thread::spawn(move || {
-            let raised = raise_this_thread();
+            let raised = raise();
             let helper = std::thread::spawn(move || (policy(), of_this_thread()))
                 .join()
                 .unwrap();
