@@ -60,7 +60,10 @@ impl Observed {
     pub fn sample(&mut self) -> Snapshot {
         let latencies = self.running.take_latencies();
         let mut snapshot = self.sampler.sample(self.running.counters(), latencies);
-        snapshot.stalls = self.stalls.sample();
+        snapshot.stalls = self.stalls.sample(self.sampler.worker_cpu());
+        if let Some(exact) = snapshot.stalls.longest_ended_us {
+            snapshot.poll_times.refine_max(exact);
+        }
         mark_blocked_workers(&mut snapshot);
         snapshot.warnings = self.diagnosis.update(&snapshot);
         snapshot

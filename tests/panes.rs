@@ -71,6 +71,8 @@ fn snapshot(t: u64) -> Snapshot {
             p90_us: 224.0,
             p99_us: 1_536.0,
             max_us: 12_288.0,
+            max_exact: false,
+            max_floor_us: 9_830.0,
             slow: 4,
             bins: [
                 ("<10µs", 40),
@@ -91,6 +93,8 @@ fn snapshot(t: u64) -> Snapshot {
             p90_us: 64.0,
             p99_us: if stall { 8_192.0 } else { 512.0 },
             max_us: if stall { 16_384.0 } else { 786.0 },
+            max_exact: false,
+            max_floor_us: if stall { 13_107.0 } else { 629.0 },
             slow: if stall { 12 } else { 0 },
             bins: Vec::new(),
         },
@@ -114,6 +118,7 @@ fn snapshot(t: u64) -> Snapshot {
         stalls: StallSample {
             threshold_us: 10_000.0,
             long_polls: if stall { 1 } else { 0 },
+            longest_ended_us: None,
             worst: stall.then(blocked_now),
             running: stall.then(blocked_now).into_iter().collect(),
             culprits: vec![

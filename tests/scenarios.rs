@@ -64,10 +64,11 @@ fn queue_moves_items() {
 #[test]
 fn blocking_stalls_a_worker_until_offloaded() {
     let blocked = ticks(&["--scenario", "blocking"]);
+    // The latest: the first may name a poll that ended unseen.
     let warning = blocked
         .iter()
         .flat_map(|t| t["warnings"].as_array().unwrap())
-        .find(|w| w["kind"] == "blocked_worker")
+        .rfind(|w| w["kind"] == "blocked_worker")
         .expect("a blocked-worker warning");
     let message = warning["message"].as_str().unwrap();
     assert!(
@@ -90,6 +91,21 @@ fn blocking_stalls_a_worker_until_offloaded() {
     assert!(shown_blocked, "a worker shows as blocked, not idle");
     let delay = settled(&blocked, "/schedule_delay/p99_us");
     assert!(delay >= 10_000.0, "p99 scheduling delay {delay}µs");
+    // Where the hooks timed the longest poll, the maximum is that figure,
+    // not its bucket's bound, and no percentile passes it.
+    let exact = blocked
+        .iter()
+        .filter(|t| t["poll_times"]["max_exact"] == true)
+        .collect::<Vec<_>>();
+    assert!(
+        !exact.is_empty(),
+        "a long poll's exact length as the maximum"
+    );
+    for t in exact {
+        let p = &t["poll_times"];
+        assert_eq!(p["max_us"], t["stalls"]["longest_ended_us"], "{t}");
+        assert!(p["p99_us"].as_f64() <= p["max_us"].as_f64(), "{p}");
+    }
 
     let offloaded = ticks(&["--scenario", "blocking", "--offload", "spawn_blocking"]);
     assert!(!warned(&offloaded[offloaded.len() / 2..], "blocked_worker"));

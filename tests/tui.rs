@@ -361,3 +361,20 @@ fn ctrl_z_and_sigtstp_suspend_with_the_terminal_restored_and_come_back() {
         assert!(tui.terminal_restored(), "{how}");
     }
 }
+
+#[test]
+fn poll_times_and_long_polls_tell_the_same_story_during_a_stall() {
+    // The blocking scenario holds a worker for seconds at a time: Poll
+    // times, which counts a poll only once it ends, must show it running,
+    // as Long polls does, with what its thread is doing.
+    let mut tui = Tui::start(&["--scenario", "blocking"], 120, 40);
+    let screen = tui.wait_for("a poll running now in both panes", |s| {
+        s.contains("running now 1") && s.contains("blocked") && s.contains("in clock_nanosleep")
+    });
+    assert!(
+        screen.contains("p99 ~"),
+        "bucket bounds read as such:\n{screen}"
+    );
+    tui.send("q");
+    assert!(tui.wait_exit().success());
+}

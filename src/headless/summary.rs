@@ -27,6 +27,8 @@ pub struct Summary {
     max_delay_us: f64,
     slow_waits: u64,
     max_poll_us: f64,
+    /// The longest poll was timed exactly (by the hooks), not bucketed.
+    max_poll_exact: bool,
     slow_polls: u64,
     alive_tasks: usize,
     long_polls: u64,
@@ -72,7 +74,17 @@ impl Summary {
         self.worst_delay_p99_us = self.worst_delay_p99_us.max(s.schedule_delay.p99_us);
         self.max_delay_us = self.max_delay_us.max(s.schedule_delay.max_us);
         self.slow_waits += s.schedule_delay.slow;
-        self.max_poll_us = self.max_poll_us.max(s.poll_times.max_us);
+        // The hooks time long polls exactly, a running one too; the
+        // histogram knows the others by bucket.
+        let exact = s.stalls.worst.as_ref().map(|w| w.duration_us);
+        for (us, is_exact) in [
+            (s.poll_times.max_us, s.poll_times.max_exact),
+            (exact.unwrap_or(0.0), true),
+        ] {
+            if us > self.max_poll_us {
+                (self.max_poll_us, self.max_poll_exact) = (us, is_exact);
+            }
+        }
         self.slow_polls += s.poll_times.slow;
         self.alive_tasks = s.runtime.alive_tasks;
         self.long_polls += s.stalls.long_polls;
@@ -144,11 +156,15 @@ impl Summary {
              tasks    {} alive at the end\n\
              stalls   {} polls ≥{}{}\n",
             busy.join("  "),
-            format::micros(self.worst_p99_us),
-            format::micros(self.max_poll_us),
+            format::bucket(self.worst_p99_us),
+            if self.max_poll_exact {
+                format::micros(self.max_poll_us)
+            } else {
+                format::bucket(self.max_poll_us)
+            },
             self.slow_polls,
-            format::micros(self.worst_delay_p99_us),
-            format::micros(self.max_delay_us),
+            format::bucket(self.worst_delay_p99_us),
+            format::bucket(self.max_delay_us),
             self.slow_waits,
             self.alive_tasks,
             self.long_polls,

@@ -60,11 +60,9 @@ pub fn summarize(buckets: &[Bucket]) -> Distribution {
         }
         0.0
     };
-    let max_us = buckets
-        .iter()
-        .rev()
-        .find(|b| b.count > 0)
-        .map_or(0.0, |b| micros(b.reported()));
+    let top = buckets.iter().rev().find(|b| b.count > 0);
+    let max_us = top.map_or(0.0, |b| micros(b.reported()));
+    let max_floor_us = top.map_or(0.0, |b| micros(b.start));
     let slow = buckets
         .iter()
         .filter(|b| b.reported() >= SLOW)
@@ -89,8 +87,31 @@ pub fn summarize(buckets: &[Bucket]) -> Distribution {
         p90_us: percentile(0.90),
         p99_us: percentile(0.99),
         max_us,
+        max_exact: false,
+        max_floor_us,
         slow,
         bins,
+    }
+}
+
+impl Distribution {
+    /// Takes `exact`, the longest poll that ended this tick as the hooks
+    /// timed it, as the maximum unless the histogram holds a longer one:
+    /// in the maximum's bucket it is that bucket's poll, measured; past it,
+    /// a poll tokio has not yet published (a worker publishes its counts
+    /// when it parks, and after a long poll it may not park for a while).
+    pub fn refine_max(&mut self, exact: f64) {
+        if exact < self.max_floor_us {
+            return;
+        }
+        if exact <= self.max_us {
+            // No percentile's bound need pass the maximum.
+            for p in [&mut self.p50_us, &mut self.p90_us, &mut self.p99_us] {
+                *p = p.min(exact);
+            }
+        }
+        self.max_us = exact;
+        self.max_exact = true;
     }
 }
 
@@ -147,6 +168,27 @@ mod tests {
             },
         ]);
         assert_eq!(p.max_us, 4_000_000.0);
+    }
+
+    #[test]
+    fn an_exact_longest_poll_replaces_the_bound_unless_a_longer_one_is_held() {
+        let mut p = summarize(&[bucket(0, 8, 5), bucket(214_000, 268_000, 1)]);
+        assert_eq!((p.max_us, p.max_exact), (268_000.0, false));
+        p.refine_max(200_000.0);
+        assert_eq!(
+            (p.max_us, p.max_exact),
+            (268_000.0, false),
+            "a longer one held"
+        );
+        p.refine_max(236_000.0);
+        assert_eq!((p.max_us, p.max_exact), (236_000.0, true));
+        // Not yet published in the histogram: still this tick's longest.
+        let mut p = summarize(&[bucket(0, 8, 5)]);
+        p.refine_max(2_516_000.0);
+        assert_eq!((p.max_us, p.max_exact, p.p99_us), (2_516_000.0, true, 8.0));
+        let mut p = summarize(&[bucket(214_000, 268_000, 3)]);
+        p.refine_max(236_000.0);
+        assert_eq!(p.p99_us, 236_000.0, "a bound, and none past the maximum");
     }
 
     #[test]

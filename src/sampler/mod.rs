@@ -187,6 +187,18 @@ impl Sampler {
         snapshot
     }
 
+    /// The latest reading of each worker thread's CPU time: (thread, CPU
+    /// used), and when it was read.
+    pub fn worker_cpu(&self) -> (Instant, Vec<(u64, Duration)>) {
+        let cpu = self
+            .last
+            .workers
+            .iter()
+            .filter_map(|w| w.cpu.as_ref().map(|c| (c.thread, c.used)))
+            .collect();
+        (self.last.at, cpu)
+    }
+
     /// Takes a new workload's counters as the starting point, so its first
     /// tick is not measured against the old one's.
     pub fn rebase(&mut self, workloads: Counters) {

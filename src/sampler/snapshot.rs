@@ -73,7 +73,8 @@ pub struct WorkerSample {
 
 /// One tick's worth of durations from one of tokio's histograms: how long
 /// polls took, or how long woken tasks waited to be polled. Values are the
-/// upper bounds of log-scale buckets (within 25%), in microseconds.
+/// upper bounds of log-scale buckets (within 25%), in microseconds, except
+/// a maximum known exactly (`max_exact`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Distribution {
     pub count: u64,
@@ -81,6 +82,12 @@ pub struct Distribution {
     pub p90_us: f64,
     pub p99_us: f64,
     pub max_us: f64,
+    /// The maximum is a measured duration (a long poll the hooks timed),
+    /// not its bucket's upper bound.
+    pub max_exact: bool,
+    /// The lower bound of the maximum's bucket.
+    #[serde(skip)]
+    pub max_floor_us: f64,
     /// Durations of at least `SLOW` (1 ms): a poll that held its worker, or
     /// a task that waited, that long.
     pub slow: u64,
@@ -115,6 +122,8 @@ pub struct StallSample {
     pub threshold_us: f64,
     /// Long polls that ended this tick.
     pub long_polls: u64,
+    /// The longest of them, timed exactly.
+    pub longest_ended_us: Option<f64>,
     /// This tick's longest poll over the threshold, ended or still running.
     pub worst: Option<Stall>,
     /// Long polls of the last minute by spawn location, longest first.

@@ -99,23 +99,61 @@ pub struct Verdict {
 /// whatever it was doing at the instant of the reading.
 const COMPUTING_SHARE: f64 = 0.5;
 
-pub fn judge(now: &ThreadReading, before: Option<&ThreadReading>) -> Verdict {
-    let cpu_share = before.filter(|b| now.at > b.at).map(|b| {
-        let wall = now.at.duration_since(b.at).as_secs_f64();
-        (now.cpu.saturating_sub(b.cpu).as_secs_f64() / wall).min(1.0)
-    });
-    let cause = match (cpu_share, now.syscall) {
-        (Some(share), _) if share >= COMPUTING_SHARE => Cause::Computing,
-        (_, Some(_)) => Cause::Blocked,
-        // In user space: computing, if starved of a core (a low share).
-        (_, None) => Cause::Computing,
+/// What the thread's CPU clock says of the poll's share of a core.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Share {
+    /// Between two readings taken within the poll.
+    Exact(f64),
+    /// At least this much: from a reading taken before the poll began,
+    /// counting the time before it as if the thread had computed then.
+    AtLeast(f64),
+}
+
+/// The poll's share of a core since `before`, a reading of the same thread
+/// taken a tick ago, for a poll `polled_for` old now.
+pub fn share_since(
+    now: &ThreadReading,
+    before: &ThreadReading,
+    polled_for: Duration,
+) -> Option<Share> {
+    let wall = now.at.checked_duration_since(before.at)?;
+    let cpu = now.cpu.saturating_sub(before.cpu);
+    if polled_for >= wall {
+        return (!wall.is_zero()).then(|| Share::Exact(ratio(cpu, wall)));
+    }
+    let before_poll = wall - polled_for;
+    (!polled_for.is_zero())
+        .then(|| Share::AtLeast(ratio(cpu.saturating_sub(before_poll), polled_for)))
+}
+
+fn ratio(cpu: Duration, wall: Duration) -> f64 {
+    (cpu.as_secs_f64() / wall.as_secs_f64()).min(1.0)
+}
+
+pub fn judge(now: &ThreadReading, share: Option<Share>) -> Verdict {
+    let computing = match share {
+        Some(Share::Exact(s) | Share::AtLeast(s)) => s >= COMPUTING_SHARE,
+        None => false,
+    };
+    let cause = match (computing, now.syscall, share) {
+        (true, ..) => Cause::Computing,
+        (false, Some(_), _) => Cause::Blocked,
+        // In user space all along, yet given little CPU: computing, starved
+        // of a core.
+        (false, None, Some(Share::Exact(_))) => Cause::Computing,
+        // In user space now, and no reading that covers only the poll:
+        // computing, or between two blocking calls; the next tick tells.
+        (false, None, _) => Cause::Unknown,
     };
     Verdict {
         cause,
         syscall: (cause == Cause::Blocked)
             .then(|| now.syscall.map(syscall_name))
             .flatten(),
-        cpu_share,
+        cpu_share: match share {
+            Some(Share::Exact(s)) => Some(s),
+            _ => None,
+        },
     }
 }
 
@@ -203,7 +241,8 @@ mod tests {
         let t1 = t0 + Duration::from_millis(250);
         // In a system call at the instant, but on a core all along: the
         // kernel computing for it (a large read, page faults).
-        let v = judge(&reading(t1, 250, Some(0)), Some(&reading(t0, 10, None)));
+        let share = share_since(&reading(t1, 250, Some(0)), &reading(t0, 10, None), t1 - t0);
+        let v = judge(&reading(t1, 250, Some(0)), share);
         assert_eq!(v.cause, Cause::Computing);
         assert_eq!(v.syscall, None);
         assert!((v.cpu_share.unwrap() - 0.96).abs() < 0.01, "{v:?}");
@@ -214,10 +253,8 @@ mod tests {
     fn cpu_time_standing_still_in_a_call_is_blocked_and_named() {
         let t0 = Instant::now();
         let t1 = t0 + Duration::from_millis(250);
-        let v = judge(
-            &reading(t1, 11, Some(number("clock_nanosleep"))),
-            Some(&reading(t0, 10, None)),
-        );
+        let now = reading(t1, 11, Some(number("clock_nanosleep")));
+        let v = judge(&now, share_since(&now, &reading(t0, 10, None), t1 - t0));
         assert_eq!(v.cause, Cause::Blocked);
         assert_eq!(v.syscall.as_deref(), Some("clock_nanosleep"));
         assert!(v.cpu_share.unwrap() < 0.01);
@@ -233,18 +270,44 @@ mod tests {
             (Cause::Blocked, Some("futex"))
         );
         let v = judge(&reading(now, 5, None), None);
-        assert_eq!((v.cause, v.cpu_share), (Cause::Computing, None));
+        assert_eq!(
+            (v.cause, v.cpu_share),
+            (Cause::Unknown, None),
+            "not yet known"
+        );
     }
 
     #[test]
     fn a_thread_in_user_space_without_a_core_computes_starved() {
         let t0 = Instant::now();
+        let now = reading(t0 + Duration::from_millis(500), 60, None);
         let v = judge(
-            &reading(t0 + Duration::from_millis(500), 60, None),
-            Some(&reading(t0, 10, None)),
+            &now,
+            share_since(&now, &reading(t0, 10, None), Duration::from_secs(1)),
         );
         assert_eq!(v.cause, Cause::Computing);
         assert!((v.cpu_share.unwrap() - 0.1).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_reading_from_before_the_poll_bounds_its_share_from_below() {
+        let t0 = Instant::now();
+        let t1 = t0 + Duration::from_millis(250);
+        // 100 ms into a poll, 240 ms of CPU in the 250 ms since the last
+        // tick: at least 90 of the poll's 100 ms were on a core.
+        let now = reading(t1, 250, None);
+        let share = share_since(&now, &reading(t0, 10, None), Duration::from_millis(100));
+        let Some(Share::AtLeast(s)) = share else {
+            panic!("{share:?}")
+        };
+        assert!((s - 0.9).abs() < 0.01, "{s}");
+        assert_eq!(judge(&now, share).cause, Cause::Computing);
+        assert_eq!(judge(&now, share).cpu_share, None, "a bound, not the share");
+        // 20 ms of CPU since: the poll may have had none; in user space,
+        // it may be between two sleeps.
+        let now = reading(t1, 30, None);
+        let share = share_since(&now, &reading(t0, 10, None), Duration::from_millis(100));
+        assert_eq!(judge(&now, share).cause, Cause::Unknown);
     }
 
     #[test]
@@ -267,7 +330,8 @@ mod tests {
         std::thread::sleep(Duration::from_millis(100));
         let first = read_thread(tid).unwrap();
         std::thread::sleep(Duration::from_millis(100));
-        let v = judge(&read_thread(tid).unwrap(), Some(&first));
+        let now = read_thread(tid).unwrap();
+        let v = judge(&now, share_since(&now, &first, Duration::from_secs(1)));
         assert_eq!(v.cause, Cause::Blocked, "{v:?}");
         assert!(v.syscall.unwrap().contains("sleep"));
         sleeper.join().unwrap();
@@ -284,7 +348,8 @@ mod tests {
         let tid = rx.recv().unwrap();
         let first = read_thread(tid).unwrap();
         std::thread::sleep(Duration::from_millis(100));
-        let v = judge(&read_thread(tid).unwrap(), Some(&first));
+        let now = read_thread(tid).unwrap();
+        let v = judge(&now, share_since(&now, &first, Duration::from_secs(1)));
         stop.store(true, Ordering::Relaxed);
         spinner.join().unwrap();
         // On a loaded machine the spinner may get less than half a core;

@@ -27,6 +27,9 @@ pub struct StallWatch {
     /// The polls running at the last tick, by (worker, start), with their
     /// thread's reading then and what it showed.
     running: HashMap<(usize, u64), (ThreadReading, Verdict)>,
+    /// Every worker thread's CPU time at the last tick, by thread: a poll
+    /// first seen now began after it, or during it.
+    threads_before: HashMap<u64, ThreadReading>,
 }
 
 impl StallWatch {
@@ -35,12 +38,27 @@ impl StallWatch {
             tracker,
             culprits: Culprits::new(WINDOW),
             running: HashMap::new(),
+            threads_before: HashMap::new(),
         }
     }
 
-    pub fn sample(&mut self) -> StallSample {
+    /// One tick's long polls; `workers_cpu` is the sampler's reading of
+    /// every worker thread's CPU time this tick, kept for the next.
+    pub fn sample(&mut self, workers_cpu: (Instant, Vec<(u64, Duration)>)) -> StallSample {
         let (polls, overflow) = self.tracker.take();
         let verdicts = self.judge(&polls);
+        let (at, cpu) = workers_cpu;
+        self.threads_before = cpu
+            .into_iter()
+            .map(|(thread, cpu)| {
+                let reading = ThreadReading {
+                    at,
+                    cpu,
+                    syscall: None,
+                };
+                (thread, reading)
+            })
+            .collect();
         let stalls: Vec<Stall> = polls.iter().zip(verdicts).map(stall).collect();
         let finished = stalls.iter().zip(&polls).filter(|(s, _)| !s.running);
         let long_polls = finished.clone().count() as u64 + overflow;
@@ -54,6 +72,11 @@ impl StallWatch {
                 syscall: s.syscall.clone(),
             }),
         );
+        let longest_ended_us = stalls
+            .iter()
+            .filter(|s| !s.running)
+            .map(|s| s.duration_us)
+            .reduce(f64::max);
         let worst = stalls
             .iter()
             .max_by(|a, b| a.duration_us.total_cmp(&b.duration_us))
@@ -62,6 +85,7 @@ impl StallWatch {
         StallSample {
             threshold_us: micros(self.tracker.threshold()),
             long_polls,
+            longest_ended_us,
             worst,
             culprits: self.culprits.top(TOP),
             running,
@@ -82,9 +106,10 @@ impl StallWatch {
         self.running.clear();
     }
 
-    /// Each poll's cause: a running one from its thread now (and a tick
-    /// ago, if it ran then too), an ended one as it was last seen running.
-    /// Costs a few /proc reads per worker in a long poll, none otherwise.
+    /// Each poll's cause: a running one from its thread now and a tick ago
+    /// (in the poll, if it ran then too), an ended one as it was last seen
+    /// running. Costs two /proc reads per worker in a long poll, none
+    /// otherwise.
     fn judge(&mut self, polls: &[LongPoll]) -> Vec<Verdict> {
         let mut before = std::mem::take(&mut self.running);
         polls
@@ -94,11 +119,15 @@ impl StallWatch {
                 if !p.running {
                     return before.remove(&key).map(|(_, v)| v).unwrap_or_default();
                 }
-                let earlier = before.get(&key).map(|(reading, _)| reading);
                 let Some(now) = cause::read_thread(p.thread) else {
                     return Verdict::default();
                 };
-                let verdict = cause::judge(&now, earlier);
+                let earlier = before
+                    .get(&key)
+                    .map(|(reading, _)| reading)
+                    .or_else(|| self.threads_before.get(&p.thread));
+                let share = earlier.and_then(|e| cause::share_since(&now, e, p.duration));
+                let verdict = cause::judge(&now, share);
                 self.running.insert(key, (now, verdict.clone()));
                 verdict
             })

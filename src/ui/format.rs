@@ -17,6 +17,16 @@ pub fn micros(us: f64) -> String {
     }
 }
 
+/// A figure known only as a histogram bucket's upper bound (within 25%):
+/// "~8.2ms". Zero is exact.
+pub fn bucket(us: f64) -> String {
+    if us <= 0.0 {
+        micros(us)
+    } else {
+        format!("~{}", micros(us))
+    }
+}
+
 /// 950, 12.3k, 4.50M.
 pub fn count(n: f64) -> String {
     if n < 1_000.0 {
@@ -64,6 +74,8 @@ mod tests {
         assert_eq!(micros(9_500.0), "9.5ms");
         assert_eq!(micros(12_400.0), "12ms");
         assert_eq!(micros(1_500_000.0), "1.50s");
+        assert_eq!(bucket(8_192.0), "~8.2ms");
+        assert_eq!(bucket(0.0), "0");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! How long each poll held a worker this tick: percentiles, slow polls and a
-//! histogram by decade.
+//! histogram by decade, and the polls still running past the stall
+//! threshold (tokio's histogram counts a poll only once it ends).
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
@@ -21,15 +22,27 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         return;
     };
     let p = &latest.poll_times;
-    let value = |label: &str, us: f64| {
+    let value = |label: &str, figure: String| {
         vec![
             Span::styled(format!("{label} "), Style::new().fg(Color::Gray)),
-            Span::raw(format!("{:<7}", format::micros(us))),
+            Span::raw(format!("{figure:<7}")),
         ]
     };
+    let bucket = |us: f64| format::bucket(us);
+    let max = if p.max_exact {
+        format::micros(p.max_us)
+    } else {
+        format::bucket(p.max_us)
+    };
     let mut lines = vec![
-        Line::from([value("p50", p.p50_us), value("p90", p.p90_us)].concat()),
-        Line::from([value("p99", p.p99_us), value("max", p.max_us)].concat()),
+        Line::from(
+            [
+                value("p50", bucket(p.p50_us)),
+                value("p90", bucket(p.p90_us)),
+            ]
+            .concat(),
+        ),
+        Line::from([value("p99", bucket(p.p99_us)), value("max", max)].concat()),
         Line::from(vec![
             Span::styled(
                 format!("slow ≥{} ", format::micros(SLOW.as_micros() as f64)),
@@ -41,6 +54,18 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             ),
         ]),
     ];
+    let running = &latest.stalls.running;
+    if let Some(longest) = running.iter().map(|r| r.duration_us).reduce(f64::max) {
+        lines.push(Line::from(Span::styled(
+            // Past the stall threshold, as Long polls lists them.
+            format!(
+                "running now {}, longest {}",
+                running.len(),
+                format::micros(longest)
+            ),
+            Style::new().fg(WARN),
+        )));
+    }
     let bar_width = (inner.width as usize).saturating_sub(LABEL_WIDTH + COUNT_WIDTH + 1);
     let most = p.bins.iter().map(|b| b.count).max().unwrap_or(0).max(1);
     for bin in &p.bins {

@@ -22,10 +22,11 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     };
     let d = &latest.schedule_delay;
     let gray = Style::new().fg(Color::Gray);
+    // tokio's histogram gives buckets only: every figure is a bound.
     let value = |label: &str, us: f64| {
         [
             Span::styled(format!("{label} "), gray),
-            Span::raw(format!("{:<7}", format::micros(us))),
+            Span::raw(format!("{:<7}", format::bucket(us))),
         ]
     };
     let mut now = Vec::new();
@@ -62,7 +63,7 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         history_line(
             "max",
             recent.iter().map(|r| r.1).collect(),
-            format!(" peak {}", format::micros(peak)),
+            format!(" peak {}", format::bucket(peak)),
         ),
         history_line("p99", recent.iter().map(|r| r.0).collect(), String::new()),
     ];
