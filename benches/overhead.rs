@@ -22,9 +22,13 @@
 //!    pseudo-terminal at the default scenario, its main (UI) thread's CPU
 //!    time read from /proc.
 //!
-//! `cargo bench --bench overhead` runs all three (about half an hour,
+//! 4. What telling a long poll computing from blocked costs: reading one
+//!    worker thread's CPU clock, scheduler counts and system call, as the
+//!    stall watch does once a tick for each worker in a long poll.
+//!
+//! `cargo bench --bench overhead` runs all four (about half an hour,
 //! with the second build); `-- --rounds 80 --seconds 2` for more,
-//! `-- --per-poll` for the second alone.
+//! `-- --per-poll` for the second alone, `-- --stall-cause` for the fourth.
 
 #[path = "support/args.rs"]
 mod args;
@@ -61,6 +65,10 @@ fn main() {
         println!("{}", measure_arm(&args[i + 1..]));
         return;
     }
+    if args.iter().any(|a| a == "--stall-cause") {
+        stall_cause_cost();
+        return;
+    }
     let option = |name: &str, default: u64| args::option(&args, name, default);
     // Many short rounds: on two workers each round lands in a fast or a slow
     // mode by chance, and only many draws make the median trustworthy.
@@ -81,6 +89,8 @@ fn main() {
     for workers in [1, 2] {
         per_poll_cost(&builds, workers, rounds.div_ceil(2), seconds);
     }
+    println!();
+    stall_cause_cost();
 
     println!();
     println!(
@@ -418,4 +428,56 @@ fn clock_ticks_per_second() -> i64 {
         .ok()
         .flatten()
         .unwrap_or(100)
+}
+
+/// The cost of one reading of a thread for the stall watch, on a thread
+/// asleep in the kernel and on one computing: medians of 20 rounds of 1,000.
+fn stall_cause_cost() {
+    use looptop::stall::cause::read_thread;
+    use std::sync::mpsc;
+
+    println!("reading a worker thread for its cause (CPU clock, schedstat, syscall)");
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    let sleeper = {
+        let (tx, stop) = (tx.clone(), stop.clone());
+        std::thread::spawn(move || {
+            tx.send(looptop::cpu_time::this_thread_id()).unwrap();
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let spinner = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            tx.send(looptop::cpu_time::this_thread_id()).unwrap();
+            while !stop.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        })
+    };
+    let threads = [
+        ("asleep", rx.recv().unwrap()),
+        ("computing", rx.recv().unwrap()),
+    ];
+    for (what, tid) in threads {
+        let mut rounds: Vec<f64> = (0..20)
+            .map(|_| {
+                let start = Instant::now();
+                for _ in 0..1_000 {
+                    std::hint::black_box(read_thread(tid));
+                }
+                start.elapsed().as_secs_f64() * 1e6 / 1_000.0
+            })
+            .collect();
+        rounds.sort_by(f64::total_cmp);
+        println!(
+            "  a thread {what}: {:.1} µs per reading (median of 20 rounds; {:.1} to {:.1})",
+            rounds[10], rounds[0], rounds[19]
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    sleeper.join().unwrap();
+    spinner.join().unwrap();
 }

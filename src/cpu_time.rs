@@ -55,12 +55,58 @@ fn os_thread_id() -> u64 {
 /// /proc/self/task/ID/schedstat (the time it ran on a core). `None` when
 /// the thread has ended or there is no /proc.
 pub fn of_thread(id: u64) -> Option<Duration> {
+    sched_of_thread(id).map(|s| s.on_cpu)
+}
+
+/// What the scheduler counts for one thread, to the nanosecond.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sched {
+    /// Time on a core.
+    pub on_cpu: Duration,
+    /// Time runnable but waiting for a core.
+    pub waited: Duration,
+}
+
+/// Thread `id`'s counts: time on a core from its CPU clock, which is up to
+/// date even while the thread runs (schedstat's own figure moves only at
+/// the scheduler's ticks and switches, so a millisecond apart it can read
+/// a computing thread as idle); time waiting for a core from
+/// /proc/self/task/ID/schedstat. `None` when the thread has ended or there
+/// is no /proc.
+pub fn sched_of_thread(id: u64) -> Option<Sched> {
     if id == 0 {
         return None;
     }
     let schedstat = std::fs::read_to_string(format!("/proc/self/task/{id}/schedstat")).ok()?;
-    let ns = schedstat.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
+    let mut fields = schedstat.split_whitespace();
+    let mut next = || fields.next()?.parse().ok().map(Duration::from_nanos);
+    let (on_cpu, waited) = (next()?, next()?);
+    Some(Sched {
+        on_cpu: thread_clock(id).unwrap_or(on_cpu),
+        waited,
+    })
+}
+
+/// The CPU clock of thread `id` of this process, as pthread_getcpuclockid
+/// gives it: Linux numbers a thread's clock from its id (the thread's
+/// scheduler clock: !id << 3 | per-thread | sched).
+#[cfg(target_os = "linux")]
+fn thread_clock(id: u64) -> Option<Duration> {
+    let tid = libc::pid_t::try_from(id).ok()?;
+    let clock: libc::clockid_t = ((!tid) << 3) | 4 | 2;
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes only into `now`; a clock of a thread
+    // that has ended is refused with EINVAL.
+    let ok = unsafe { libc::clock_gettime(clock, &mut now) } == 0;
+    ok.then(|| Duration::new(now.tv_sec as u64, now.tv_nsec as u32))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn thread_clock(_id: u64) -> Option<Duration> {
+    None
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -92,6 +138,29 @@ mod tests {
         std::thread::sleep(Duration::from_millis(30));
         let slept = this_thread().unwrap() - before;
         assert!(slept < Duration::from_millis(5), "{slept:?}");
+    }
+
+    #[test]
+    fn another_threads_clock_reads_what_its_own_clock_does() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let worker = std::thread::spawn(move || {
+            let start = this_thread().unwrap();
+            while this_thread().unwrap() - start < Duration::from_millis(20) {
+                spin(Duration::from_millis(1));
+            }
+            tx.send((this_thread_id(), this_thread().unwrap())).unwrap();
+            let _ = stop_rx.recv();
+        });
+        let (id, own) = rx.recv().unwrap();
+        let read = thread_clock(id).expect("a live thread's clock");
+        // Between its reading and ours it only sent a message and waited.
+        assert!(
+            read >= own && read - own < Duration::from_millis(5),
+            "{read:?} against its own {own:?}"
+        );
+        stop_tx.send(()).unwrap();
+        worker.join().unwrap();
     }
 
     #[test]

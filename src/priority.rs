@@ -49,7 +49,6 @@ fn set_nice(nice: i32) {
     let _ = nice;
 }
 
-
 /// What the observer's thread got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Raised {

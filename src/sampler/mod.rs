@@ -187,14 +187,21 @@ impl Sampler {
         snapshot
     }
 
-    /// The latest reading of each worker thread's CPU time: (thread, CPU
-    /// used), and when it was read.
-    pub fn worker_cpu(&self) -> (Instant, Vec<(u64, Duration)>) {
+    /// The latest reading of each worker thread's scheduler counts, by
+    /// thread, and when it was read.
+    pub fn worker_cpu(&self) -> (Instant, Vec<(u64, cpu_time::Sched)>) {
         let cpu = self
             .last
             .workers
             .iter()
-            .filter_map(|w| w.cpu.as_ref().map(|c| (c.thread, c.used)))
+            .filter_map(|w| w.cpu.as_ref())
+            .map(|c| {
+                let sched = cpu_time::Sched {
+                    on_cpu: c.used,
+                    waited: c.waited,
+                };
+                (c.thread, sched)
+            })
             .collect();
         (self.last.at, cpu)
     }
@@ -246,5 +253,9 @@ impl Reading {
 }
 
 fn thread_cpu(thread: u64) -> Option<ThreadCpu> {
-    cpu_time::of_thread(thread).map(|used| ThreadCpu { thread, used })
+    cpu_time::sched_of_thread(thread).map(|s| ThreadCpu {
+        thread,
+        used: s.on_cpu,
+        waited: s.waited,
+    })
 }

@@ -22,6 +22,8 @@ pub struct WorkerCounters {
 pub struct ThreadCpu {
     pub thread: u64,
     pub used: Duration,
+    /// Time runnable but waiting for a core.
+    pub waited: Duration,
 }
 
 /// Share of a core a thread got between two readings, if both are of the
@@ -132,6 +134,7 @@ mod tests {
                 cpu: Some(ThreadCpu {
                     thread: 7,
                     used: Duration::from_millis(40),
+                    waited: Duration::ZERO,
                 }),
             },
             WorkerCounters::default(),
@@ -146,6 +149,7 @@ mod tests {
                 cpu: Some(ThreadCpu {
                     thread: 7,
                     used: Duration::from_millis(140),
+                    waited: Duration::ZERO,
                 }),
             },
             WorkerCounters {
@@ -157,6 +161,7 @@ mod tests {
                 cpu: Some(ThreadCpu {
                     thread: 9,
                     used: Duration::from_millis(5),
+                    waited: Duration::ZERO,
                 }),
             },
         ];

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::cpu_time;
+use crate::cpu_time::{self, Sched};
 
 /// A long poll's cause, as the OS showed it while the poll ran.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
@@ -52,8 +52,8 @@ impl Cause {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ThreadReading {
     pub at: Instant,
-    /// Time on a core, to the nanosecond.
-    pub cpu: Duration,
+    /// Time on a core and time waiting for one, to the nanosecond.
+    pub sched: Sched,
     /// The system call the thread is in; `None` while it runs in user space
     /// (on a core or waiting for one).
     pub syscall: Option<i64>,
@@ -62,11 +62,11 @@ pub struct ThreadReading {
 /// Reads thread `tid` of this process; `None` where there is no /proc (not
 /// Linux) or the thread has ended.
 pub fn read_thread(tid: u64) -> Option<ThreadReading> {
-    let cpu = cpu_time::of_thread(tid)?;
+    let sched = cpu_time::sched_of_thread(tid)?;
     let syscall = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall")).ok()?;
     Some(ThreadReading {
         at: Instant::now(),
-        cpu,
+        sched,
         syscall: parse_syscall(&syscall)?,
     })
 }
@@ -95,65 +95,70 @@ pub struct Verdict {
     pub cpu_share: Option<f64>,
 }
 
-/// A thread that got at least half a core while in its poll was computing,
-/// whatever it was doing at the instant of the reading.
+/// A thread that was on a core, or waiting for one, at least half the time
+/// of its poll was computing, whatever it was doing at the instant of a
+/// reading; one that was neither for most of it was blocked.
 const COMPUTING_SHARE: f64 = 0.5;
 
-/// What the thread's CPU clock says of the poll's share of a core.
+/// What the scheduler's counts say of a poll since an earlier reading.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Share {
-    /// Between two readings taken within the poll.
-    Exact(f64),
-    /// At least this much: from a reading taken before the poll began,
-    /// counting the time before it as if the thread had computed then.
-    AtLeast(f64),
+pub struct Share {
+    /// Of the poll's time, the share on a core.
+    pub cpu: f64,
+    /// The share on a core or waiting for one: wanting to compute.
+    pub runnable: f64,
+    /// Both readings lie within the poll. Otherwise the earlier one was
+    /// taken before the poll began, and the shares are lower bounds: the
+    /// time before the poll counts as if the thread had computed then.
+    pub exact: bool,
 }
 
-/// The poll's share of a core since `before`, a reading of the same thread
-/// taken a tick ago, for a poll `polled_for` old now.
+/// The poll's shares since `before`, a reading of the same thread, for a
+/// poll `polled_for` old now.
 pub fn share_since(
     now: &ThreadReading,
     before: &ThreadReading,
     polled_for: Duration,
 ) -> Option<Share> {
     let wall = now.at.checked_duration_since(before.at)?;
-    let cpu = now.cpu.saturating_sub(before.cpu);
-    if polled_for >= wall {
-        return (!wall.is_zero()).then(|| Share::Exact(ratio(cpu, wall)));
-    }
-    let before_poll = wall - polled_for;
-    (!polled_for.is_zero())
-        .then(|| Share::AtLeast(ratio(cpu.saturating_sub(before_poll), polled_for)))
+    let cpu = now.sched.on_cpu.saturating_sub(before.sched.on_cpu);
+    let runnable = cpu + now.sched.waited.saturating_sub(before.sched.waited);
+    let exact = polled_for >= wall;
+    let (outside, within) = if exact {
+        (Duration::ZERO, wall)
+    } else {
+        (wall - polled_for, polled_for)
+    };
+    (!within.is_zero()).then(|| Share {
+        cpu: ratio(cpu.saturating_sub(outside), within),
+        runnable: ratio(runnable.saturating_sub(outside), within),
+        exact,
+    })
 }
 
-fn ratio(cpu: Duration, wall: Duration) -> f64 {
-    (cpu.as_secs_f64() / wall.as_secs_f64()).min(1.0)
+fn ratio(part: Duration, whole: Duration) -> f64 {
+    (part.as_secs_f64() / whole.as_secs_f64()).min(1.0)
 }
 
 pub fn judge(now: &ThreadReading, share: Option<Share>) -> Verdict {
-    let computing = match share {
-        Some(Share::Exact(s) | Share::AtLeast(s)) => s >= COMPUTING_SHARE,
-        None => false,
-    };
-    let cause = match (computing, now.syscall, share) {
+    let computing = share.is_some_and(|s| s.runnable >= COMPUTING_SHARE);
+    let exact = share.is_some_and(|s| s.exact);
+    let cause = match (computing, now.syscall, exact) {
         (true, ..) => Cause::Computing,
         (false, Some(_), _) => Cause::Blocked,
-        // In user space all along, yet given little CPU: computing, starved
-        // of a core.
-        (false, None, Some(Share::Exact(_))) => Cause::Computing,
-        // In user space now, and no reading that covers only the poll:
-        // computing, or between two blocking calls; the next tick tells.
-        (false, None, _) => Cause::Unknown,
+        // Off a core, and not waiting for one, most of the poll: asleep in
+        // the kernel, though between two calls at the instant of reading.
+        (false, None, true) => Cause::Blocked,
+        // In user space now, and only a bound on the poll's share: the
+        // next reading tells.
+        (false, None, false) => Cause::Unknown,
     };
     Verdict {
         cause,
         syscall: (cause == Cause::Blocked)
             .then(|| now.syscall.map(syscall_name))
             .flatten(),
-        cpu_share: match share {
-            Some(Share::Exact(s)) => Some(s),
-            _ => None,
-        },
+        cpu_share: share.filter(|s| s.exact).map(|s| s.cpu),
     }
 }
 
@@ -218,13 +223,18 @@ mod tests {
         KNOWN.iter().find(|(_, n)| *n == name).unwrap().0
     }
 
-    fn reading(at: Instant, cpu_ms: u64, syscall: Option<i64>) -> ThreadReading {
+    fn reading(at: Instant, cpu_ms: u64, waited_ms: u64, syscall: Option<i64>) -> ThreadReading {
         ThreadReading {
             at,
-            cpu: Duration::from_millis(cpu_ms),
+            sched: Sched {
+                on_cpu: Duration::from_millis(cpu_ms),
+                waited: Duration::from_millis(waited_ms),
+            },
             syscall,
         }
     }
+
+    const TICK: Duration = Duration::from_millis(250);
 
     #[test]
     fn proc_syscall_lines_parse() {
@@ -238,38 +248,48 @@ mod tests {
     #[test]
     fn cpu_time_keeping_up_with_the_wall_clock_is_computing() {
         let t0 = Instant::now();
-        let t1 = t0 + Duration::from_millis(250);
         // In a system call at the instant, but on a core all along: the
         // kernel computing for it (a large read, page faults).
-        let share = share_since(&reading(t1, 250, Some(0)), &reading(t0, 10, None), t1 - t0);
-        let v = judge(&reading(t1, 250, Some(0)), share);
-        assert_eq!(v.cause, Cause::Computing);
-        assert_eq!(v.syscall, None);
+        let now = reading(t0 + TICK, 250, 0, Some(0));
+        let v = judge(&now, share_since(&now, &reading(t0, 10, 0, None), TICK));
+        assert_eq!((v.cause, v.syscall.as_deref()), (Cause::Computing, None));
         assert!((v.cpu_share.unwrap() - 0.96).abs() < 0.01, "{v:?}");
     }
 
-    #[cfg(target_os = "linux")]
     #[test]
-    fn cpu_time_standing_still_in_a_call_is_blocked_and_named() {
+    fn waiting_for_a_core_is_computing_starved() {
         let t0 = Instant::now();
-        let t1 = t0 + Duration::from_millis(250);
-        let now = reading(t1, 11, Some(number("clock_nanosleep")));
-        let v = judge(&now, share_since(&now, &reading(t0, 10, None), t1 - t0));
-        assert_eq!(v.cause, Cause::Blocked);
-        assert_eq!(v.syscall.as_deref(), Some("clock_nanosleep"));
-        assert!(v.cpu_share.unwrap() < 0.01);
+        let now = reading(t0 + TICK, 35, 200, None);
+        let v = judge(&now, share_since(&now, &reading(t0, 10, 0, None), TICK));
+        assert_eq!(v.cause, Cause::Computing);
+        assert!((v.cpu_share.unwrap() - 0.1).abs() < 0.01, "{v:?}");
     }
 
     #[cfg(target_os = "linux")]
     #[test]
-    fn at_first_sight_the_system_call_decides() {
+    fn cpu_time_standing_still_is_blocked_and_named_when_in_a_call() {
+        let t0 = Instant::now();
+        let now = reading(t0 + TICK, 11, 0, Some(number("clock_nanosleep")));
+        let v = judge(&now, share_since(&now, &reading(t0, 10, 0, None), TICK));
+        assert_eq!(v.cause, Cause::Blocked);
+        assert_eq!(v.syscall.as_deref(), Some("clock_nanosleep"));
+        assert!(v.cpu_share.unwrap() < 0.01);
+        // Caught between two sleeps, in user space: blocked all the same.
+        let now = reading(t0 + TICK, 12, 0, None);
+        let v = judge(&now, share_since(&now, &reading(t0, 10, 0, None), TICK));
+        assert_eq!((v.cause, v.syscall.as_deref()), (Cause::Blocked, None));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn without_a_reading_the_system_call_decides_or_nothing_does() {
         let now = Instant::now();
-        let v = judge(&reading(now, 5, Some(number("futex"))), None);
+        let v = judge(&reading(now, 5, 0, Some(number("futex"))), None);
         assert_eq!(
             (v.cause, v.syscall.as_deref()),
             (Cause::Blocked, Some("futex"))
         );
-        let v = judge(&reading(now, 5, None), None);
+        let v = judge(&reading(now, 5, 0, None), None);
         assert_eq!(
             (v.cause, v.cpu_share),
             (Cause::Unknown, None),
@@ -278,35 +298,20 @@ mod tests {
     }
 
     #[test]
-    fn a_thread_in_user_space_without_a_core_computes_starved() {
+    fn a_reading_from_before_the_poll_bounds_its_shares_from_below() {
         let t0 = Instant::now();
-        let now = reading(t0 + Duration::from_millis(500), 60, None);
-        let v = judge(
-            &now,
-            share_since(&now, &reading(t0, 10, None), Duration::from_secs(1)),
-        );
-        assert_eq!(v.cause, Cause::Computing);
-        assert!((v.cpu_share.unwrap() - 0.1).abs() < 0.01);
-    }
-
-    #[test]
-    fn a_reading_from_before_the_poll_bounds_its_share_from_below() {
-        let t0 = Instant::now();
-        let t1 = t0 + Duration::from_millis(250);
         // 100 ms into a poll, 240 ms of CPU in the 250 ms since the last
         // tick: at least 90 of the poll's 100 ms were on a core.
-        let now = reading(t1, 250, None);
-        let share = share_since(&now, &reading(t0, 10, None), Duration::from_millis(100));
-        let Some(Share::AtLeast(s)) = share else {
-            panic!("{share:?}")
-        };
-        assert!((s - 0.9).abs() < 0.01, "{s}");
+        let now = reading(t0 + TICK, 250, 0, None);
+        let share = share_since(&now, &reading(t0, 10, 0, None), Duration::from_millis(100));
+        let s = share.unwrap();
+        assert!(!s.exact && (s.cpu - 0.9).abs() < 0.01, "{s:?}");
         assert_eq!(judge(&now, share).cause, Cause::Computing);
         assert_eq!(judge(&now, share).cpu_share, None, "a bound, not the share");
         // 20 ms of CPU since: the poll may have had none; in user space,
         // it may be between two sleeps.
-        let now = reading(t1, 30, None);
-        let share = share_since(&now, &reading(t0, 10, None), Duration::from_millis(100));
+        let now = reading(t0 + TICK, 30, 0, None);
+        let share = share_since(&now, &reading(t0, 10, 0, None), Duration::from_millis(100));
         assert_eq!(judge(&now, share).cause, Cause::Unknown);
     }
 
@@ -352,8 +357,7 @@ mod tests {
         let v = judge(&now, share_since(&now, &first, Duration::from_secs(1)));
         stop.store(true, Ordering::Relaxed);
         spinner.join().unwrap();
-        // On a loaded machine the spinner may get less than half a core;
-        // it is in user space all the same.
+        // On a core, or waiting for one on a loaded machine: computing.
         assert_eq!(
             (v.cause, v.syscall.as_deref()),
             (Cause::Computing, None),

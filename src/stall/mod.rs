@@ -10,8 +10,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::cpu_time::Sched;
 use crate::sampler::snapshot::{Stall, StallSample};
-use cause::{ThreadReading, Verdict};
+use cause::{Cause, ThreadReading, Verdict};
 use culprits::{Culprits, Ended};
 pub use tracker::{LongPoll, PollTracker};
 
@@ -44,16 +45,16 @@ impl StallWatch {
 
     /// One tick's long polls; `workers_cpu` is the sampler's reading of
     /// every worker thread's CPU time this tick, kept for the next.
-    pub fn sample(&mut self, workers_cpu: (Instant, Vec<(u64, Duration)>)) -> StallSample {
+    pub fn sample(&mut self, workers_cpu: (Instant, Vec<(u64, Sched)>)) -> StallSample {
         let (polls, overflow) = self.tracker.take();
         let verdicts = self.judge(&polls);
         let (at, cpu) = workers_cpu;
         self.threads_before = cpu
             .into_iter()
-            .map(|(thread, cpu)| {
+            .map(|(thread, sched)| {
                 let reading = ThreadReading {
                     at,
-                    cpu,
+                    sched,
                     syscall: None,
                 };
                 (thread, reading)
@@ -106,34 +107,64 @@ impl StallWatch {
         self.running.clear();
     }
 
-    /// Each poll's cause: a running one from its thread now and a tick ago
-    /// (in the poll, if it ran then too), an ended one as it was last seen
-    /// running. Costs two /proc reads per worker in a long poll, none
-    /// otherwise.
+    /// Each poll's cause: a running one from its thread's scheduler counts
+    /// now and a tick ago, an ended one as it was last seen running. A poll
+    /// first seen in user space, with only a bound from the tick before,
+    /// gets a second look a millisecond later. Costs two or three /proc
+    /// reads per worker in a long poll, none otherwise.
     fn judge(&mut self, polls: &[LongPoll]) -> Vec<Verdict> {
         let mut before = std::mem::take(&mut self.running);
-        polls
-            .iter()
-            .map(|p| {
-                let key = (p.worker, p.started);
-                if !p.running {
-                    return before.remove(&key).map(|(_, v)| v).unwrap_or_default();
-                }
-                let Some(now) = cause::read_thread(p.thread) else {
-                    return Verdict::default();
-                };
-                let earlier = before
-                    .get(&key)
-                    .map(|(reading, _)| reading)
-                    .or_else(|| self.threads_before.get(&p.thread));
+        let mut verdicts: Vec<Verdict> = Vec::with_capacity(polls.len());
+        let mut readings: Vec<Option<ThreadReading>> = Vec::with_capacity(polls.len());
+        for p in polls {
+            let key = (p.worker, p.started);
+            if !p.running {
+                verdicts.push(before.remove(&key).map(|(_, v)| v).unwrap_or_default());
+                readings.push(None);
+                continue;
+            }
+            let now = cause::read_thread(p.thread);
+            let earlier = before
+                .get(&key)
+                .map(|(reading, _)| reading)
+                .or_else(|| self.threads_before.get(&p.thread));
+            let verdict = now.map_or_else(Verdict::default, |now| {
                 let share = earlier.and_then(|e| cause::share_since(&now, e, p.duration));
-                let verdict = cause::judge(&now, share);
-                self.running.insert(key, (now, verdict.clone()));
-                verdict
-            })
-            .collect()
+                cause::judge(&now, share)
+            });
+            verdicts.push(verdict);
+            readings.push(now);
+        }
+        let unsure: Vec<usize> = (0..polls.len())
+            .filter(|&i| readings[i].is_some() && verdicts[i].cause == Cause::Unknown)
+            .collect();
+        if !unsure.is_empty() {
+            std::thread::sleep(SECOND_LOOK);
+            for i in unsure {
+                let (p, first) = (&polls[i], readings[i].expect("filtered"));
+                let now = cause::read_thread(p.thread);
+                // A poll that ended meanwhile says nothing of its thread since.
+                if let Some(now) = now.filter(|_| self.tracker.still_polling(p.worker, p.started)) {
+                    let share = cause::share_since(&now, &first, p.duration + SECOND_LOOK);
+                    verdicts[i] = cause::judge(&now, share);
+                    readings[i] = Some(now);
+                }
+            }
+        }
+        for ((p, verdict), reading) in polls.iter().zip(&verdicts).zip(readings) {
+            if let Some(reading) = reading {
+                self.running
+                    .insert((p.worker, p.started), (reading, verdict.clone()));
+            }
+        }
+        verdicts
     }
 }
+
+/// How long a second look at a poll first seen in user space waits: long
+/// enough for a computing thread to gain most of it on a core, short enough
+/// not to hold up the sampler's tick.
+const SECOND_LOOK: Duration = Duration::from_millis(1);
 
 fn stall((p, verdict): (&LongPoll, Verdict)) -> Stall {
     Stall {

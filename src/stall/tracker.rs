@@ -146,6 +146,13 @@ impl PollTracker {
         (polls, overflow)
     }
 
+    /// Whether `worker` is still in the poll that began at `started`.
+    pub fn still_polling(&self, worker: usize, started: u64) -> bool {
+        self.slots
+            .get(worker)
+            .is_some_and(|slot| slot.started.load(Ordering::Acquire) == started)
+    }
+
     /// Each worker's OS thread id, as of its latest poll; 0 for a worker
     /// that has not polled yet (or where the OS gives no ids).
     pub fn worker_threads(&self) -> Vec<u64> {
