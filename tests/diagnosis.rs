@@ -8,7 +8,7 @@ use looptop::app::Effect;
 use looptop::observed::Observed;
 use looptop::sampler::snapshot::WarningKind;
 use looptop::sampler::Snapshot;
-use looptop::settings::Settings;
+use looptop::settings::{Group, KnobId, Settings};
 use looptop::workload::{QueueKnob, QueueSettings};
 
 const TICK: Duration = Duration::from_millis(250);
@@ -122,4 +122,65 @@ fn a_blocking_consumer_is_named_and_offloading_it_ends_the_stalls() {
     });
     let calm = calm.expect("no more long polls once the sleep runs on spawn_blocking");
     assert!(calm.runtime.blocking_threads > 0, "{:?}", calm.runtime);
+}
+
+fn knob(group: Group, id: &str) -> KnobId {
+    let index = group.knobs().iter().position(|k| k.id == id).unwrap();
+    KnobId { group, index }
+}
+
+/// Starts `settings` with `change` applied, waits for `kind` and checks its
+/// message, undoes the change and waits for the warning to go.
+fn names_then_clears(settings: Settings, kind: WarningKind, said: &str, change: (KnobId, u64)) {
+    let mut observed = Observed::start(2, &settings).unwrap();
+    let before = settings.get(change.0).unwrap();
+    observed.apply(Effect::SetKnob(change.0, change.1)).unwrap();
+    let seen = until(&mut observed, |s| has(s, kind))
+        .unwrap_or_else(|| panic!("no {kind:?} warning after {change:?}"));
+    let warning = seen.warnings.iter().find(|w| w.kind == kind).unwrap();
+    assert!(warning.message.contains(said), "{warning:?}");
+    observed.apply(Effect::SetKnob(change.0, before)).unwrap();
+    assert!(
+        until(&mut observed, |s| !has(s, kind)).is_some(),
+        "{kind:?} did not clear"
+    );
+}
+
+#[test]
+fn a_slow_pipeline_stage_is_named_when_its_queue_fills() {
+    // Stage 3 at 200 ms an item, four tasks: 20 items a second of 200.
+    names_then_clears(
+        Settings::defaults(&[Group::Chain]),
+        WarningKind::PipelineFull,
+        "stage 3 is the slowest",
+        (knob(Group::Chain, "s3_wait"), 200_000),
+    );
+}
+
+#[test]
+fn failing_requests_are_named_by_kind() {
+    // From the default 1% of 5xx, which is no news, to half.
+    names_then_clears(
+        Settings::defaults(&[Group::Requests]),
+        WarningKind::RequestErrors,
+        "answers were 5xx",
+        (knob(Group::Requests, "error_rate"), 50),
+    );
+    // Nothing listens there: every connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let target = Some(format!("http://127.0.0.1:{port}"));
+    let settings = Settings::defaults(&[Group::Requests]);
+    let mut observed = Observed::start_with_target(2, &settings, target).unwrap();
+    let seen = until(&mut observed, |s| has(s, WarningKind::RequestErrors))
+        .expect("a request-errors warning");
+    let warning = &seen.warnings[0];
+    assert!(
+        warning.message.contains("connections failed"),
+        "{warning:?}"
+    );
+    assert!(warning.advice.contains("refuses"), "{warning:?}");
 }

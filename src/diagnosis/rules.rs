@@ -1,7 +1,7 @@
 //! One rule per problem: each looks at the latest ticks (oldest first) and,
 //! if it sees its problem, says what it is and what to try.
 
-use crate::sampler::snapshot::{Cause, QueueSample, RequestsSample, WarningKind};
+use crate::sampler::snapshot::{Cause, ChainSample, QueueSample, RequestsSample, WarningKind};
 use crate::sampler::Snapshot;
 use crate::ui::format;
 
@@ -20,7 +20,7 @@ pub struct Found {
 /// A rule reads the latest ticks, oldest first.
 pub type Rule = fn(&[Snapshot]) -> Option<Found>;
 
-pub const RULES: [Rule; 7] = [
+pub const RULES: [Rule; 9] = [
     blocked_worker,
     saturated,
     backpressure,
@@ -28,6 +28,8 @@ pub const RULES: [Rule; 7] = [
     scheduling_delay,
     blocking_pool,
     out_of_files,
+    request_errors,
+    pipeline_full,
 ];
 
 /// A poll at least the stall threshold long, ended this tick or running,
@@ -187,6 +189,111 @@ fn out_of_files(recent: &[Snapshot]) -> Option<Found> {
             "out of file descriptors (limit {limit}): {failed} connections refused this tick"
         ),
         advice: "lower the concurrency (each request holds a descriptor at each end), or raise the hard limit (ulimit -Hn)",
+    })
+}
+
+/// Share of a tick's requests that must fail, two ticks running, to be a
+/// problem: the embedded site fails 1% by default, which is no news.
+const FAILING: f64 = 0.05;
+
+/// Requests failing two ticks running: the most common kind this tick,
+/// with what causes it.
+fn request_errors(recent: &[Snapshot]) -> Option<Found> {
+    let window = last(recent, 3)?;
+    let requests: Vec<&RequestsSample> = window
+        .iter()
+        .map(|s| s.requests.as_ref())
+        .collect::<Option<_>>()?;
+    let kinds = |r: &RequestsSample| {
+        [
+            r.connect_errors,
+            r.timeouts,
+            r.server_errors,
+            r.other_errors,
+            r.too_large,
+            r.shed,
+        ]
+    };
+    let counts: Vec<[u64; 6]> = requests.iter().map(|r| kinds(r)).collect();
+    let failed = |tick: usize| -> [u64; 6] {
+        std::array::from_fn(|k| counts[tick + 1][k].saturating_sub(counts[tick][k]))
+    };
+    let failing = |tick: usize| {
+        let failed: u64 = failed(tick).iter().sum();
+        let sent = requests[tick + 1].sent.saturating_sub(requests[tick].sent);
+        failed > 0 && failed as f64 >= FAILING * sent as f64
+    };
+    if !(failing(0) && failing(1)) {
+        return None;
+    }
+    let latest = failed(1);
+    let (kind, &count) = latest.iter().enumerate().max_by_key(|(_, n)| **n)?;
+    let per_s = count as f64 / window[2].interval_s.max(1e-3);
+    let r = requests[2];
+    let (what, advice) = match kind {
+        0 => (
+            "connections failed",
+            "the server refuses or cannot take new connections (is it up, at that port? a listen backlog full at high concurrency?): lower the concurrency or check the target",
+        ),
+        1 => (
+            "requests timed out",
+            "the server, or this runtime's workers, answer slower than the timeout: raise the timeout, lower the concurrency, or look at Long polls",
+        ),
+        2 => (
+            "answers were 5xx",
+            "the server fails these requests (the embedded site's error_rate knob): the client is fine",
+        ),
+        3 => (
+            "requests failed otherwise",
+            "closed connections or answers that are not HTTP/1: check what listens at the target",
+        ),
+        4 => (
+            "answers were too large",
+            "bodies past max_body were given up: raise max_body if they are meant to be that large",
+        ),
+        _ => (
+            "requests were shed",
+            "the open loop had 10,000 in flight: the server or the runtime cannot keep up with the rate",
+        ),
+    };
+    Some(Found {
+        kind: WarningKind::RequestErrors,
+        message: format!(
+            "{} {what} ({} a second; {} of {} sent in all failed)",
+            format::count(count as f64),
+            format::count(per_s),
+            format::count(kinds(r).iter().sum::<u64>() as f64),
+            format::count(r.sent as f64)
+        ),
+        advice,
+    })
+}
+
+/// A pipeline stage's input queue full for several ticks: the stage that
+/// holds it back is named.
+fn pipeline_full(recent: &[Snapshot]) -> Option<Found> {
+    let window = last(recent, SUSTAINED)?;
+    let chains: Vec<&ChainSample> = window
+        .iter()
+        .map(|s| s.chain.as_ref())
+        .collect::<Option<_>>()?;
+    let full_all_along = chains
+        .iter()
+        .all(|c| c.stages.iter().any(|s| s.depth >= s.capacity));
+    let chain = chains[SUSTAINED - 1];
+    let slowest = chain.bottleneck()?;
+    let stage = &chain.stages[slowest];
+    (full_all_along && stage.depth >= stage.capacity).then(|| Found {
+        kind: WarningKind::PipelineFull,
+        message: format!(
+            "pipeline backed up: stage {} is the slowest, its input full ({}/{}), busy {}; end-to-end p99 {}",
+            slowest + 1,
+            stage.depth,
+            stage.capacity,
+            format::percent(stage.busy_ratio),
+            format::micros(chain.latency.p99_us)
+        ),
+        advice: "give the slowest stage more tasks (width) or less work per item (its wait and CPU), or feed the pipeline more slowly (source_gap)",
     })
 }
 

@@ -182,6 +182,8 @@ pub enum WarningKind {
     SchedulingDelay,
     BlockingPool,
     OutOfFiles,
+    RequestErrors,
+    PipelineFull,
 }
 
 impl WarningKind {
@@ -195,6 +197,8 @@ impl WarningKind {
             WarningKind::SchedulingDelay => "scheduling_delay",
             WarningKind::BlockingPool => "blocking_pool",
             WarningKind::OutOfFiles => "out_of_files",
+            WarningKind::RequestErrors => "request_errors",
+            WarningKind::PipelineFull => "pipeline_full",
         }
     }
 }
@@ -213,6 +217,8 @@ mod tests {
             WarningKind::SchedulingDelay,
             WarningKind::BlockingPool,
             WarningKind::OutOfFiles,
+            WarningKind::RequestErrors,
+            WarningKind::PipelineFull,
         ] {
             let json = serde_json::to_value(kind).unwrap();
             assert_eq!(json.as_str(), Some(kind.name()));
@@ -232,6 +238,23 @@ pub struct ChainSample {
     pub fanout: u64,
     pub fanout_concurrent: bool,
     pub stages: Vec<StageSample>,
+}
+
+impl ChainSample {
+    /// The stage that holds the pipeline back, by index: the last whose
+    /// input queue is full (those before it fill because it cannot keep
+    /// up), or else the busiest, if it is busy at least half the time.
+    pub fn bottleneck(&self) -> Option<usize> {
+        let full = self.stages.iter().rposition(|s| s.depth >= s.capacity);
+        full.or_else(|| {
+            self.stages
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.busy_ratio >= 0.5)
+                .max_by(|(_, a), (_, b)| a.busy_ratio.total_cmp(&b.busy_ratio))
+                .map(|(i, _)| i)
+        })
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

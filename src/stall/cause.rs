@@ -54,8 +54,10 @@ pub struct ThreadReading {
     pub at: Instant,
     /// Time on a core and time waiting for one, to the nanosecond.
     pub sched: Sched,
-    /// The system call the thread is in; `None` while it runs in user space
-    /// (on a core or waiting for one).
+    /// The thread sleeps in the kernel (it is neither on a core nor
+    /// waiting for one).
+    pub asleep: bool,
+    /// The system call it sleeps in, if in one.
     pub syscall: Option<i64>,
 }
 
@@ -64,23 +66,26 @@ pub struct ThreadReading {
 pub fn read_thread(tid: u64) -> Option<ThreadReading> {
     let sched = cpu_time::sched_of_thread(tid)?;
     let syscall = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall")).ok()?;
+    let (asleep, syscall) = parse_syscall(&syscall)?;
     Some(ThreadReading {
         at: Instant::now(),
         sched,
-        syscall: parse_syscall(&syscall)?,
+        asleep,
+        syscall,
     })
 }
 
-/// `/proc/…/syscall`: "running" for a thread in user space, else the call's
-/// number and arguments ("-1 …" when in the kernel outside any call, as in a
-/// page fault). `None` when it is neither.
-fn parse_syscall(text: &str) -> Option<Option<i64>> {
+/// `/proc/…/syscall`: "running" for a thread that is not asleep (on a core
+/// or waiting for one), else the number of the call it sleeps in and its
+/// arguments ("-1 …" when asleep outside any call, as in a page fault).
+/// As (asleep, call); `None` when it is none of these.
+fn parse_syscall(text: &str) -> Option<(bool, Option<i64>)> {
     let first = text.split_whitespace().next()?;
     if first == "running" {
-        return Some(None);
+        return Some((false, None));
     }
     let number: i64 = first.parse().ok()?;
-    Some((number >= 0).then_some(number))
+    Some((true, (number >= 0).then_some(number)))
 }
 
 /// What a running long poll is doing, from the latest reading of its
@@ -140,25 +145,49 @@ fn ratio(part: Duration, whole: Duration) -> f64 {
     (part.as_secs_f64() / whole.as_secs_f64()).min(1.0)
 }
 
+/// Judges a running poll from its thread's reading now and its shares
+/// since an earlier one (a tick ago, in the poll or before it).
 pub fn judge(now: &ThreadReading, share: Option<Share>) -> Verdict {
-    let computing = share.is_some_and(|s| s.runnable >= COMPUTING_SHARE);
-    let exact = share.is_some_and(|s| s.exact);
-    let cause = match (computing, now.syscall, exact) {
-        (true, ..) => Cause::Computing,
-        (false, Some(_), _) => Cause::Blocked,
-        // Off a core, and not waiting for one, most of the poll: asleep in
-        // the kernel, though between two calls at the instant of reading.
-        (false, None, true) => Cause::Blocked,
-        // In user space now, and only a bound on the poll's share: the
-        // next reading tells.
-        (false, None, false) => Cause::Unknown,
+    let cause = if share.is_some_and(|s| s.runnable >= COMPUTING_SHARE) {
+        Cause::Computing
+    } else if now.asleep {
+        Cause::Blocked
+    } else {
+        // Runnable now, yet little on a core before: starved of a core
+        // (a wait is counted only once the thread gets one), or between
+        // two blocking calls. A second look tells.
+        Cause::Unknown
     };
+    verdict(cause, now, share.filter(|s| s.exact).map(|s| s.cpu))
+}
+
+/// The second look at a poll the first left unknown, a moment later:
+/// `moment` its shares since the first look, `before` those the first
+/// look had.
+pub fn judge_again(now: &ThreadReading, moment: Option<Share>, before: Option<Share>) -> Verdict {
+    let tick = before.filter(|s| s.exact);
+    let on_core_now = moment.is_some_and(|m| m.cpu >= COMPUTING_SHARE);
+    let cause = if now.asleep {
+        Cause::Blocked
+    } else if tick.is_some_and(|t| t.runnable < COMPUTING_SHARE) && on_core_now {
+        // Off a core most of the tick, yet on one freely now: it sleeps,
+        // and computes a little between its calls.
+        Cause::Blocked
+    } else {
+        // Runnable at both looks, and not on a core freely: waiting for one.
+        Cause::Computing
+    };
+    let cpu_share = tick.or(moment).map(|s| s.cpu);
+    verdict(cause, now, cpu_share)
+}
+
+fn verdict(cause: Cause, now: &ThreadReading, cpu_share: Option<f64>) -> Verdict {
     Verdict {
         cause,
         syscall: (cause == Cause::Blocked)
             .then(|| now.syscall.map(syscall_name))
             .flatten(),
-        cpu_share: share.filter(|s| s.exact).map(|s| s.cpu),
+        cpu_share,
     }
 }
 
@@ -223,6 +252,7 @@ mod tests {
         KNOWN.iter().find(|(_, n)| *n == name).unwrap().0
     }
 
+    /// A reading; `syscall` Some(-1) for asleep outside any call.
     fn reading(at: Instant, cpu_ms: u64, waited_ms: u64, syscall: Option<i64>) -> ThreadReading {
         ThreadReading {
             at,
@@ -230,7 +260,8 @@ mod tests {
                 on_cpu: Duration::from_millis(cpu_ms),
                 waited: Duration::from_millis(waited_ms),
             },
-            syscall,
+            asleep: syscall.is_some(),
+            syscall: syscall.filter(|n| *n >= 0),
         }
     }
 
@@ -238,9 +269,12 @@ mod tests {
 
     #[test]
     fn proc_syscall_lines_parse() {
-        assert_eq!(parse_syscall("running\n"), Some(None));
-        assert_eq!(parse_syscall("230 0x1 0x0 0x7ffd 0x0\n"), Some(Some(230)));
-        assert_eq!(parse_syscall("-1 0x7ffd 0x55\n"), Some(None));
+        assert_eq!(parse_syscall("running\n"), Some((false, None)));
+        assert_eq!(
+            parse_syscall("230 0x1 0x0 0x7ffd 0x0\n"),
+            Some((true, Some(230)))
+        );
+        assert_eq!(parse_syscall("-1 0x7ffd 0x55\n"), Some((true, None)));
         assert_eq!(parse_syscall(""), None);
         assert_eq!(parse_syscall("garbage"), None);
     }
@@ -263,6 +297,14 @@ mod tests {
         let v = judge(&now, share_since(&now, &reading(t0, 10, 0, None), TICK));
         assert_eq!(v.cause, Cause::Computing);
         assert!((v.cpu_share.unwrap() - 0.1).abs() < 0.01, "{v:?}");
+        // Still waiting for its first core: the wait is not counted yet.
+        let now = reading(t0 + TICK, 11, 0, None);
+        let share = share_since(&now, &reading(t0, 10, 0, None), TICK);
+        assert_eq!(judge(&now, share).cause, Cause::Unknown);
+        let later = reading(t0 + TICK + Duration::from_millis(1), 11, 0, None);
+        let v = judge_again(&later, share_since(&later, &now, TICK), share);
+        assert_eq!(v.cause, Cause::Computing);
+        assert!(v.cpu_share.unwrap() < 0.01, "the tick's share: {v:?}");
     }
 
     #[cfg(target_os = "linux")]
@@ -274,10 +316,22 @@ mod tests {
         assert_eq!(v.cause, Cause::Blocked);
         assert_eq!(v.syscall.as_deref(), Some("clock_nanosleep"));
         assert!(v.cpu_share.unwrap() < 0.01);
-        // Caught between two sleeps, in user space: blocked all the same.
+        // Caught between two sleeps: not known until a second look finds
+        // it asleep again.
         let now = reading(t0 + TICK, 12, 0, None);
         let v = judge(&now, share_since(&now, &reading(t0, 10, 0, None), TICK));
-        assert_eq!((v.cause, v.syscall.as_deref()), (Cause::Blocked, None));
+        assert_eq!(v.cause, Cause::Unknown);
+        let tick = share_since(&now, &reading(t0, 10, 0, None), TICK);
+        let later = reading(t0 + TICK, 12, 0, Some(number("clock_nanosleep")));
+        let v = judge_again(&later, share_since(&later, &now, TICK), tick);
+        assert_eq!(
+            (v.cause, v.syscall.as_deref()),
+            (Cause::Blocked, Some("clock_nanosleep"))
+        );
+        // Or computing a little between two sleeps at both looks.
+        let later = reading(t0 + TICK + Duration::from_millis(1), 13, 0, None);
+        let v = judge_again(&later, share_since(&later, &now, TICK), tick);
+        assert_eq!(v.cause, Cause::Blocked);
     }
 
     #[cfg(target_os = "linux")]
@@ -354,7 +408,12 @@ mod tests {
         let first = read_thread(tid).unwrap();
         std::thread::sleep(Duration::from_millis(100));
         let now = read_thread(tid).unwrap();
-        let v = judge(&now, share_since(&now, &first, Duration::from_secs(1)));
+        let share = share_since(&now, &first, Duration::from_secs(1));
+        let v = match judge(&now, share) {
+            // Given no core in the 100 ms: a second look decides.
+            v if v.cause == Cause::Unknown => judge_again(&now, None, share),
+            v => v,
+        };
         stop.store(true, Ordering::Relaxed);
         spinner.join().unwrap();
         // On a core, or waiting for one on a loaded machine: computing.

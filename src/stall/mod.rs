@@ -55,6 +55,7 @@ impl StallWatch {
                 let reading = ThreadReading {
                     at,
                     sched,
+                    asleep: false,
                     syscall: None,
                 };
                 (thread, reading)
@@ -116,6 +117,7 @@ impl StallWatch {
         let mut before = std::mem::take(&mut self.running);
         let mut verdicts: Vec<Verdict> = Vec::with_capacity(polls.len());
         let mut readings: Vec<Option<ThreadReading>> = Vec::with_capacity(polls.len());
+        let mut shares: Vec<Option<cause::Share>> = vec![None; polls.len()];
         for p in polls {
             let key = (p.worker, p.started);
             if !p.running {
@@ -128,10 +130,10 @@ impl StallWatch {
                 .get(&key)
                 .map(|(reading, _)| reading)
                 .or_else(|| self.threads_before.get(&p.thread));
-            let verdict = now.map_or_else(Verdict::default, |now| {
-                let share = earlier.and_then(|e| cause::share_since(&now, e, p.duration));
-                cause::judge(&now, share)
-            });
+            let share =
+                now.and_then(|now| earlier.and_then(|e| cause::share_since(&now, e, p.duration)));
+            shares[verdicts.len()] = share;
+            let verdict = now.map_or_else(Verdict::default, |now| cause::judge(&now, share));
             verdicts.push(verdict);
             readings.push(now);
         }
@@ -145,8 +147,8 @@ impl StallWatch {
                 let now = cause::read_thread(p.thread);
                 // A poll that ended meanwhile says nothing of its thread since.
                 if let Some(now) = now.filter(|_| self.tracker.still_polling(p.worker, p.started)) {
-                    let share = cause::share_since(&now, &first, p.duration + SECOND_LOOK);
-                    verdicts[i] = cause::judge(&now, share);
+                    let moment = cause::share_since(&now, &first, p.duration + SECOND_LOOK);
+                    verdicts[i] = cause::judge_again(&now, moment, shares[i]);
                     readings[i] = Some(now);
                 }
             }

@@ -33,17 +33,7 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             format::micros(chain.latency.p99_us)
         )),
     ])];
-    let bottleneck = chain
-        .stages
-        .iter()
-        .enumerate()
-        .max_by(|(_, a), (_, b)| {
-            (a.busy_ratio, a.depth)
-                .partial_cmp(&(b.busy_ratio, b.depth))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        })
-        .filter(|(_, s)| s.busy_ratio >= 0.5)
-        .map(|(i, _)| i);
+    let bottleneck = chain.bottleneck();
     let bar_width = (inner.width as usize).saturating_sub(46).clamp(4, 20);
     for (i, stage) in chain.stages.iter().enumerate() {
         let fill = stage.depth as f64 / stage.capacity.max(1) as f64;

@@ -9,6 +9,7 @@ use ratatui::Frame;
 
 use super::format;
 use super::widgets::{bar, draw_pane, load_color, sparkline, WARN};
+use crate::diagnosis::rules::held;
 use crate::sampler::History;
 
 const BAR_WIDTH: usize = 10;
@@ -40,10 +41,19 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         row.extend(bar(w.busy_ratio, BAR_WIDTH, load_color(w.busy_ratio)));
         row.push(Span::raw(format!(" {:>4} ", format::percent(w.busy_ratio))));
         match w.blocked_us {
-            Some(us) => row.push(Span::styled(
-                format!("blocked {}", format::micros(us)),
-                Style::new().fg(WARN).add_modifier(Modifier::BOLD),
-            )),
+            // In one long poll: what its thread does, as Long polls says.
+            Some(us) => {
+                let stall = latest.stalls.running.iter().find(|s| s.worker == i);
+                let how_long = format::micros(us);
+                let text = stall.map_or_else(
+                    || format!("held {how_long}"),
+                    |s| held(s.cause, s.syscall.as_deref(), s.cpu_share, &how_long),
+                );
+                row.push(Span::styled(
+                    text,
+                    Style::new().fg(WARN).add_modifier(Modifier::BOLD),
+                ));
+            }
             None => row.push(Span::styled(sparkline(recent, 1.0), dim)),
         }
         lines.push(Line::from(row));
