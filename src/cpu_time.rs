@@ -26,6 +26,23 @@ pub fn this_thread() -> Option<Duration> {
     None
 }
 
+/// CPU time the whole process has used, user and system, all threads;
+/// `None` where the OS does not say.
+pub fn of_process() -> Option<Duration> {
+    #[cfg(unix)]
+    {
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes only into `now`.
+        let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) } == 0;
+        ok.then(|| Duration::new(now.tv_sec as u64, now.tv_nsec as u32))
+    }
+    #[cfg(not(unix))]
+    None
+}
+
 /// The calling thread's OS id (Linux); 0 elsewhere. Cached per thread, so
 /// it costs a thread-local read, cheap enough for every poll.
 pub fn this_thread_id() -> u64 {

@@ -42,6 +42,8 @@ fn snapshot(t: u64) -> Snapshot {
             idle_blocking_threads: 1,
             blocking_queue_depth: 0,
             forced_yields_per_s: 0.0,
+            process_cpu_cores: Some(0.9),
+            cores: 2,
         },
         workers: vec![
             WorkerSample {
@@ -482,6 +484,8 @@ fn requests_pane_while_crawling() {
             out_of_files: 0,
             open_files_limit: Some(1_024),
             backing_off: 0,
+            site_cpu_cores: Some(0.45),
+            site_connections: Some(16),
         });
         app.record(s);
     }

@@ -283,6 +283,45 @@ fn requests_against_the_embedded_site_add_up() {
         settled(&t, "/requests/latency/p50_us") >= 2_000.0,
         "the site waits 2-4 ms"
     );
+    // The site's side: a keep-alive connection per requester (and for a
+    // moment the old one of a requester that reconnects), and its thread's
+    // CPU, which the process's includes.
+    let open = count("site_connections");
+    assert!(
+        open >= count("concurrency") && open <= count("concurrency") + 4,
+        "{r}"
+    );
+    let site = settled(&t, "/requests/site_cpu_cores");
+    let process = settled(&t, "/runtime/process_cpu_cores");
+    assert!(
+        site > 0.0 && site < process,
+        "site {site}, process {process}"
+    );
+}
+
+#[test]
+fn the_process_cpu_covers_the_workers_and_stays_within_the_machine() {
+    let t = ticks(&["--scenario", "cpu-bound"]);
+    for tick in &t[t.len() / 2..] {
+        let process = tick["runtime"]["process_cpu_cores"].as_f64().unwrap();
+        let cores = tick["runtime"]["cores"].as_f64().unwrap();
+        let workers: f64 = tick["workers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|w| w["cpu_ratio"].as_f64())
+            .sum();
+        // Read a moment apart: a little slack either way.
+        assert!(
+            process + 0.1 >= workers,
+            "process {process}, workers {workers}"
+        );
+        assert!(process <= cores + 0.1, "process {process} of {cores} cores");
+    }
+    assert!(
+        settled(&t, "/runtime/process_cpu_cores") > 0.5,
+        "the consumers compute"
+    );
 }
 
 #[test]

@@ -43,6 +43,8 @@ pub struct Sampler {
 
 struct Reading {
     at: Instant,
+    /// The whole process's CPU time.
+    process_cpu: Option<Duration>,
     /// Cumulative scheduling-delay counts per bucket, summed over workers
     /// (tokio-metrics 0.5 does not read this histogram).
     schedule_delay: Vec<u64>,
@@ -131,6 +133,13 @@ impl Sampler {
             idle_blocking_threads: interval.idle_blocking_threads_count,
             blocking_queue_depth: interval.blocking_queue_depth,
             forced_yields_per_s: rate(interval.budget_forced_yield_count, elapsed),
+            process_cpu_cores: match (self.last.process_cpu, now.process_cpu) {
+                (Some(before), Some(after)) if !elapsed.is_zero() => {
+                    Some(after.saturating_sub(before).as_secs_f64() / elapsed.as_secs_f64())
+                }
+                _ => None,
+            },
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
         };
         let (before, after, baseline) = (&self.last.workloads, &now.workloads, &self.baseline);
         let queue = after.queue.map(|a| {
@@ -243,6 +252,7 @@ impl Reading {
             .collect();
         Self {
             at: Instant::now(),
+            process_cpu: cpu_time::of_process(),
             schedule_delay,
             workers,
             spawned: metrics.spawned_tasks_count(),

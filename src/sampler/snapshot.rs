@@ -51,6 +51,12 @@ pub struct RuntimeSample {
     /// Times tokio's coop budget made a task yield: a sign of tasks that would
     /// otherwise hog a worker.
     pub forced_yields_per_s: f64,
+    /// Cores' worth of CPU the whole process used this tick (workers, the
+    /// blocking pool, the workload's own threads, looptop itself), and the
+    /// machine's cores: when the one nears the other, the machine is the
+    /// limit, not the runtime. Null where the OS does not say.
+    pub process_cpu_cores: Option<f64>,
+    pub cores: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -369,4 +375,8 @@ pub struct RequestsSample {
     pub open_files_limit: Option<u64>,
     /// Requesters waiting before they try again after a failure.
     pub backing_off: u64,
+    /// The embedded site's side: the cores' worth of CPU its thread used
+    /// this tick, and the connections open to it; null with --target.
+    pub site_cpu_cores: Option<f64>,
+    pub site_connections: Option<u64>,
 }

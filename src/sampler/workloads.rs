@@ -178,5 +178,12 @@ pub fn requests(
         out_of_files: total(|c| c.out_of_files),
         open_files_limit: after.open_files_limit,
         backing_off: after.backing_off,
+        site_cpu_cores: match (before.site_cpu, after.site_cpu) {
+            (Some(b), Some(a)) if !elapsed.is_zero() => {
+                Some(a.saturating_sub(b).as_secs_f64() / elapsed.as_secs_f64())
+            }
+            _ => None,
+        },
+        site_connections: after.site_connections,
     }
 }

@@ -72,6 +72,19 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             ),
         ]),
     ];
+    // The embedded site runs on a thread of its own, off the observed
+    // runtime: its side of the exchange.
+    if let Some(open) = r.site_connections {
+        let cpu = r
+            .site_cpu_cores
+            .map_or_else(|| "unknown".to_string(), format::percent);
+        lines.push(Line::from(vec![
+            Span::styled("site   ", gray),
+            Span::raw(format!(
+                "its thread {cpu} of a core  {open} connections open"
+            )),
+        ]));
+    }
     if r.mode == "crawl" {
         lines.push(Line::from(vec![
             Span::styled("crawl ", gray),
@@ -81,7 +94,9 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             )),
         ]));
     }
-    let width = (inner.width as usize).saturating_sub(7);
+    // The sparkline's scale: its top is the peak in view, named after it.
+    let peak_width = 16;
+    let width = (inner.width as usize).saturating_sub(7 + peak_width);
     let rates: Vec<f64> = history
         .last(width)
         .map(|s| s.requests.as_ref().map_or(0.0, |r| r.ok_per_s))
@@ -90,6 +105,10 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     lines.push(Line::from(vec![
         Span::styled("ok/s   ", gray),
         Span::styled(sparkline(rates.into_iter(), peak), Style::new().fg(ACCENT)),
+        Span::styled(
+            format!(" peak {}", format::rate(peak)),
+            Style::new().fg(Color::DarkGray),
+        ),
     ]));
     frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -9,13 +9,27 @@ use ratatui::Frame;
 
 use super::format;
 use super::widgets::{bar, draw_pane, load_color, sparkline, WARN};
-use crate::diagnosis::rules::held;
+use crate::sampler::snapshot::Cause;
 use crate::sampler::History;
 
 const BAR_WIDTH: usize = 10;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
-    let inner = draw_pane(frame, area, "Workers (busy)");
+    // The whole process beside the workers: near the machine's cores, the
+    // machine is the limit, not the runtime.
+    let process = history.latest().and_then(|s| {
+        let cores = s.runtime.process_cpu_cores?;
+        Some(format!("process {cores:.1}/{} cores", s.runtime.cores))
+    });
+    let room = area.width.saturating_sub(4) as usize;
+    let title = match process {
+        Some(p) if format!("Workers (busy) · {p}").chars().count() <= room => {
+            format!("Workers (busy) · {p}")
+        }
+        Some(p) if format!("Workers · {p}").chars().count() <= room => format!("Workers · {p}"),
+        _ => "Workers (busy)".to_string(),
+    };
+    let inner = draw_pane(frame, area, &title);
     let Some(latest) = history.latest() else {
         return;
     };
@@ -41,14 +55,16 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         row.extend(bar(w.busy_ratio, BAR_WIDTH, load_color(w.busy_ratio)));
         row.push(Span::raw(format!(" {:>4} ", format::percent(w.busy_ratio))));
         match w.blocked_us {
-            // In one long poll: what its thread does, as Long polls says.
+            // In one long poll: what its thread does, as Long polls says
+            // (which names the call).
             Some(us) => {
                 let stall = latest.stalls.running.iter().find(|s| s.worker == i);
-                let how_long = format::micros(us);
-                let text = stall.map_or_else(
-                    || format!("held {how_long}"),
-                    |s| held(s.cause, s.syscall.as_deref(), s.cpu_share, &how_long),
-                );
+                let verb = match stall.map(|s| s.cause) {
+                    Some(Cause::Blocked) => "blocked",
+                    Some(Cause::Computing) => "computing",
+                    _ => "held",
+                };
+                let text = format!("{verb} {}", format::micros(us));
                 row.push(Span::styled(
                     text,
                     Style::new().fg(WARN).add_modifier(Modifier::BOLD),

@@ -86,6 +86,10 @@ pub struct RequestCounters {
     pub open_files_limit: Option<u64>,
     /// Requesters waiting before they try again after a failure.
     pub backing_off: u64,
+    /// The embedded site's thread's CPU time and its open connections;
+    /// `None` with `--target` (or where the OS does not say).
+    pub site_cpu: Option<Duration>,
+    pub site_connections: Option<u64>,
 }
 
 #[derive(Default)]
@@ -233,6 +237,8 @@ impl RequestsWorkload {
             out_of_files: get(&s.out_of_files) + self.site.as_ref().map_or(0, Site::out_of_files),
             open_files_limit: self.shared.open_files_limit,
             backing_off: get(&s.backing_off),
+            site_cpu: self.site.as_ref().and_then(Site::cpu),
+            site_connections: self.site.as_ref().map(|s| s.open_connections() as u64),
         }
     }
 

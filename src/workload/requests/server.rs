@@ -47,6 +47,8 @@ impl Default for Limits {
 
 pub struct Site {
     addr: SocketAddr,
+    /// The OS id of the site's thread, once it runs.
+    thread: Arc<AtomicU64>,
     hits: Arc<AtomicU64>,
     connections: Arc<AtomicU64>,
     /// Connections open now.
@@ -82,15 +84,19 @@ impl Site {
             open: open.clone(),
             limits,
         };
+        let thread = Arc::new(AtomicU64::new(0));
+        let its_id = thread.clone();
         std::thread::Builder::new()
             .name("looptop-site".into())
             .spawn(move || {
                 // The site is part of the workload.
                 crate::priority::lower_this_thread();
+                its_id.store(crate::cpu_time::this_thread_id(), Ordering::Relaxed);
                 runtime.block_on(serve(listener, knobs, counts, stopped))
             })?;
         Ok(Self {
             addr,
+            thread,
             hits,
             connections,
             open,
@@ -98,6 +104,12 @@ impl Site {
             out_of_files,
             _stop: stop,
         })
+    }
+
+    /// CPU time the site's thread has used (Linux); `None` elsewhere or
+    /// before it has started.
+    pub fn cpu(&self) -> Option<Duration> {
+        crate::cpu_time::of_thread(self.thread.load(Ordering::Relaxed))
     }
 
     /// Connections open now.
