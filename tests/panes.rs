@@ -111,6 +111,7 @@ fn snapshot(t: u64) -> Snapshot {
             consumers: 4,
             waiting_producers: 0,
             waiting_consumers: 1,
+            pool_threads: 0,
         }),
         chain: None,
         timeouts: None,

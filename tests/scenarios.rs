@@ -492,3 +492,16 @@ fn an_unknown_name_lists_the_built_ins() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_pool_of_the_workloads_own_shows_its_threads() {
+    let t = ticks(&["--scenario", "cpu-bound", "--offload", "pool"]);
+    let last = t.last().unwrap();
+    assert_eq!(
+        last["queue"]["pool_threads"], last["runtime"]["cores"],
+        "one thread a core: {}",
+        last["queue"]
+    );
+    let in_task = ticks(&["--scenario", "cpu-bound"]);
+    assert_eq!(in_task.last().unwrap()["queue"]["pool_threads"], 0);
+}

@@ -120,6 +120,9 @@ pub struct QueueSample {
     pub consumers: u64,
     pub waiting_producers: u64,
     pub waiting_consumers: u64,
+    /// Threads of the queue's own pool (offload = pool): OS threads that
+    /// are neither workers nor tokio's blocking threads.
+    pub pool_threads: u64,
 }
 
 /// Polls that held a worker for at least the stall threshold.

@@ -32,6 +32,7 @@ pub fn queue(
         consumers: after.consumers,
         waiting_producers: after.waiting_producers,
         waiting_consumers: after.waiting_consumers,
+        pool_threads: after.pool_threads,
     }
 }
 

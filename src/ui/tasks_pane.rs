@@ -58,5 +58,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         row("polls", format::rate(rt.polls_per_s)),
         row("forced yields", format::rate(rt.forced_yields_per_s)),
     ]);
+    // offload = pool runs on threads of the workload's own, outside tokio:
+    // neither workers nor blocking threads. Shown beside the latter.
+    if let Some(pool) = latest
+        .queue
+        .as_ref()
+        .map(|q| q.pool_threads)
+        .filter(|&n| n > 0)
+    {
+        let at = lines.len() - 2;
+        lines.insert(at, row("pool threads (own)", pool.to_string()));
+    }
     frame.render_widget(Paragraph::new(lines), inner);
 }

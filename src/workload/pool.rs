@@ -12,6 +12,7 @@ type Job = Box<dyn FnOnce() + Send>;
 
 pub struct ThreadPool {
     jobs: Mutex<mpsc::Sender<Job>>,
+    threads: usize,
 }
 
 impl ThreadPool {
@@ -41,7 +42,13 @@ impl ThreadPool {
         }
         Ok(Self {
             jobs: Mutex::new(sender),
+            threads: threads.max(1),
         })
+    }
+
+    /// The pool's threads.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// Runs `job` on a pool thread and waits for it without blocking the

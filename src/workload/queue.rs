@@ -33,6 +33,8 @@ pub struct QueueCounters {
     /// Producers waiting for room, consumers waiting for an item.
     pub waiting_producers: u64,
     pub waiting_consumers: u64,
+    /// Threads of the workload's own pool (offload = pool), once started.
+    pub pool_threads: u64,
 }
 
 struct Shared {
@@ -109,6 +111,11 @@ impl QueueWorkload {
             consumers: self.consumers.alive() as u64,
             waiting_producers: shared.queue.waiting_to_push() as u64,
             waiting_consumers: shared.queue.waiting_to_pop() as u64,
+            pool_threads: shared
+                .pool
+                .get()
+                .and_then(Option::as_ref)
+                .map_or(0, |pool| pool.threads() as u64),
         }
     }
 
