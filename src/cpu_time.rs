@@ -13,32 +13,29 @@ use std::time::Duration;
 /// development machine, so not for every iteration of a hot loop.
 pub fn this_thread() -> Option<Duration> {
     #[cfg(target_os = "linux")]
-    {
-        let mut now = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: clock_gettime writes only into `now`.
-        let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } == 0;
-        ok.then(|| Duration::new(now.tv_sec as u64, now.tv_nsec as u32))
-    }
+    return clock(libc::CLOCK_THREAD_CPUTIME_ID);
     #[cfg(not(target_os = "linux"))]
     None
+}
+
+/// Reads clock `id`; `None` if the OS refuses it (a thread's clock after
+/// the thread ended).
+#[cfg(unix)]
+fn clock(id: libc::clockid_t) -> Option<Duration> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes only into `now`.
+    let ok = unsafe { libc::clock_gettime(id, &mut now) } == 0;
+    ok.then(|| Duration::new(now.tv_sec as u64, now.tv_nsec as u32))
 }
 
 /// CPU time the whole process has used, user and system, all threads;
 /// `None` where the OS does not say.
 pub fn of_process() -> Option<Duration> {
     #[cfg(unix)]
-    {
-        let mut now = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: clock_gettime writes only into `now`.
-        let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) } == 0;
-        ok.then(|| Duration::new(now.tv_sec as u64, now.tv_nsec as u32))
-    }
+    return clock(libc::CLOCK_PROCESS_CPUTIME_ID);
     #[cfg(not(unix))]
     None
 }
@@ -69,8 +66,8 @@ fn os_thread_id() -> u64 {
 }
 
 /// CPU time thread `id` of this process has used, to the nanosecond, from
-/// /proc/self/task/ID/schedstat (the time it ran on a core). `None` when
-/// the thread has ended or there is no /proc.
+/// its CPU clock (see `sched_of_thread`). `None` when the thread has ended
+/// or there is no /proc.
 pub fn of_thread(id: u64) -> Option<Duration> {
     sched_of_thread(id).map(|s| s.on_cpu)
 }
@@ -110,15 +107,7 @@ pub fn sched_of_thread(id: u64) -> Option<Sched> {
 #[cfg(target_os = "linux")]
 fn thread_clock(id: u64) -> Option<Duration> {
     let tid = libc::pid_t::try_from(id).ok()?;
-    let clock: libc::clockid_t = ((!tid) << 3) | 4 | 2;
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes only into `now`; a clock of a thread
-    // that has ended is refused with EINVAL.
-    let ok = unsafe { libc::clock_gettime(clock, &mut now) } == 0;
-    ok.then(|| Duration::new(now.tv_sec as u64, now.tv_nsec as u32))
+    clock(((!tid) << 3) | 4 | 2)
 }
 
 #[cfg(not(target_os = "linux"))]

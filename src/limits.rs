@@ -64,8 +64,23 @@ pub fn threads_allowed() -> Option<u64> {
     let read =
         |path: &str| -> Option<u64> { std::fs::read_to_string(path).ok()?.trim().parse().ok() };
     let kernel = read("/proc/sys/kernel/threads-max");
-    // pids.max reads "max" when unlimited, which does not parse.
-    let cgroup = read("/sys/fs/cgroup/pids.max").or_else(|| read("/sys/fs/cgroup/pids/pids.max"));
+    // pids.max reads "max" when unlimited, which does not parse. The
+    // process's own cgroup (v2), else the hierarchy's root.
+    let own = std::fs::read_to_string("/proc/self/cgroup")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("0::").map(str::to_string))
+        });
+    let cgroup = own
+        .and_then(|path| {
+            read(&format!(
+                "/sys/fs/cgroup{}/pids.max",
+                path.trim_end_matches('/')
+            ))
+        })
+        .or_else(|| read("/sys/fs/cgroup/pids.max"))
+        .or_else(|| read("/sys/fs/cgroup/pids/pids.max"));
     let user = user_processes();
     let smallest = [kernel, cgroup, user].into_iter().flatten().min()?;
     let running = std::fs::read_to_string("/proc/self/status")

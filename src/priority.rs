@@ -39,11 +39,9 @@ pub fn lower_this_thread() {
 
 fn set_nice(nice: i32) {
     #[cfg(target_os = "linux")]
-    // SAFETY: gettid has no preconditions; setpriority only reads its
-    // arguments.
+    // SAFETY: setpriority only reads its arguments.
     unsafe {
-        let tid = libc::gettid() as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, nice);
+        libc::setpriority(libc::PRIO_PROCESS, this_thread(), nice);
     }
     #[cfg(not(target_os = "linux"))]
     let _ = nice;
@@ -76,9 +74,8 @@ fn raise() -> Raised {
         if libc::sched_setscheduler(0, libc::SCHED_RR, &lowest) == 0 {
             return Raised::RealTime;
         }
-        let tid = libc::gettid() as libc::id_t;
         for nice in [-20, -10, -5] {
-            if libc::setpriority(libc::PRIO_PROCESS, tid, nice) == 0 {
+            if libc::setpriority(libc::PRIO_PROCESS, this_thread(), nice) == 0 {
                 return Raised::Nice(nice);
             }
         }
@@ -101,13 +98,19 @@ pub fn stop_passing_on() {
     }
 }
 
+/// The calling thread as setpriority names it: Linux keeps a nice value
+/// per thread.
+#[cfg(target_os = "linux")]
+fn this_thread() -> libc::id_t {
+    crate::cpu_time::this_thread_id() as libc::id_t
+}
+
 /// The calling thread's nice value (Linux); `None` elsewhere.
 pub fn of_this_thread() -> Option<i32> {
     #[cfg(target_os = "linux")]
-    // SAFETY: as above; getpriority reads only its arguments.
+    // SAFETY: getpriority reads only its arguments.
     unsafe {
-        let tid = libc::gettid() as libc::id_t;
-        Some(libc::getpriority(libc::PRIO_PROCESS, tid))
+        Some(libc::getpriority(libc::PRIO_PROCESS, this_thread()))
     }
     #[cfg(not(target_os = "linux"))]
     None

@@ -91,19 +91,18 @@ fn blocking_stalls_a_worker_until_offloaded() {
     assert!(shown_blocked, "a worker shows as blocked, not idle");
     let delay = settled(&blocked, "/schedule_delay/p99_us");
     assert!(delay >= 10_000.0, "p99 scheduling delay {delay}µs");
-    // Where the hooks timed the longest poll, the maximum is that figure,
-    // not its bucket's bound, and no percentile passes it.
-    let exact = blocked
+    // Poll times' maximum never reads below a poll that ended this tick as
+    // the hooks timed it (tokio's histogram may publish that poll ticks
+    // later), and no percentile passes it.
+    let ended = blocked
         .iter()
-        .filter(|t| t["poll_times"]["max_exact"] == true)
+        .filter(|t| t["stalls"]["longest_ended_us"].is_number())
         .collect::<Vec<_>>();
-    assert!(
-        !exact.is_empty(),
-        "a long poll's exact length as the maximum"
-    );
-    for t in exact {
+    assert!(!ended.is_empty(), "long polls ended");
+    for t in ended {
         let p = &t["poll_times"];
-        assert_eq!(p["max_us"], t["stalls"]["longest_ended_us"], "{t}");
+        let longest = t["stalls"]["longest_ended_us"].as_f64().unwrap();
+        assert!(p["max_us"].as_f64().unwrap() >= longest, "{t}");
         assert!(p["p99_us"].as_f64() <= p["max_us"].as_f64(), "{p}");
     }
 

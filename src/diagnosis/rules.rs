@@ -241,7 +241,7 @@ fn request_errors(recent: &[Snapshot]) -> Option<Found> {
         ),
         2 => (
             "answers were 5xx",
-            "the server fails these requests (the embedded site's error_rate knob): the client is fine",
+            "the server fails these requests (the embedded site does as often as its error_rate knob says): the client is fine",
         ),
         3 => (
             "requests failed otherwise",

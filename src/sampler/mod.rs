@@ -39,6 +39,8 @@ pub struct Sampler {
     tick: u64,
     /// Knows each worker's OS thread, so its CPU time can be read.
     worker_threads: Option<Arc<PollTracker>>,
+    /// The cores this process may use (affinity, a cgroup's quota).
+    cores: u64,
 }
 
 struct Reading {
@@ -73,6 +75,7 @@ impl Sampler {
             baseline: workloads,
             tick: 0,
             worker_threads: None,
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
         }
     }
 
@@ -139,7 +142,7 @@ impl Sampler {
                 }
                 _ => None,
             },
-            cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
+            cores: self.cores,
         };
         let (before, after, baseline) = (&self.last.workloads, &now.workloads, &self.baseline);
         let queue = after.queue.map(|a| {

@@ -53,8 +53,9 @@ pub struct RuntimeSample {
     pub forced_yields_per_s: f64,
     /// Cores' worth of CPU the whole process used this tick (workers, the
     /// blocking pool, the workload's own threads, looptop itself), and the
-    /// machine's cores: when the one nears the other, the machine is the
-    /// limit, not the runtime. Null where the OS does not say.
+    /// cores available to it (its CPU affinity, a cgroup's quota rounded
+    /// down): when the one nears the other, the machine is the limit, not
+    /// the runtime. Null where the OS does not say.
     pub process_cpu_cores: Option<f64>,
     pub cores: u64,
 }

@@ -2,7 +2,8 @@
 //! the kernel? The two need different fixes, and the OS can tell them apart
 //! while the poll runs: a computing thread's CPU clock advances with the
 //! wall clock, a blocked one's stands still, and Linux names the system call
-//! a thread is in. Read once per tick, for the workers in a long poll only.
+//! a thread is in. Read once per tick (twice when a second look is needed),
+//! for the workers in a long poll only.
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,8 @@ use crate::cpu_time::{self, Sched};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Cause {
-    /// Not seen running (it ended between two ticks), or no /proc to read.
+    /// Not seen running (it ended between two ticks, or during a second
+    /// look), or no /proc to read.
     #[default]
     Unknown,
     /// On a core, or waiting for one: the task computes without awaiting.
@@ -65,8 +67,12 @@ pub struct ThreadReading {
 /// Linux) or the thread has ended.
 pub fn read_thread(tid: u64) -> Option<ThreadReading> {
     let sched = cpu_time::sched_of_thread(tid)?;
-    let syscall = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall")).ok()?;
-    let (asleep, syscall) = parse_syscall(&syscall)?;
+    // Kernels without it still give the CPU figures: then nothing reads
+    // as asleep, and a poll with little CPU stays unknown.
+    let (asleep, syscall) = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall"))
+        .ok()
+        .and_then(|text| parse_syscall(&text))
+        .unwrap_or((false, None));
     Some(ThreadReading {
         at: Instant::now(),
         sched,
@@ -116,6 +122,10 @@ pub struct Share {
     /// taken before the poll began, and the shares are lower bounds: the
     /// time before the poll counts as if the thread had computed then.
     pub exact: bool,
+    /// Linux counted more time waiting for a core between the readings
+    /// than passed between them: a wait that began before, counted when
+    /// the thread got its core.
+    pub long_wait_ended: bool,
 }
 
 /// The poll's shares since `before`, a reading of the same thread, for a
@@ -127,7 +137,8 @@ pub fn share_since(
 ) -> Option<Share> {
     let wall = now.at.checked_duration_since(before.at)?;
     let cpu = now.sched.on_cpu.saturating_sub(before.sched.on_cpu);
-    let runnable = cpu + now.sched.waited.saturating_sub(before.sched.waited);
+    let waited = now.sched.waited.saturating_sub(before.sched.waited);
+    let runnable = cpu + waited;
     let exact = polled_for >= wall;
     let (outside, within) = if exact {
         (Duration::ZERO, wall)
@@ -138,6 +149,7 @@ pub fn share_since(
         cpu: ratio(cpu.saturating_sub(outside), within),
         runnable: ratio(runnable.saturating_sub(outside), within),
         exact,
+        long_wait_ended: waited > wall,
     })
 }
 
@@ -167,17 +179,24 @@ pub fn judge(now: &ThreadReading, share: Option<Share>) -> Verdict {
 pub fn judge_again(now: &ThreadReading, moment: Option<Share>, before: Option<Share>) -> Verdict {
     let tick = before.filter(|s| s.exact);
     let on_core_now = moment.is_some_and(|m| m.cpu >= COMPUTING_SHARE);
+    let starved = moment.is_some_and(|m| m.long_wait_ended);
     let cause = if now.asleep {
         Cause::Blocked
+    } else if starved {
+        // It got its core during the look, after a wait longer than the
+        // look: it had been runnable all along.
+        Cause::Computing
     } else if tick.is_some_and(|t| t.runnable < COMPUTING_SHARE) && on_core_now {
         // Off a core most of the tick, yet on one freely now: it sleeps,
         // and computes a little between its calls.
         Cause::Blocked
     } else {
-        // Runnable at both looks, and not on a core freely: waiting for one.
+        // Runnable at both looks, and not given a core freely: waiting for
+        // one.
         Cause::Computing
     };
-    let cpu_share = tick.or(moment).map(|s| s.cpu);
+    // A share over the tick, never over the millisecond of the look.
+    let cpu_share = tick.map(|s| s.cpu);
     verdict(cause, now, cpu_share)
 }
 
@@ -305,6 +324,11 @@ mod tests {
         let v = judge_again(&later, share_since(&later, &now, TICK), share);
         assert_eq!(v.cause, Cause::Computing);
         assert!(v.cpu_share.unwrap() < 0.01, "the tick's share: {v:?}");
+        // Or given its core during the look, after the long wait, which
+        // Linux counts only then.
+        let later = reading(t0 + TICK + Duration::from_millis(1), 12, 250, None);
+        let v = judge_again(&later, share_since(&later, &now, TICK), share);
+        assert_eq!(v.cause, Cause::Computing, "{v:?}");
     }
 
     #[cfg(target_os = "linux")]
@@ -381,9 +405,11 @@ mod tests {
         use std::sync::{mpsc, Arc};
 
         let (tx, rx) = mpsc::channel();
+        let (wake, woken) = mpsc::channel::<()>();
         let sleeper = std::thread::spawn(move || {
             tx.send(cpu_time::this_thread_id()).unwrap();
-            std::thread::sleep(Duration::from_millis(600));
+            // Asleep in the kernel until told, however loaded the machine.
+            let _ = woken.recv();
         });
         let tid = rx.recv().unwrap();
         std::thread::sleep(Duration::from_millis(100));
@@ -391,9 +417,14 @@ mod tests {
         std::thread::sleep(Duration::from_millis(100));
         let now = read_thread(tid).unwrap();
         let v = judge(&now, share_since(&now, &first, Duration::from_secs(1)));
-        assert_eq!(v.cause, Cause::Blocked, "{v:?}");
-        assert!(v.syscall.unwrap().contains("sleep"));
+        wake.send(()).unwrap();
         sleeper.join().unwrap();
+        assert_eq!(v.cause, Cause::Blocked, "{v:?}");
+        assert_eq!(
+            v.syscall.as_deref(),
+            Some("futex"),
+            "a channel waits on a futex"
+        );
 
         let (tx, rx) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));

@@ -111,8 +111,9 @@ impl StallWatch {
     /// Each poll's cause: a running one from its thread's scheduler counts
     /// now and a tick ago, an ended one as it was last seen running. A poll
     /// first seen in user space, with only a bound from the tick before,
-    /// gets a second look a millisecond later. Costs two or three /proc
-    /// reads per worker in a long poll, none otherwise.
+    /// gets a second look a millisecond later. Costs a clock read and two
+    /// /proc reads per worker in a long poll (twice with a second look),
+    /// none otherwise.
     fn judge(&mut self, polls: &[LongPoll]) -> Vec<Verdict> {
         let mut before = std::mem::take(&mut self.running);
         let mut verdicts: Vec<Verdict> = Vec::with_capacity(polls.len());

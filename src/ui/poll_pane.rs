@@ -28,7 +28,7 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             Span::raw(format!("{figure:<7}")),
         ]
     };
-    let bucket = |us: f64| format::bucket(us);
+    let bucket = format::bucket;
     let max = if p.max_exact {
         format::micros(p.max_us)
     } else {
