@@ -173,10 +173,7 @@ fn blocking_pool(recent: &[Snapshot]) -> Option<Found> {
 /// descriptor left: each requester holds one at each end.
 fn out_of_files(recent: &[Snapshot]) -> Option<Found> {
     let window = last(recent, 2)?;
-    let requests: Vec<&RequestsSample> = window
-        .iter()
-        .map(|s| s.requests.as_ref())
-        .collect::<Option<_>>()?;
+    let requests = requests(window)?;
     let failed = requests[1]
         .out_of_files
         .saturating_sub(requests[0].out_of_files);
@@ -200,10 +197,7 @@ const FAILING: f64 = 0.05;
 /// with what causes it.
 fn request_errors(recent: &[Snapshot]) -> Option<Found> {
     let window = last(recent, 3)?;
-    let requests: Vec<&RequestsSample> = window
-        .iter()
-        .map(|s| s.requests.as_ref())
-        .collect::<Option<_>>()?;
+    let requests = requests(window)?;
     let kinds = |r: &RequestsSample| {
         [
             r.connect_errors,
@@ -295,6 +289,11 @@ fn pipeline_full(recent: &[Snapshot]) -> Option<Found> {
         ),
         advice: "give the slowest stage more tasks (width) or less work per item (its wait and CPU), or feed the pipeline more slowly (source_gap)",
     })
+}
+
+/// The request workload's samples of these ticks, if every tick ran it.
+fn requests(window: &[Snapshot]) -> Option<Vec<&RequestsSample>> {
+    window.iter().map(|s| s.requests.as_ref()).collect()
 }
 
 /// The queue's samples of these ticks, if every tick ran the queue.

@@ -493,22 +493,15 @@ mod tests {
 
     #[test]
     fn thread_jobs_stop_at_the_cap_and_mid_computation_when_asked() {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = crate::workload::test_support::runtime();
         let mut values = defaults(&THREAD_KNOBS);
         (values[JOBS], values[VIA], values[CPU]) = (1, 1, 1_000_000);
         let mut w = ThreadsVsTasks::start(rt.handle(), &values).unwrap();
         w.thread_cap = 5;
         w.set(JOBS, 20);
         let settled = |w: &ThreadsVsTasks, want: u64| {
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while w.counters().threads_running != want && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            w.counters().threads_running
+            let running = || w.counters().threads_running;
+            crate::workload::test_support::eventually(running, |&n| n == want)
         };
         assert_eq!(settled(&w, 5), 5, "20 asked, 5 allowed");
         assert_eq!(w.counters().thread_cap, 5);
