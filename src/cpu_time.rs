@@ -146,19 +146,34 @@ mod tests {
         assert!(slept < Duration::from_millis(5), "{slept:?}");
     }
 
-    #[test]
-    fn another_threads_clock_reads_what_its_own_clock_does() {
+    /// A thread that computes for `cpu` by its own clock, however loaded
+    /// the machine, then waits to be told to end: its id, its own clock
+    /// then, the sender that ends it, and its handle.
+    fn computed(
+        cpu: Duration,
+    ) -> (
+        u64,
+        Duration,
+        std::sync::mpsc::Sender<()>,
+        std::thread::JoinHandle<()>,
+    ) {
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
         let worker = std::thread::spawn(move || {
             let start = this_thread().unwrap();
-            while this_thread().unwrap() - start < Duration::from_millis(20) {
+            while this_thread().unwrap() - start < cpu {
                 spin(Duration::from_millis(1));
             }
             tx.send((this_thread_id(), this_thread().unwrap())).unwrap();
             let _ = stop_rx.recv();
         });
         let (id, own) = rx.recv().unwrap();
+        (id, own, stop_tx, worker)
+    }
+
+    #[test]
+    fn another_threads_clock_reads_what_its_own_clock_does() {
+        let (id, own, stop_tx, worker) = computed(Duration::from_millis(20));
         let read = thread_clock(id).expect("a live thread's clock");
         // Between its reading and ours it only sent a message and waited.
         assert!(
@@ -171,18 +186,7 @@ mod tests {
 
     #[test]
     fn another_thread_is_read_by_its_id() {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
-        let worker = std::thread::spawn(move || {
-            // 30 ms of CPU by its own clock, however loaded the machine.
-            let start = this_thread().unwrap();
-            while this_thread().unwrap() - start < Duration::from_millis(30) {
-                spin(Duration::from_millis(1));
-            }
-            tx.send(this_thread_id()).unwrap();
-            let _ = stop_rx.recv();
-        });
-        let id = rx.recv().unwrap();
+        let (id, _, stop_tx, worker) = computed(Duration::from_millis(30));
         assert_ne!(id, this_thread_id());
         let used = of_thread(id).expect("a live thread has a schedstat");
         assert!(used >= Duration::from_millis(30), "{used:?}");

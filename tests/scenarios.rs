@@ -22,6 +22,16 @@ fn warned(ticks: &[Value], kind: &str) -> bool {
     })
 }
 
+/// The run's latest warning of `kind`: the first of a long poll may name
+/// one that ended unseen, its cause unknown.
+fn latest_warning<'a>(ticks: &'a [Value], kind: &str) -> &'a Value {
+    ticks
+        .iter()
+        .flat_map(|t| t["warnings"].as_array().unwrap())
+        .rfind(|w| w["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} warning"))
+}
+
 /// The median over the second half of the run (after it settles).
 fn settled(ticks: &[Value], pointer: &str) -> f64 {
     let mut values: Vec<f64> = ticks[ticks.len() / 2..]
@@ -64,12 +74,7 @@ fn queue_moves_items() {
 #[test]
 fn blocking_stalls_a_worker_until_offloaded() {
     let blocked = ticks(&["--scenario", "blocking"]);
-    // The latest: the first may name a poll that ended unseen.
-    let warning = blocked
-        .iter()
-        .flat_map(|t| t["warnings"].as_array().unwrap())
-        .rfind(|w| w["kind"] == "blocked_worker")
-        .expect("a blocked-worker warning");
+    let warning = latest_warning(&blocked, "blocked_worker");
     let message = warning["message"].as_str().unwrap();
     assert!(
         message.contains("by consumer-0 (src/workload/queue.rs:"),
@@ -128,12 +133,7 @@ fn cpu_bound_polls_are_long_in_tasks_and_short_when_sliced() {
     // blocking call.
     let culprit = &in_task.last().unwrap()["stalls"]["culprits"][0];
     assert_eq!(culprit["cause"], "computing", "{culprit}");
-    // The latest: the first may name a poll that ended unseen.
-    let warning = in_task
-        .iter()
-        .flat_map(|t| t["warnings"].as_array().unwrap())
-        .rfind(|w| w["kind"] == "blocked_worker")
-        .expect("a long-poll warning");
+    let warning = latest_warning(&in_task, "blocked_worker");
     let message = warning["message"].as_str().unwrap();
     assert!(message.contains(" computing "), "{message}");
     assert!(warning["advice"].as_str().unwrap().contains("yield_now"));
