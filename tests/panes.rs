@@ -11,7 +11,7 @@ use looptop::sampler::snapshot::{
 };
 use looptop::sampler::Snapshot;
 use looptop::scenario;
-use looptop::settings::Settings;
+use looptop::settings::{Group, Settings};
 use looptop::ui;
 use looptop::workload::QueueSettings;
 use ratatui::backend::TestBackend;
@@ -349,23 +349,9 @@ fn chain_sample() -> ChainSample {
     }
 }
 
-#[test]
-fn pipeline_pane_marks_the_slowest_stage() {
-    let mut app = fresh();
-    let mut s = snapshot(1);
-    s.queue = None;
-    s.chain = Some(chain_sample());
-    app.record(s);
-    let t = render(62, 7, |f, area| ui::chain_pane::draw(f, area, app.view()));
-    insta::assert_snapshot!(t.backend());
-}
-
-#[test]
-fn timeouts_pane() {
-    let mut app = fresh();
-    let mut s = snapshot(1);
-    s.queue = None;
-    s.timeouts = Some(TimeoutsSample {
+/// Requests with a deadline, cancelled by select.
+fn timeouts_sample() -> TimeoutsSample {
+    TimeoutsSample {
         mode: "select",
         started_per_s: 360.0,
         finished_per_s: 280.0,
@@ -388,20 +374,12 @@ fn timeouts_pane() {
             max_us: 9_000.0,
             ..Latency::default()
         },
-    });
-    app.record(s);
-    let t = render(62, 7, |f, area| {
-        ui::timeouts_pane::draw(f, area, app.view())
-    });
-    insta::assert_snapshot!(t.backend());
+    }
 }
 
-#[test]
-fn threads_vs_tasks_pane() {
-    let mut app = fresh();
-    let mut s = snapshot(1);
-    s.queue = None;
-    s.threads_vs_tasks = Some(ThreadsSample {
+/// 10,000 jobs a side, more than the machine's cores can serve.
+fn threads_sample() -> ThreadsSample {
+    ThreadsSample {
         jobs: 10_000,
         tasks: SideSample {
             running: 10_000,
@@ -427,7 +405,78 @@ fn threads_vs_tasks_pane() {
         stack_reserved_bytes: 256 * 1024,
         cpu_demand_cores: 20.0,
         cores: 2,
+    }
+}
+
+/// Tick `t` of a crawl of the embedded site, a little faster each tick.
+fn crawl_sample(t: u64) -> RequestsSample {
+    RequestsSample {
+        mode: "crawl",
+        concurrency: 16,
+        target: "http://127.0.0.1:41234".to_string(),
+        sent_per_s: 3_000.0 + 100.0 * t as f64,
+        ok_per_s: 2_950.0 + 100.0 * t as f64,
+        in_flight: 16,
+        latency: Latency {
+            count: 750,
+            p50_us: 3_100.0,
+            p90_us: 4_300.0,
+            p99_us: 5_900.0,
+            p999_us: 9_400.0,
+            max_us: 12_000.0,
+        },
+        sent: 60_000,
+        ok: 59_350,
+        client_errors: 0,
+        server_errors: 600,
+        timeouts: 40,
+        connect_errors: 0,
+        other_errors: 0,
+        too_large: 0,
+        cancelled: 0,
+        shed: 0,
+        pages_crawled: 59_350,
+        links_found: 296_750,
+        crawls: 59,
+        last_crawl_pages: 1_000,
+        out_of_files: 0,
+        open_files_limit: Some(1_024),
+        backing_off: 0,
+        site_cpu_cores: Some(0.45),
+        site_connections: Some(16),
+    }
+}
+
+#[test]
+fn pipeline_pane_marks_the_slowest_stage() {
+    let mut app = fresh();
+    let mut s = snapshot(1);
+    s.queue = None;
+    s.chain = Some(chain_sample());
+    app.record(s);
+    let t = render(62, 7, |f, area| ui::chain_pane::draw(f, area, app.view()));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn timeouts_pane() {
+    let mut app = fresh();
+    let mut s = snapshot(1);
+    s.queue = None;
+    s.timeouts = Some(timeouts_sample());
+    app.record(s);
+    let t = render(62, 7, |f, area| {
+        ui::timeouts_pane::draw(f, area, app.view())
     });
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn threads_vs_tasks_pane() {
+    let mut app = fresh();
+    let mut s = snapshot(1);
+    s.queue = None;
+    s.threads_vs_tasks = Some(threads_sample());
     app.record(s);
     let t = render(62, 14, |f, area| {
         ui::threads_pane::draw(f, area, app.view())
@@ -453,41 +502,7 @@ fn requests_pane_while_crawling() {
     for t in 1..=20 {
         let mut s = snapshot(t);
         s.queue = None;
-        s.requests = Some(RequestsSample {
-            mode: "crawl",
-            concurrency: 16,
-            target: "http://127.0.0.1:41234".to_string(),
-            sent_per_s: 3_000.0 + 100.0 * t as f64,
-            ok_per_s: 2_950.0 + 100.0 * t as f64,
-            in_flight: 16,
-            latency: Latency {
-                count: 750,
-                p50_us: 3_100.0,
-                p90_us: 4_300.0,
-                p99_us: 5_900.0,
-                p999_us: 9_400.0,
-                max_us: 12_000.0,
-            },
-            sent: 60_000,
-            ok: 59_350,
-            client_errors: 0,
-            server_errors: 600,
-            timeouts: 40,
-            connect_errors: 0,
-            other_errors: 0,
-            too_large: 0,
-            cancelled: 0,
-            shed: 0,
-            pages_crawled: 59_350,
-            links_found: 296_750,
-            crawls: 59,
-            last_crawl_pages: 1_000,
-            out_of_files: 0,
-            open_files_limit: Some(1_024),
-            backing_off: 0,
-            site_cpu_cores: Some(0.45),
-            site_connections: Some(16),
-        });
+        s.requests = Some(crawl_sample(t));
         app.record(s);
     }
     let t = render(100, 8, |f, area| {
@@ -660,6 +675,14 @@ fn scenario_picker() {
 }
 
 #[test]
+fn scenario_picker_at_80_columns_wraps_between_words() {
+    let mut app = app();
+    app.update(Action::OpenPicker);
+    let t = render(80, 24, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
 fn explanation_panel() {
     let mut app = app();
     app.update(Action::ToggleExplain);
@@ -679,4 +702,36 @@ fn before_the_first_tick() {
     let app = fresh();
     let t = render(100, 30, |f, _| ui::draw(f, &app));
     insta::assert_snapshot!(t.backend());
+}
+
+/// Tick `t` of `settings`' scenario: a sample for each workload it runs.
+fn scenario_snapshot(settings: &Settings, t: u64) -> Snapshot {
+    let mut s = snapshot(t);
+    let runs = |group| settings.workloads().contains(&group);
+    if !runs(Group::Queue) {
+        s.queue = None;
+    }
+    s.chain = runs(Group::Chain).then(chain_sample);
+    s.timeouts = runs(Group::Timeouts).then(timeouts_sample);
+    s.threads_vs_tasks = runs(Group::ThreadsVsTasks).then(threads_sample);
+    s.requests = runs(Group::Requests).then(|| crawl_sample(t));
+    s
+}
+
+/// Every built-in scenario at the smallest size, a laptop's and a large
+/// monitor's: each pane has the rows its content needs, the charts the rest.
+#[test]
+fn every_scenario_at_every_size() {
+    for scenario in scenario::built_in().unwrap() {
+        let mut app = App::new(info(), scenario.settings.clone(), scenario.explain.clone());
+        app.info.scenario = scenario.name.clone();
+        for t in 1..=80 {
+            app.record(scenario_snapshot(&scenario.settings, t));
+        }
+        for (width, height) in [(80, 24), (120, 40), (200, 60)] {
+            let t = render(width, height, |f, _| ui::draw(f, &app));
+            let name = format!("{}_{width}x{height}", scenario.name);
+            insta::assert_snapshot!(name, t.backend());
+        }
+    }
 }

@@ -11,7 +11,7 @@ use super::snapshot::{Bin, Distribution};
 pub const SLOW: Duration = Duration::from_millis(1);
 
 /// The bins the poll-times pane draws, by lower bound.
-const BINS: [(&str, Duration); 6] = [
+pub const BINS: [(&str, Duration); 6] = [
     ("<10µs", Duration::ZERO),
     ("10-100µs", Duration::from_micros(10)),
     ("0.1-1ms", Duration::from_micros(100)),

@@ -9,15 +9,24 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::format;
-use super::widgets::{bar, draw_pane, load_color, WARN};
+use super::layout::Want;
+use super::widgets::{bar, draw_pane, load_color, WAITING, WARN};
 use crate::sampler::History;
 use crate::workload::chain_knobs::FANOUT_STAGE;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let inner = draw_pane(frame, area, "Pipeline");
+    frame.render_widget(Paragraph::new(lines(history, inner.width)), inner);
+}
+
+/// The summary line, then a line per stage.
+pub fn want(history: &History, width: u16) -> Want {
+    Want::text(lines(history, width.saturating_sub(2)).len(), 1)
+}
+
+fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
     let Some(chain) = history.latest().and_then(|s| s.chain.as_ref()) else {
-        frame.render_widget(Paragraph::new("waiting for the first tick…"), inner);
-        return;
+        return vec![Line::from(WAITING)];
     };
     let gray = Style::new().fg(Color::Gray);
     let mut lines = vec![Line::from(vec![
@@ -34,7 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         )),
     ])];
     let bottleneck = chain.bottleneck();
-    let bar_width = (inner.width as usize).saturating_sub(46).clamp(4, 20);
+    let bar_width = (width as usize).saturating_sub(46).clamp(4, 20);
     for (i, stage) in chain.stages.iter().enumerate() {
         let fill = stage.depth as f64 / stage.capacity.max(1) as f64;
         let mut spans = vec![Span::styled(format!("s{} ", i + 1), gray)];
@@ -58,5 +67,5 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         }
         lines.push(Line::from(spans));
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    lines
 }

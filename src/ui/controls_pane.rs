@@ -1,20 +1,44 @@
 //! Every knob of the running workload with its value; the selected one is
 //! highlighted and is what ← → change.
 
-use ratatui::layout::Rect;
+use ratatui::layout::{Margin, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::format;
+use super::layout::Want;
 use super::widgets::draw_pane;
 use crate::app::App;
 use crate::settings::KnobId;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let inner = draw_pane(frame, area, "Controls");
-    let width = inner.width as usize;
+    let inner = area.inner(Margin::new(1, 1));
+    let (lines, selected_line) = lines(app, inner.width);
+    // When the lines outnumber the rows, scroll so the selected one shows,
+    // and say in the title how many are out of sight.
+    let rows = (inner.height as usize).max(1);
+    let skip = (selected_line + 1).saturating_sub(rows);
+    let below = lines.len().saturating_sub(skip + rows);
+    let title = match (skip, below) {
+        (0, 0) => "Controls".to_string(),
+        (0, below) => format!("Controls ↓{below}"),
+        (above, 0) => format!("Controls ↑{above}"),
+        (above, below) => format!("Controls ↑{above} ↓{below}"),
+    };
+    draw_pane(frame, area, &title);
+    frame.render_widget(Paragraph::new(lines).scroll((skip as u16, 0)), inner);
+}
+
+/// Every knob; a short pane scrolls to the selected one.
+pub fn want(app: &App, width: u16) -> Want {
+    Want::text(lines(app, width.saturating_sub(2)).0.len(), 3)
+}
+
+/// The knobs' lines, and which of them is selected.
+fn lines(app: &App, width: u16) -> (Vec<Line<'static>>, usize) {
+    let width = width as usize;
     // With several workloads, each group of knobs is headed by its name.
     let headed = app.settings.workloads().len() > 1;
     let mut lines: Vec<Line> = Vec::new();
@@ -37,10 +61,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         }
         lines.push(knob_line(knob, value, selected, width));
     }
-    // When the lines outnumber the rows, scroll so the selected one shows.
-    let rows = (inner.height as usize).max(1);
-    let skip = (selected_line + 1).saturating_sub(rows);
-    frame.render_widget(Paragraph::new(lines).scroll((skip as u16, 0)), inner);
+    (lines, selected_line)
 }
 
 fn knob_line(knob: KnobId, value: u64, selected: bool, width: usize) -> Line<'static> {

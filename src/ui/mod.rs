@@ -8,6 +8,7 @@ pub mod format;
 pub mod header;
 pub mod help;
 pub mod hints;
+pub mod layout;
 pub mod picker;
 pub mod poll_pane;
 pub mod queue_pane;
@@ -21,6 +22,8 @@ pub mod warnings;
 pub mod widgets;
 pub mod workers_pane;
 
+use std::rc::Rc;
+
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -28,6 +31,7 @@ use ratatui::Frame;
 
 use crate::app::App;
 use crate::settings::Group;
+use layout::{allot, Order, Want};
 
 /// Below this the panes cannot show their numbers legibly.
 pub const MIN_WIDTH: u16 = 80;
@@ -52,36 +56,79 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Constraint::Length(1),
     ])
     .areas(area);
-    // The charts get the height a tall terminal offers; the bottom row needs
-    // one line per worker or knob and little more.
-    let bottom_height = (body.height * 9 / 20)
-        .max(10)
-        .min(body.height.saturating_sub(8));
-    let [top, bottom] =
-        Layout::vertical([Constraint::Min(0), Constraint::Length(bottom_height)]).areas(body);
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(top);
-    // On a short terminal the delay pane keeps its figures and one history
-    // line, the long polls their two worst, and the queue chart room to be read.
-    let tall = top.height >= 16;
-    let schedule_height = if tall { 5 } else { 4 };
-    let [workloads, schedule] =
-        Layout::vertical([Constraint::Min(0), Constraint::Length(schedule_height)]).areas(left);
-    let stalls_height = if tall { 6 } else { 4 };
-    let [tasks, stalls] =
-        Layout::vertical([Constraint::Min(0), Constraint::Length(stalls_height)]).areas(right);
-    let [workers, polls, controls] = Layout::horizontal([
-        Constraint::Percentage(36),
-        Constraint::Percentage(32),
-        Constraint::Percentage(32),
-    ])
-    .areas(bottom);
+    // The workloads beside the task counts and long polls; the scheduling
+    // delay; the workers beside the poll times and the knobs. Widths are
+    // fixed shares; heights follow content.
+    let columns = |area| {
+        Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(area)
+    };
+    let band = |area| {
+        Layout::horizontal([
+            Constraint::Percentage(36),
+            Constraint::Percentage(32),
+            Constraint::Percentage(32),
+        ])
+        .areas(area)
+    };
+    let [left, right]: [Rect; 2] = columns(body);
+    let [_, polls, controls]: [Rect; 3] = band(body);
+    let mut left_wants = workload_wants(app, left.width);
+    let workloads = left_wants.len();
+    let right_wants = [
+        tasks_pane::want(app, right.width),
+        stalls_pane::want(history, right.width),
+    ];
+    // The knobs scroll to the selected one: a long list of them must not
+    // stretch the band and leave the workers and poll times blank rows.
+    let controls_want = controls_pane::want(app, controls.width);
+    let bottom_want = Want::beside(&[
+        workers_pane::want(app.info.workers),
+        poll_pane::want(history, polls.width),
+        Want {
+            need: controls_want.least,
+            ..controls_want
+        },
+    ]);
+    // With rows for every pane's content, the scheduling delay gets a band
+    // of its own and every spare row for its chart. A shorter terminal
+    // stacks it under the workloads, beside the task counts, in rows the
+    // taller right column leaves there anyway.
+    let top_need = Want::stacked(&left_wants)
+        .need
+        .max(Want::stacked(&right_wants).need);
+    let own_band = top_need + schedule_pane::WANT.need + bottom_want.need <= body.height;
+    if !own_band {
+        left_wants.push(schedule_pane::WANT);
+    }
+    // The top band has its content's height, not more: its right column has
+    // no chart, so more rows would be blank ones there. A chart grows within
+    // it when the right column is the taller.
+    let top_want = Want {
+        grows: false,
+        ..Want::beside(&[Want::stacked(&left_wants), Want::stacked(&right_wants)])
+    };
+    // Short of rows, the workloads come first: they are the lesson; the
+    // histogram and the workers' second lines are detail.
+    let mut bands = vec![top_want, bottom_want];
+    if own_band {
+        bands.insert(1, schedule_pane::WANT);
+    }
+    let bands = rows(body, &bands, Order::First);
+    let [left, right] = columns(bands[0]);
+    let [workers, polls, controls] = band(bands[bands.len() - 1]);
+    let left_panes = rows(left, &left_wants, Order::Evenly);
+    let right_panes = rows(right, &right_wants, Order::Evenly);
+    let schedule = if own_band {
+        bands[1]
+    } else {
+        left_panes[workloads]
+    };
 
     header::draw(frame, header, app);
-    draw_workloads(frame, workloads, app);
+    draw_workloads(frame, &left_panes[..workloads], app);
     schedule_pane::draw(frame, schedule, history);
-    tasks_pane::draw(frame, tasks, app);
-    stalls_pane::draw(frame, stalls, history);
+    tasks_pane::draw(frame, right_panes[0], app);
+    stalls_pane::draw(frame, right_panes[1], history);
     workers_pane::draw(frame, workers, history);
     poll_pane::draw(frame, polls, history);
     controls_pane::draw(frame, controls, app);
@@ -98,29 +145,27 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
-/// One pane per workload the scenario runs, stacked: the queue chart takes
-/// what the others leave, the others the height their lines need.
-fn draw_workloads(frame: &mut Frame, area: Rect, app: &App) {
-    let groups = app.settings.workloads();
-    let stages = app
-        .view()
-        .latest()
-        .and_then(|s| s.chain.as_ref())
-        .map_or(4, |c| c.stages.len() as u16);
-    let constraints: Vec<Constraint> = groups
+/// What each workload's pane asks for, in the order they stack.
+fn workload_wants(app: &App, width: u16) -> Vec<Want> {
+    let history = app.view();
+    app.settings
+        .workloads()
         .iter()
         .map(|group| match group {
-            _ if groups.len() == 1 => Constraint::Fill(1),
-            Group::Queue | Group::Runtime => Constraint::Min(6),
-            Group::Chain => Constraint::Max(3 + stages),
-            Group::Timeouts => Constraint::Max(7),
-            Group::ThreadsVsTasks => Constraint::Max(8),
-            Group::Requests => Constraint::Max(9),
+            Group::Queue => queue_pane::WANT,
+            Group::Runtime => Want::default(),
+            Group::Chain => chain_pane::want(history, width),
+            Group::Timeouts => timeouts_pane::want(history, width),
+            Group::ThreadsVsTasks => threads_pane::want(history, width),
+            Group::Requests => requests_pane::want(history, width),
         })
-        .collect();
-    let areas = Layout::vertical(constraints).split(area);
+        .collect()
+}
+
+/// One pane per workload the scenario runs, stacked.
+fn draw_workloads(frame: &mut Frame, areas: &[Rect], app: &App) {
     let history = app.view();
-    for (group, area) in groups.iter().zip(areas.iter()) {
+    for (group, area) in app.settings.workloads().iter().zip(areas) {
         match group {
             Group::Queue => queue_pane::draw(frame, *area, history),
             Group::Chain => chain_pane::draw(frame, *area, history),
@@ -130,6 +175,12 @@ fn draw_workloads(frame: &mut Frame, area: Rect, app: &App) {
             Group::Runtime => {}
         }
     }
+}
+
+/// `area` cut into rows for `wants`, top to bottom: one `Rect` each.
+fn rows(area: Rect, wants: &[Want], order: Order) -> Rc<[Rect]> {
+    let heights = allot(area.height, wants, order);
+    Layout::vertical(heights.iter().map(|&h| Constraint::Length(h))).split(area)
 }
 
 fn draw_too_small(frame: &mut Frame, area: Rect) {

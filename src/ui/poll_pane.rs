@@ -9,8 +9,9 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::format;
+use super::layout::Want;
 use super::widgets::{draw_pane, ACCENT, WARN};
-use crate::sampler::distribution::SLOW;
+use crate::sampler::distribution::{BINS, SLOW};
 use crate::sampler::History;
 
 const LABEL_WIDTH: usize = 9;
@@ -18,8 +19,22 @@ const COUNT_WIDTH: usize = 6;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let inner = draw_pane(frame, area, "Poll times");
+    frame.render_widget(Paragraph::new(lines(history, inner.width)), inner);
+}
+
+/// The percentiles and slow polls first, then the histogram; before the
+/// first tick, the rows they will take.
+pub fn want(history: &History, width: u16) -> Want {
+    let rows = match history.latest() {
+        Some(_) => lines(history, width.saturating_sub(2)).len(),
+        None => 3 + BINS.len(),
+    };
+    Want::text(rows, 3)
+}
+
+fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
     let Some(latest) = history.latest() else {
-        return;
+        return Vec::new();
     };
     let p = &latest.poll_times;
     let value = |label: &str, figure: String| {
@@ -56,17 +71,17 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     ];
     let running = &latest.stalls.running;
     if let Some(longest) = running.iter().map(|r| r.duration_us).reduce(f64::max) {
-        lines.push(Line::from(Span::styled(
-            // Past the stall threshold, as Long polls lists them.
-            format!(
-                "running now {}, longest {}",
-                running.len(),
-                format::micros(longest)
-            ),
-            Style::new().fg(WARN),
-        )));
+        // Past the stall threshold, as Long polls lists them.
+        let (count, longest) = (running.len(), format::micros(longest));
+        let full = format!("running now {count}, longest {longest}");
+        let text = if full.chars().count() <= width as usize {
+            full
+        } else {
+            format!("running now {count}: {longest}")
+        };
+        lines.push(Line::from(Span::styled(text, Style::new().fg(WARN))));
     }
-    let bar_width = (inner.width as usize).saturating_sub(LABEL_WIDTH + COUNT_WIDTH + 1);
+    let bar_width = (width as usize).saturating_sub(LABEL_WIDTH + COUNT_WIDTH + 1);
     let most = p.bins.iter().map(|b| b.count).max().unwrap_or(0).max(1);
     for bin in &p.bins {
         let filled = (bin.count as f64 / most as f64 * bar_width as f64).ceil() as usize;
@@ -85,5 +100,5 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             )),
         ]));
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    lines
 }

@@ -9,8 +9,17 @@ use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
 use super::format;
-use super::widgets::{draw_pane, ACCENT, WARN};
+use super::layout::Want;
+use super::widgets::{draw_pane, ACCENT, WAITING, WARN};
 use crate::sampler::History;
+
+/// The summary line and a chart: one row of plot over its axis at least,
+/// a readable shape at six, and every row a tall terminal can give.
+pub const WANT: Want = Want {
+    least: 2 + 1 + 3,
+    need: 2 + 1 + 6,
+    grows: true,
+};
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let inner = draw_pane(frame, area, "Queue depth");
@@ -18,7 +27,7 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         .latest()
         .and_then(|s| s.queue.as_ref().map(|q| (s, q)))
     else {
-        frame.render_widget(Paragraph::new("waiting for the first tick…"), inner);
+        frame.render_widget(Paragraph::new(WAITING), inner);
         return;
     };
     let [summary, chart_area] =

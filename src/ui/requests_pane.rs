@@ -8,16 +8,27 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::format;
-use super::widgets::{draw_pane, sparkline, ACCENT, WARN};
+use super::layout::Want;
+use super::widgets::{draw_pane, sparkline, ACCENT, WAITING, WARN};
 use crate::sampler::History;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
-    let Some(r) = history.latest().and_then(|s| s.requests.as_ref()) else {
-        let inner = draw_pane(frame, area, "Requests");
-        frame.render_widget(Paragraph::new("waiting for the first tick…"), inner);
-        return;
+    let title = match history.latest().and_then(|s| s.requests.as_ref()) {
+        Some(r) => format!("Requests → {}", r.target),
+        None => "Requests".to_string(),
     };
-    let inner = draw_pane(frame, area, &format!("Requests → {}", r.target));
+    let inner = draw_pane(frame, area, &title);
+    frame.render_widget(Paragraph::new(lines(history, inner.width)), inner);
+}
+
+pub fn want(history: &History, width: u16) -> Want {
+    Want::text(lines(history, width.saturating_sub(2)).len(), 1)
+}
+
+fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
+    let Some(r) = history.latest().and_then(|s| s.requests.as_ref()) else {
+        return vec![Line::from(WAITING)];
+    };
     let gray = Style::new().fg(Color::Gray);
     let how = match r.mode {
         "closed" | "crawl" => format!("{} ×{}", r.mode, r.concurrency),
@@ -96,7 +107,7 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     }
     // The sparkline's scale: its top is the peak in view, named after it.
     let peak_width = 16;
-    let width = (inner.width as usize).saturating_sub(7 + peak_width);
+    let width = (width as usize).saturating_sub(7 + peak_width);
     let rates: Vec<f64> = history
         .last(width)
         .map(|s| s.requests.as_ref().map_or(0.0, |r| r.ok_per_s))
@@ -110,5 +121,5 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             Style::new().fg(Color::DarkGray),
         ),
     ]));
-    frame.render_widget(Paragraph::new(lines), inner);
+    lines
 }

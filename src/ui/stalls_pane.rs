@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::format;
+use super::layout::Want;
 use super::widgets::{draw_pane, WARN};
 use crate::diagnosis::rules::held;
 use crate::sampler::snapshot::{Cause, Culprit};
@@ -20,11 +21,21 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         format!(" ≥{}", format::micros(s.stalls.threshold_us))
     });
     let inner = draw_pane(frame, area, &format!("Long polls{threshold} (60s)"));
-    let Some(latest) = latest else {
-        return;
+    frame.render_widget(Paragraph::new(lines(history, inner.width)), inner);
+}
+
+/// A worker held now, then the places that held workers, worst first: a
+/// short pane keeps the first two.
+pub fn want(history: &History, width: u16) -> Want {
+    Want::text(lines(history, width.saturating_sub(2)).len(), 2)
+}
+
+fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
+    let Some(latest) = history.latest() else {
+        return Vec::new();
     };
     let stalls = &latest.stalls;
-    let width = inner.width as usize;
+    let width = width as usize;
     let mut lines = Vec::new();
     if let Some(now) = stalls.worst.as_ref().filter(|w| w.running) {
         // The verb says what the worker's thread is doing.
@@ -46,7 +57,7 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         )));
     }
     lines.extend(stalls.culprits.iter().map(|c| culprit_line(c, width)));
-    frame.render_widget(Paragraph::new(lines), inner);
+    lines
 }
 
 /// "queue.rs:115 nanosleep consumer-1   ×141 32ms": where, what its

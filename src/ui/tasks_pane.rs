@@ -8,16 +8,24 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::format;
+use super::layout::Want;
 use super::widgets::draw_pane;
 use crate::app::App;
+use crate::sampler::snapshot::RuntimeSample;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let inner = draw_pane(frame, area, "Tasks");
-    let Some(latest) = app.view().latest() else {
-        return;
-    };
-    let rt = &latest.runtime;
-    let width = inner.width as usize;
+    frame.render_widget(Paragraph::new(lines(app, inner.width)), inner);
+}
+
+/// Most telling first: a short pane shows the first three.
+pub fn want(app: &App, width: u16) -> Want {
+    Want::text(lines(app, width.saturating_sub(2)).len(), 3)
+}
+
+fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
+    let latest = app.view().latest();
+    let width = width as usize;
     let row = |label: &str, value: String| -> Line<'static> {
         let pad = width
             .saturating_sub(label.chars().count() + value.chars().count())
@@ -28,46 +36,60 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Span::raw(value),
         ])
     };
-    // Most telling first: a short pane cuts the last lines.
+    // Before the first tick every row is there, with no figure yet: the
+    // pane keeps its height when the figures come.
+    let runtime = |figure: fn(&RuntimeSample) -> String| {
+        latest.map_or_else(|| "…".to_string(), |s| figure(&s.runtime))
+    };
     let mut lines = vec![
-        row("alive tasks", rt.alive_tasks.to_string()),
-        row("spawned", format::rate(rt.spawned_per_s)),
-        row("completed", format::rate(rt.completed_per_s)),
+        row("alive tasks", runtime(|rt| rt.alive_tasks.to_string())),
+        row("spawned", runtime(|rt| format::rate(rt.spawned_per_s))),
+        row("completed", runtime(|rt| format::rate(rt.completed_per_s))),
     ];
-    if let (Some(q), Some(asked)) = (&latest.queue, app.settings.queue()) {
+    if let Some(asked) = app.settings.queue() {
+        let running = latest.and_then(|s| s.queue.as_ref());
         lines.push(row(
             "producers·consumers",
-            format!(
-                "{}/{}·{}/{}",
-                q.producers, asked.producers, q.consumers, asked.consumers
+            running.map_or_else(
+                || "…".to_string(),
+                |q| {
+                    format!(
+                        "{}/{}·{}/{}",
+                        q.producers, asked.producers, q.consumers, asked.consumers
+                    )
+                },
             ),
         ));
     }
     lines.extend([
         row(
             "runnable global·local",
-            format!("{}·{}", rt.global_queue_depth, rt.local_queue_depth),
+            runtime(|rt| format!("{}·{}", rt.global_queue_depth, rt.local_queue_depth)),
         ),
         row(
             "blocking threads",
-            format!(
-                "{} ({} idle)",
-                rt.blocking_threads, rt.idle_blocking_threads
-            ),
+            runtime(|rt| {
+                format!(
+                    "{} ({} idle)",
+                    rt.blocking_threads, rt.idle_blocking_threads
+                )
+            }),
         ),
-        row("polls", format::rate(rt.polls_per_s)),
-        row("forced yields", format::rate(rt.forced_yields_per_s)),
+        row("polls", runtime(|rt| format::rate(rt.polls_per_s))),
+        row(
+            "forced yields",
+            runtime(|rt| format::rate(rt.forced_yields_per_s)),
+        ),
     ]);
     // offload = pool runs on threads of the workload's own, outside tokio:
     // neither workers nor blocking threads. Shown beside the latter.
     if let Some(pool) = latest
-        .queue
-        .as_ref()
+        .and_then(|s| s.queue.as_ref())
         .map(|q| q.pool_threads)
         .filter(|&n| n > 0)
     {
         let at = lines.len() - 2;
         lines.insert(at, row("pool threads (own)", pool.to_string()));
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    lines
 }

@@ -8,16 +8,26 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::format;
-use super::widgets::{draw_pane, WARN};
+use super::layout::Want;
+use super::widgets::{draw_pane, WAITING, WARN};
 use crate::sampler::snapshot::SideSample;
 use crate::sampler::History;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
-    let workers = history.latest().map_or(0, |s| s.runtime.workers);
     let inner = draw_pane(frame, area, "Threads vs tasks");
+    frame.render_widget(paragraph(history), inner);
+}
+
+/// The table, then the notes, each wrapped to the pane's width.
+pub fn want(history: &History, width: u16) -> Want {
+    let rows = paragraph(history).line_count(width.saturating_sub(2));
+    Want::text(rows, 2)
+}
+
+fn paragraph(history: &History) -> Paragraph<'static> {
+    let workers = history.latest().map_or(0, |s| s.runtime.workers);
     let Some(t) = history.latest().and_then(|s| s.threads_vs_tasks.as_ref()) else {
-        frame.render_widget(Paragraph::new("waiting for the first tick…"), inner);
-        return;
+        return Paragraph::new(WAITING);
     };
     let gray = Style::new().fg(Color::Gray);
     let bold = Style::new().add_modifier(Modifier::BOLD);
@@ -122,7 +132,7 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             Style::new().fg(WARN),
         )));
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    Paragraph::new(lines).wrap(Wrap { trim: false })
 }
 
 fn cpu_per_job(side: &SideSample) -> String {

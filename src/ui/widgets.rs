@@ -11,6 +11,9 @@ const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█
 pub const ACCENT: Color = Color::Cyan;
 pub const WARN: Color = Color::Red;
 
+/// What a workload's pane says before the first tick reaches it.
+pub const WAITING: &str = "waiting for the first tick…";
+
 /// A bordered pane with its title.
 fn pane(title: &str) -> Block<'_> {
     Block::bordered()

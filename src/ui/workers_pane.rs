@@ -8,11 +8,23 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::format;
+use super::layout::Want;
 use super::widgets::{bar, draw_pane, load_color, sparkline, WARN};
 use crate::sampler::snapshot::Cause;
 use crate::sampler::History;
 
-const BAR_WIDTH: usize = 10;
+/// A narrow pane shortens the bar first: the figures after it are the news.
+const BAR_WIDTH: std::ops::RangeInclusive<usize> = 4..=10;
+
+/// A row per worker, and a second with its figures when there is room.
+pub fn want(workers: usize) -> Want {
+    let workers = workers as u16;
+    Want {
+        least: 2 + workers.min(3),
+        need: 2 + 2 * workers,
+        grows: false,
+    }
+}
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     // The whole process beside the workers: near the machine's cores, the
@@ -43,7 +55,11 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         workers
     };
     let label_width = format!("w{}", workers.saturating_sub(1)).len();
-    let spark_width = (inner.width as usize).saturating_sub(label_width + BAR_WIDTH + 7);
+    // "w1 " bar " 100% " "blocked 1.2s"
+    let bar_width = (inner.width as usize)
+        .saturating_sub(label_width + 1 + 6 + 12)
+        .clamp(*BAR_WIDTH.start(), *BAR_WIDTH.end());
+    let spark_width = (inner.width as usize).saturating_sub(label_width + bar_width + 7);
     let dim = Style::new().fg(Color::DarkGray);
     let mut lines: Vec<Line> = Vec::new();
     for (i, w) in latest.workers.iter().take(shown).enumerate() {
@@ -52,7 +68,7 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             .map(|s| s.workers.get(i).map_or(0.0, |w| w.busy_ratio));
         let label = format!("{:<label_width$} ", format!("w{i}"));
         let mut row = vec![Span::styled(label, Style::new().fg(Color::Gray))];
-        row.extend(bar(w.busy_ratio, BAR_WIDTH, load_color(w.busy_ratio)));
+        row.extend(bar(w.busy_ratio, bar_width, load_color(w.busy_ratio)));
         row.push(Span::raw(format!(" {:>4} ", format::percent(w.busy_ratio))));
         match w.blocked_us {
             // In one long poll: what its thread does, as Long polls says
