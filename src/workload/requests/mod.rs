@@ -596,7 +596,11 @@ async fn open_loop(shared: Arc<Shared>, cancel: CancellationToken) {
         }
         let (request, scheduled) = (shared.clone(), next);
         let path = shared.random_page();
-        tokio::spawn(async move { request.fetch(&path, scheduled).await });
+        // Boxed: a request future is over a kilobyte, and the task holding
+        // it would be twice that (see runtime::spawn_named).
+        tokio::spawn(Box::pin(
+            async move { request.fetch(&path, scheduled).await },
+        ));
         // Catching up after a stall spawns many at once: let others run.
         tokio::task::coop::consume_budget().await;
     }
@@ -638,11 +642,11 @@ async fn crawl(shared: &Arc<Shared>) {
             };
             let shared = shared.clone();
             fetched += 1;
-            fetches.spawn(async move {
+            fetches.spawn(Box::pin(async move {
                 let body = shared.fetch(&path, Instant::now()).await.body();
                 drop(permit);
                 (body, at)
-            });
+            }));
         }
         let Some(done) = fetches.join_next().await else {
             break;
