@@ -100,11 +100,12 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if !own_band {
         left_wants.push(schedule_pane::WANT);
     }
-    // The top band has its content's height, not more: its right column has
-    // no chart, so more rows would be blank ones there. A chart grows within
-    // it when the right column is the taller.
+    // With a band of its own, the scheduling delay's chart takes the spare
+    // rows and the top band has its content's height, not more: its right
+    // column has no chart, so more rows would be blank ones there. Without,
+    // the top band's charts are the only ones and take them.
     let top_want = Want {
-        grows: false,
+        grows: !own_band,
         ..Want::beside(&[Want::stacked(&left_wants), Want::stacked(&right_wants)])
     };
     // Short of rows, the workloads come first: they are the lesson; the
