@@ -11,6 +11,7 @@ pub mod cli;
 pub mod console;
 pub mod cpu_time;
 pub mod diagnosis;
+pub mod format;
 pub mod headless;
 pub mod limits;
 pub mod observed;

@@ -1,9 +1,9 @@
 //! One rule per problem: each looks at the latest ticks (oldest first) and,
 //! if it sees its problem, says what it is and what to try.
 
+use crate::format;
 use crate::sampler::snapshot::{Cause, ChainSample, QueueSample, RequestsSample, WarningKind};
 use crate::sampler::Snapshot;
-use crate::ui::format;
 
 /// Ticks a sustained condition must last before it is called a problem:
 /// one slow tick is noise, a second of them is not (at the default tick).

@@ -1,12 +1,12 @@
 //! The text summary headless mode prints at the end: running aggregates of
 //! constant size, a few lines per workload the run had.
 
+use crate::format;
 use crate::sampler::snapshot::{
     Cause, ChainSample, Culprit, QueueSample, RequestsSample, ThreadsSample, TimeoutsSample,
     Warning,
 };
 use crate::sampler::Snapshot;
-use crate::ui::format;
 
 /// Running aggregates for the text summary; constant size.
 #[derive(Debug, Default)]

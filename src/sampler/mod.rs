@@ -166,6 +166,7 @@ impl Sampler {
                 before.threads.as_ref().unwrap_or(a),
                 a,
                 workers_cpu,
+                self.cores,
                 elapsed,
             )
         });

@@ -10,7 +10,7 @@ use super::snapshot::{
 use crate::workload::chain::ChainCounters;
 use crate::workload::latency::Latency;
 use crate::workload::requests::{knobs::MODES as REQUEST_MODES, RequestCounters};
-use crate::workload::threads_vs_tasks::{self, ThreadCounters, THREAD_STACK, TOKIO_STACK, VIAS};
+use crate::workload::threads_vs_tasks::{ThreadCounters, THREAD_STACK, TOKIO_STACK, VIAS};
 use crate::workload::timeouts::{TimeoutCounters, TimeoutLatencies, MODES};
 use crate::workload::QueueCounters;
 
@@ -88,11 +88,12 @@ pub fn timeouts(
 }
 
 /// `workers_cpu`: cores' worth of CPU the runtime's workers got in the tick,
-/// which is what the task side cost.
+/// which is what the task side cost; `cores`, the machine's.
 pub fn threads(
     before: &ThreadCounters,
     after: &ThreadCounters,
     workers_cpu: Option<f64>,
+    cores: u64,
     elapsed: Duration,
 ) -> ThreadsSample {
     let secs = elapsed.as_secs_f64();
@@ -105,7 +106,6 @@ pub fn threads(
     });
     let task_rate = per_second(before.task_iterations, after.task_iterations, elapsed);
     let thread_rate = per_second(before.thread_iterations, after.thread_iterations, elapsed);
-    let (os_threads, rss_bytes) = threads_vs_tasks::process_threads_and_rss();
     let via_std = after.threads_via == 1;
     ThreadsSample {
         jobs: after.jobs,
@@ -128,11 +128,11 @@ pub fn threads(
         threads_via: VIAS.get(after.threads_via as usize).copied().unwrap_or("?"),
         thread_error: after.thread_error.clone(),
         thread_cap: after.thread_cap,
-        os_threads,
-        rss_bytes,
+        os_threads: after.os_threads,
+        rss_bytes: after.rss_bytes,
         stack_reserved_bytes: if via_std { THREAD_STACK } else { TOKIO_STACK } as u64,
         cpu_demand_cores: after.cpu_demand_cores,
-        cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
+        cores,
     }
 }
 

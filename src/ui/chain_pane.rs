@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::format;
 use super::layout::Want;
 use super::widgets::{bar, draw_pane, load_color, WAITING, WARN};
+use crate::format;
 use crate::sampler::History;
 use crate::workload::chain_knobs::FANOUT_STAGE;
 

@@ -7,10 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::format;
 use super::layout::Want;
 use super::widgets::draw_pane;
 use crate::app::App;
+use crate::format;
 use crate::settings::KnobId;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {

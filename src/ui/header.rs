@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::format;
 use crate::app::App;
+use crate::format;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let uptime = app.view().latest().map_or(0.0, |s| s.uptime_s);

@@ -4,7 +4,6 @@
 pub mod chain_pane;
 pub mod controls_pane;
 pub mod explain;
-pub mod format;
 pub mod header;
 pub mod help;
 pub mod hints;

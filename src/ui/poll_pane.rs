@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::format;
 use super::layout::Want;
 use super::widgets::{draw_pane, ACCENT, WARN};
+use crate::format;
 use crate::sampler::distribution::{BINS, SLOW};
 use crate::sampler::History;
 

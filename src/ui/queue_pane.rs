@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
-use super::format;
 use super::layout::Want;
 use super::widgets::{draw_pane, ACCENT, WAITING, WARN};
+use crate::format;
 use crate::sampler::History;
 
 /// The summary line and a chart: one row of plot over its axis at least,

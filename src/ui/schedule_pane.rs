@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
-use super::format;
 use super::layout::Want;
 use super::widgets::{draw_pane, sparkline, ACCENT, WARN};
+use crate::format;
 use crate::sampler::distribution::SLOW;
 use crate::sampler::snapshot::Distribution;
 use crate::sampler::History;

@@ -8,10 +8,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::format;
 use super::layout::Want;
 use super::widgets::{draw_pane, WARN};
 use crate::diagnosis::rules::held;
+use crate::format;
 use crate::sampler::snapshot::{Cause, Culprit};
 use crate::sampler::History;
 

@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::format;
 use super::layout::Want;
 use super::widgets::{draw_pane, WAITING, WARN};
+use crate::format;
 use crate::sampler::snapshot::SideSample;
 use crate::sampler::History;
 

@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::format;
 use super::layout::Want;
 use super::widgets::{bar, draw_pane, WAITING, WARN};
+use crate::format;
 use crate::sampler::History;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {

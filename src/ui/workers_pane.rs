@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::format;
 use super::layout::Want;
 use super::widgets::{bar, draw_pane, load_color, sparkline, WARN};
+use crate::format;
 use crate::sampler::snapshot::Cause;
 use crate::sampler::History;
 

@@ -86,6 +86,10 @@ pub struct ThreadCounters {
     pub thread_cap: u64,
     /// Cores' worth of CPU each side asks for: jobs × CPU / (wait + CPU).
     pub cpu_demand_cores: f64,
+    /// The whole process's OS threads and resident memory, read with the
+    /// counters.
+    pub os_threads: u64,
+    pub rss_bytes: u64,
 }
 
 /// What one job adds to the process's resident memory: how much it grew
@@ -219,6 +223,7 @@ impl ThreadsVsTasks {
                 }
             }
         }
+        let (os_threads, rss_bytes) = process_threads_and_rss();
         ThreadCounters {
             jobs: self.knobs.get(JOBS),
             task_iterations: c.task_iterations.load(Ordering::Relaxed),
@@ -236,6 +241,8 @@ impl ThreadsVsTasks {
                 let busy = if cpu > 0.0 { cpu / (wait + cpu) } else { 0.0 };
                 self.knobs.get(JOBS) as f64 * busy
             },
+            os_threads,
+            rss_bytes,
         }
     }
 

@@ -1,4 +1,5 @@
-//! Numbers as the panes print them: short, fixed-width-friendly, unit-bearing.
+//! Numbers as looptop prints them, in panes, warnings and the summary alike:
+//! short, fixed-width-friendly, unit-bearing.
 
 use crate::workload::Unit;
 
