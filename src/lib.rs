@@ -21,6 +21,7 @@ pub mod sampler;
 pub mod scenario;
 pub mod settings;
 pub mod signals;
+pub mod source;
 pub mod stall;
 pub mod telemetry;
 pub mod tui;

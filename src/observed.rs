@@ -1,5 +1,5 @@
-//! The observed runtime together with its workload and sampler: what the
-//! dashboard, headless mode and the benchmark all drive.
+//! The observed runtime together with its workload and sampler: the source
+//! of snapshots the dashboard, headless mode and the benchmark all drive.
 
 use std::io;
 use std::time::Duration;
@@ -12,6 +12,7 @@ use crate::runtime::{self, Instruments};
 use crate::sampler::{Sampler, Snapshot};
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::settings::{KnobId, Settings, STALL_THRESHOLD};
+use crate::source::Source;
 use crate::stall::{PollTracker, StallWatch};
 use crate::workload::Running;
 
@@ -134,6 +135,24 @@ impl Observed {
         self.runtime
             .as_ref()
             .map_or(0, |rt| rt.metrics().num_workers())
+    }
+}
+
+impl Source for Observed {
+    fn sample(&mut self) -> Snapshot {
+        Observed::sample(self)
+    }
+
+    fn workers(&self) -> usize {
+        Observed::workers(self)
+    }
+
+    fn settings(&self) -> Option<Settings> {
+        Some(Observed::settings(self))
+    }
+
+    fn apply(&mut self, effect: Effect) -> Result<Option<Scenario>, ScenarioError> {
+        Observed::apply(self, effect)
     }
 }
 

@@ -94,7 +94,7 @@ impl From<QueueKnob> for KnobId {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Settings {
     entries: Vec<(KnobId, u64)>,
 }

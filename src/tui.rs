@@ -16,6 +16,7 @@ use crate::priority;
 use crate::scenario::Scenario;
 use crate::settings::Settings;
 use crate::signals::{Shutdown, SuspendRequests};
+use crate::source::Source;
 use crate::ui;
 
 /// At most this many frames a second; input and ticks only mark the screen
@@ -53,19 +54,23 @@ pub fn run(
     })?;
     priority::stop_passing_on();
     tracing::info!(?raised, "the dashboard's thread priority");
-    let mut observed = Observed::start_with_target(cli.workers(), settings, cli.target.clone())?;
+    let observed = Observed::start_with_target(cli.workers(), settings, cli.target.clone())?;
+    let mut source: Box<dyn Source> = Box::new(observed);
     let info = RunInfo {
         scenario: scenario.name.clone(),
-        workers: observed.workers(),
+        workers: source.workers(),
         tick: cli.tick,
         console: cli.console,
     };
-    let mut app =
-        App::new(info, observed.settings(), scenario.explain.clone()).with_scenarios(choices);
+    let app = match source.settings() {
+        Some(settings) => App::new(info, settings, scenario.explain.clone()),
+        None => App::new(info, Settings::defaults(&[]), scenario.explain.clone()).read_only(),
+    };
+    let mut app = app.with_scenarios(choices);
     ui_runtime.block_on(event_loop(
         &mut terminal.0,
         &mut app,
-        &mut observed,
+        source.as_mut(),
         (shutdown, suspends, events),
         cli,
     ))
@@ -74,7 +79,7 @@ pub fn run(
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     app: &mut App,
-    observed: &mut Observed,
+    source: &mut dyn Source,
     (mut shutdown, mut suspends, mut events): (Shutdown, SuspendRequests, EventStream),
     cli: &Cli,
 ) -> io::Result<Ending> {
@@ -96,7 +101,7 @@ async fn event_loop(
     loop {
         tokio::select! {
             _ = ticks.tick() => {
-                app.record(observed.sample());
+                app.record(source.sample());
                 dirty = true;
             }
             _ = frames.tick(), if dirty => {
@@ -109,8 +114,11 @@ async fn event_loop(
                         if action == Action::Suspend {
                             suspend(terminal)?;
                         } else if let Some(effect) = app.update(action) {
-                            match observed.apply(effect) {
-                                Ok(Some(scenario)) => app.switched(&scenario, observed.settings()),
+                            match source.apply(effect) {
+                                Ok(Some(scenario)) => {
+                                    let settings = source.settings().unwrap_or_default();
+                                    app.switched(&scenario, settings);
+                                }
                                 Ok(None) => {}
                                 Err(e) => app.notice = Some(e.to_string()),
                             }

@@ -628,6 +628,13 @@ fn controls_pane_highlights_the_selected_knob() {
 }
 
 #[test]
+fn controls_pane_of_a_read_only_source_shows_values_only() {
+    let app = app().read_only();
+    let t = render(30, 8, |f, area| ui::controls_pane::draw(f, area, &app));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
 fn hints_line() {
     let t = render(80, 1, ui::hints::draw);
     insta::assert_snapshot!(t.backend());

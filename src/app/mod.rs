@@ -24,6 +24,9 @@ pub enum Effect {
     SwitchScenario(String),
 }
 
+/// What a key that would steer a read-only source says.
+pub const READ_ONLY: &str = "this source takes no knob changes or scenario switches";
+
 /// A scenario the picker offers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Choice {
@@ -74,6 +77,8 @@ pub struct App {
     pub picker: Option<usize>,
     /// A message for the user, such as a scenario that would not load.
     pub notice: Option<String>,
+    /// Whether the source takes knob changes and scenario switches.
+    pub steerable: bool,
     pub quit: bool,
 }
 
@@ -91,8 +96,15 @@ impl App {
             scenarios: Vec::new(),
             picker: None,
             notice: None,
+            steerable: true,
             quit: false,
         }
+    }
+
+    /// For a source that takes no changes: its knobs are shown, not offered.
+    pub fn read_only(mut self) -> Self {
+        self.steerable = false;
+        self
     }
 
     /// The picker's choices: built-in scenarios by name, files by path.
@@ -127,6 +139,17 @@ impl App {
 
     /// Applies an action; returns what the caller must do beyond the state.
     pub fn update(&mut self, action: Action) -> Option<Effect> {
+        let steers = matches!(
+            action,
+            Action::Increase { .. }
+                | Action::Decrease { .. }
+                | Action::DefaultKnob
+                | Action::OpenPicker
+        );
+        if steers && !self.steerable {
+            self.notice = Some(READ_ONLY.to_string());
+            return None;
+        }
         if let Some(row) = self.picker {
             return self.update_picker(row, action);
         }
@@ -267,6 +290,28 @@ mod tests {
         app.update(Action::SelectNext);
         app.update(Action::SelectNext);
         assert_eq!(app.selected_knob(), Some(QueueKnob::Consumers.into()));
+    }
+
+    #[test]
+    fn a_read_only_source_is_offered_no_knob_or_scenario_change() {
+        let mut app = app().read_only();
+        let before = app.settings.clone();
+        for action in [
+            Action::Increase { big: true },
+            Action::Decrease { big: false },
+            Action::DefaultKnob,
+            Action::OpenPicker,
+        ] {
+            assert_eq!(app.update(action), None, "{action:?}");
+            assert_eq!(app.notice.as_deref(), Some(READ_ONLY));
+        }
+        assert_eq!(app.settings, before);
+        assert_eq!(app.picker, None);
+        // Looking around still works.
+        app.update(Action::SelectNext);
+        assert_eq!(app.selected_knob(), Some(QueueKnob::Consumers.into()));
+        assert_eq!(app.update(Action::TogglePause), None);
+        assert!(app.paused());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::cli::{Cli, Format};
 use crate::observed::Observed;
 use crate::settings::Settings;
 use crate::signals::Shutdown;
+use crate::source::Source;
 pub use summary::Summary;
 
 /// Runs until the duration is up, or a signal ends it (its number is
@@ -32,7 +33,8 @@ pub fn run(
     let raised = crate::priority::raise_this_thread();
     crate::priority::stop_passing_on();
     tracing::info!(?raised, "the sampler's thread priority");
-    let mut observed = Observed::start_with_target(cli.workers(), settings, cli.target.clone())?;
+    let observed = Observed::start_with_target(cli.workers(), settings, cli.target.clone())?;
+    let mut source: Box<dyn Source> = Box::new(observed);
     let mut summary = Summary::new(scenario);
     let mut ended_by = None;
     let result = runtime.block_on(async {
@@ -51,7 +53,7 @@ pub fn run(
                 }
             }
             due = next_tick(due, Instant::now(), cli.tick);
-            let snapshot = observed.sample();
+            let snapshot = source.sample();
             if cli.format == Format::Json {
                 serde_json::to_writer(&mut *out, &snapshot)?;
                 out.write_all(b"\n")?;
@@ -61,7 +63,7 @@ pub fn run(
         }
         Ok::<(), io::Error>(())
     });
-    drop(observed);
+    drop(source);
     match result {
         // A reader that went away (`| head`) is not an error.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ended_by),

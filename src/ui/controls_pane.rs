@@ -21,11 +21,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let rows = (inner.height as usize).max(1);
     let skip = (selected_line + 1).saturating_sub(rows);
     let below = lines.len().saturating_sub(skip + rows);
+    // A source that takes no changes shows its knobs as values only.
+    let name = if app.steerable {
+        "Controls"
+    } else {
+        "Knobs (read-only)"
+    };
     let title = match (skip, below) {
-        (0, 0) => "Controls".to_string(),
-        (0, below) => format!("Controls ↓{below}"),
-        (above, 0) => format!("Controls ↑{above}"),
-        (above, below) => format!("Controls ↑{above} ↓{below}"),
+        (0, 0) => name.to_string(),
+        (0, below) => format!("{name} ↓{below}"),
+        (above, 0) => format!("{name} ↑{above}"),
+        (above, below) => format!("{name} ↑{above} ↓{below}"),
     };
     draw_pane(frame, area, &title);
     frame.render_widget(Paragraph::new(lines).scroll((skip as u16, 0)), inner);
