@@ -47,6 +47,7 @@ use std::time::{Duration, Instant};
 
 use looptop::observed::Observed;
 use looptop::runtime::{self, Instruments};
+use looptop::sampler::snapshot::QueueSample;
 use looptop::sampler::Sampler;
 use looptop::settings::Settings;
 use looptop::stall::PollTracker;
@@ -320,7 +321,9 @@ fn run_histograms(workers: usize, duration: Duration) -> f64 {
     let mut consumed = || {
         let latencies = running.take_latencies();
         let snapshot = sampler.sample(running.counters(), latencies);
-        snapshot.queue.map_or(0, |q| q.consumed_total)
+        snapshot
+            .section::<QueueSample>()
+            .map_or(0, |q| q.consumed_total)
     };
     thread::sleep(WARM_UP);
     let start = consumed();
@@ -342,12 +345,18 @@ fn run_looptop(workers: usize, duration: Duration) -> f64 {
     let mut observed =
         Observed::start(workers, &Settings::for_queue(QueueSettings::full_speed())).unwrap();
     thread::sleep(WARM_UP);
-    let start = observed.sample().queue.map_or(0, |q| q.consumed_total);
+    let start = observed
+        .sample()
+        .section::<QueueSample>()
+        .map_or(0, |q| q.consumed_total);
     let at = Instant::now();
     let mut end = start;
     while at.elapsed() < duration {
         thread::sleep(TICK.min(duration.saturating_sub(at.elapsed())));
-        end = observed.sample().queue.map_or(0, |q| q.consumed_total);
+        end = observed
+            .sample()
+            .section::<QueueSample>()
+            .map_or(0, |q| q.consumed_total);
     }
     (end - start) as f64 / at.elapsed().as_secs_f64()
 }

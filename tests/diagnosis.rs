@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use looptop::app::Effect;
 use looptop::observed::Observed;
-use looptop::sampler::snapshot::WarningKind;
+use looptop::sampler::snapshot::{ChainSample, TimeoutsSample, WarningKind};
 use looptop::sampler::Snapshot;
 use looptop::settings::{Group, KnobId, Settings};
 use looptop::workload::{QueueKnob, QueueSettings};
@@ -205,8 +205,8 @@ fn mixed_what_one_workload_blocks_all_feel_and_offloading_restores() {
     let scenario = looptop::scenario::load("mixed").unwrap();
     let mut observed = Observed::start(2, &scenario.settings).unwrap();
     let through = |s: &Snapshot| {
-        let chain = s.chain.as_ref().unwrap().done_per_s;
-        let finished = s.timeouts.as_ref().unwrap().finished_per_s;
+        let chain = s.section::<ChainSample>().unwrap().done_per_s;
+        let finished = s.section::<TimeoutsSample>().unwrap().finished_per_s;
         (chain, finished)
     };
     let measure = |observed: &mut Observed| {

@@ -6,8 +6,8 @@ use std::time::Duration;
 use looptop::app::{Action, App, Choice, RunInfo};
 use looptop::sampler::snapshot::{
     Bin, Cause, ChainSample, Culprit, Distribution, Latency, QueueSample, RequestsSample,
-    RuntimeSample, SideSample, StageSample, Stall, StallSample, ThreadsSample, TimeoutsSample,
-    Warning, WarningKind, WorkerSample,
+    RuntimeSample, Sections, SideSample, StageSample, Stall, StallSample, ThreadsSample,
+    TimeoutsSample, Warning, WarningKind, WorkerSample,
 };
 use looptop::sampler::Snapshot;
 use looptop::scenario;
@@ -25,7 +25,7 @@ fn snapshot(t: u64) -> Snapshot {
     let wave = [0, 4, 10, 18, 30, 44, 56, 64, 64, 50, 36, 22, 12, 6, 2, 0];
     let depth = wave[t as usize % wave.len()];
     let stall = t.is_multiple_of(8);
-    Snapshot {
+    let mut s = Snapshot {
         tick: t,
         uptime_s: t as f64 * 0.25,
         interval_s: 0.25,
@@ -100,23 +100,7 @@ fn snapshot(t: u64) -> Snapshot {
             slow: if stall { 12 } else { 0 },
             bins: Vec::new(),
         },
-        queue: Some(QueueSample {
-            depth,
-            capacity: 64,
-            produced_per_s: 361.0,
-            consumed_per_s: 348.0,
-            produced_total: 90 * t,
-            consumed_total: 87 * t,
-            producers: 4,
-            consumers: 4,
-            waiting_producers: 0,
-            waiting_consumers: 1,
-            pool_threads: 0,
-        }),
-        chain: None,
-        timeouts: None,
-        threads_vs_tasks: None,
-        requests: None,
+        sections: Sections::default(),
         // On stall ticks a worker is blocked right now.
         stalls: StallSample {
             threshold_us: 10_000.0,
@@ -144,7 +128,21 @@ fn snapshot(t: u64) -> Snapshot {
             ],
         },
         warnings: Vec::new(),
-    }
+    };
+    s.sections.put(QueueSample {
+        depth,
+        capacity: 64,
+        produced_per_s: 361.0,
+        consumed_per_s: 348.0,
+        produced_total: 90 * t,
+        consumed_total: 87 * t,
+        producers: 4,
+        consumers: 4,
+        waiting_producers: 0,
+        waiting_consumers: 1,
+        pool_threads: 0,
+    });
+    s
 }
 
 /// Worker 1 in a 48 ms poll of consumer-0, still running.
@@ -254,7 +252,7 @@ fn queue_pane_with_a_far_capacity_scales_to_the_depth() {
     let mut app = fresh();
     for t in 1..=80 {
         let mut s = snapshot(t);
-        s.queue.as_mut().unwrap().capacity = 1_000_000;
+        s.section_mut::<QueueSample>().unwrap().capacity = 1_000_000;
         app.record(s);
     }
     let t = render(60, 12, |f, area| ui::queue_pane::draw(f, area, app.view()));
@@ -451,8 +449,8 @@ fn crawl_sample(t: u64) -> RequestsSample {
 fn pipeline_pane_marks_the_slowest_stage() {
     let mut app = fresh();
     let mut s = snapshot(1);
-    s.queue = None;
-    s.chain = Some(chain_sample());
+    s.sections.remove::<QueueSample>();
+    s.sections.put(chain_sample());
     app.record(s);
     let t = render(62, 7, |f, area| ui::chain_pane::draw(f, area, app.view()));
     insta::assert_snapshot!(t.backend());
@@ -462,8 +460,8 @@ fn pipeline_pane_marks_the_slowest_stage() {
 fn timeouts_pane() {
     let mut app = fresh();
     let mut s = snapshot(1);
-    s.queue = None;
-    s.timeouts = Some(timeouts_sample());
+    s.sections.remove::<QueueSample>();
+    s.sections.put(timeouts_sample());
     app.record(s);
     let t = render(62, 7, |f, area| {
         ui::timeouts_pane::draw(f, area, app.view())
@@ -475,8 +473,8 @@ fn timeouts_pane() {
 fn threads_vs_tasks_pane() {
     let mut app = fresh();
     let mut s = snapshot(1);
-    s.queue = None;
-    s.threads_vs_tasks = Some(threads_sample());
+    s.sections.remove::<QueueSample>();
+    s.sections.put(threads_sample());
     app.record(s);
     let t = render(62, 14, |f, area| {
         ui::threads_pane::draw(f, area, app.view())
@@ -490,7 +488,7 @@ fn mixed_stacks_a_pane_per_workload_and_heads_the_knobs() {
     let mut app = App::new(info(), mixed.settings.clone(), mixed.explain.clone());
     app.info.scenario = mixed.name.clone();
     let mut s = snapshot(1);
-    s.chain = Some(chain_sample());
+    s.sections.put(chain_sample());
     app.record(s);
     let t = render(100, 40, |f, _| ui::draw(f, &app));
     insta::assert_snapshot!(t.backend());
@@ -501,8 +499,8 @@ fn requests_pane_while_crawling() {
     let mut app = fresh();
     for t in 1..=20 {
         let mut s = snapshot(t);
-        s.queue = None;
-        s.requests = Some(crawl_sample(t));
+        s.sections.remove::<QueueSample>();
+        s.sections.put(crawl_sample(t));
         app.record(s);
     }
     let t = render(100, 8, |f, area| {
@@ -515,8 +513,8 @@ fn requests_pane_while_crawling() {
 fn requests_pane_shows_requesters_waiting_to_retry() {
     let mut app = fresh();
     let mut s = snapshot(1);
-    s.queue = None;
-    s.requests = Some(RequestsSample {
+    s.sections.remove::<QueueSample>();
+    s.sections.put(RequestsSample {
         mode: "closed",
         concurrency: 2_000,
         target: "http://127.0.0.1:41234".to_string(),
@@ -544,8 +542,8 @@ fn the_chain_scenario_shows_only_its_stages_knobs() {
     let mut app = App::new(info(), chain.settings.clone(), chain.explain.clone());
     app.info.scenario = chain.name.clone();
     let mut s = snapshot(1);
-    s.queue = None;
-    s.chain = Some(chain_sample());
+    s.sections.remove::<QueueSample>();
+    s.sections.put(chain_sample());
     app.record(s);
     let t = render(100, 30, |f, _| ui::draw(f, &app));
     insta::assert_snapshot!(t.backend());
@@ -716,12 +714,20 @@ fn scenario_snapshot(settings: &Settings, t: u64) -> Snapshot {
     let mut s = snapshot(t);
     let runs = |group| settings.workloads().contains(&group);
     if !runs(Group::Queue) {
-        s.queue = None;
+        s.sections.remove::<QueueSample>();
     }
-    s.chain = runs(Group::Chain).then(chain_sample);
-    s.timeouts = runs(Group::Timeouts).then(timeouts_sample);
-    s.threads_vs_tasks = runs(Group::ThreadsVsTasks).then(threads_sample);
-    s.requests = runs(Group::Requests).then(|| crawl_sample(t));
+    if runs(Group::Chain) {
+        s.sections.put(chain_sample());
+    }
+    if runs(Group::Timeouts) {
+        s.sections.put(timeouts_sample());
+    }
+    if runs(Group::ThreadsVsTasks) {
+        s.sections.put(threads_sample());
+    }
+    if runs(Group::Requests) {
+        s.sections.put(crawl_sample(t));
+    }
     s
 }
 

@@ -87,7 +87,7 @@ mod tests {
             ..Snapshot::default()
         };
         s.stalls.threshold_us = 10_000.0;
-        s.queue = Some(QueueSample {
+        s.sections.put(QueueSample {
             depth: 5,
             capacity: 64,
             producers: 4,
@@ -209,8 +209,8 @@ mod tests {
     fn backpressure_needs_a_sustained_full_queue_with_waiting_producers() {
         let full = |t| {
             tick(t, |s| {
-                s.queue.as_mut().unwrap().depth = 64;
-                s.queue.as_mut().unwrap().waiting_producers = 3;
+                s.section_mut::<QueueSample>().unwrap().depth = 64;
+                s.section_mut::<QueueSample>().unwrap().waiting_producers = 3;
             })
         };
         let mut d = Diagnosis::default();
@@ -236,8 +236,8 @@ mod tests {
         let empty = |waiting| {
             move |t| {
                 tick(t, move |s| {
-                    s.queue.as_mut().unwrap().depth = 0;
-                    s.queue.as_mut().unwrap().waiting_consumers = waiting;
+                    s.section_mut::<QueueSample>().unwrap().depth = 0;
+                    s.section_mut::<QueueSample>().unwrap().waiting_consumers = waiting;
                 })
             }
         };

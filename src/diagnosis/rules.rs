@@ -269,7 +269,7 @@ fn pipeline_full(recent: &[Snapshot]) -> Option<Found> {
     let window = last(recent, SUSTAINED)?;
     let chains: Vec<&ChainSample> = window
         .iter()
-        .map(|s| s.chain.as_ref())
+        .map(|s| s.section::<ChainSample>())
         .collect::<Option<_>>()?;
     let full_all_along = chains
         .iter()
@@ -293,12 +293,15 @@ fn pipeline_full(recent: &[Snapshot]) -> Option<Found> {
 
 /// The request workload's samples of these ticks, if every tick ran it.
 fn requests(window: &[Snapshot]) -> Option<Vec<&RequestsSample>> {
-    window.iter().map(|s| s.requests.as_ref()).collect()
+    window
+        .iter()
+        .map(|s| s.section::<RequestsSample>())
+        .collect()
 }
 
 /// The queue's samples of these ticks, if every tick ran the queue.
 fn queues(window: &[Snapshot]) -> Option<Vec<&QueueSample>> {
-    window.iter().map(|s| s.queue.as_ref()).collect()
+    window.iter().map(|s| s.section::<QueueSample>()).collect()
 }
 
 /// The last `n` ticks, if there are that many.

@@ -51,19 +51,19 @@ impl Summary {
         self.ticks += 1;
         self.seconds = s.uptime_s;
         self.workers = s.workers.len();
-        if let Some(q) = &s.queue {
+        if let Some(q) = s.section::<QueueSample>() {
             self.queue.get_or_insert_with(QueueSummary::default).add(q);
         }
-        if let Some(t) = &s.timeouts {
+        if let Some(t) = s.section::<TimeoutsSample>() {
             self.timeouts = Some(t.clone());
         }
-        if let Some(r) = &s.requests {
+        if let Some(r) = s.section::<RequestsSample>() {
             self.requests = Some(r.clone());
         }
-        if let Some(t) = &s.threads_vs_tasks {
+        if let Some(t) = s.section::<ThreadsSample>() {
             self.threads = Some(t.clone());
         }
-        if let Some(c) = &s.chain {
+        if let Some(c) = s.section::<ChainSample>() {
             self.chain.get_or_insert_with(ChainSummary::default).add(c);
         }
         self.busy_sum.resize(s.workers.len(), 0.0);

@@ -5,6 +5,7 @@
 pub mod distribution;
 pub mod history;
 pub mod rates;
+pub mod sections;
 pub mod snapshot;
 pub mod workloads;
 
@@ -21,6 +22,7 @@ use crate::workload::{Counters, Latencies};
 use distribution::Bucket;
 pub use history::History;
 use rates::{rate, ThreadCpu, WorkerCounters};
+use sections::Sections;
 use snapshot::RuntimeSample;
 pub use snapshot::Snapshot;
 
@@ -179,6 +181,22 @@ impl Sampler {
             let before = before.chain.as_ref().unwrap_or(a);
             workloads::chain(before, a, latencies.chain, elapsed)
         });
+        let mut sections = Sections::default();
+        if let Some(q) = queue {
+            sections.put(q);
+        }
+        if let Some(c) = chain {
+            sections.put(c);
+        }
+        if let Some(t) = timeouts {
+            sections.put(t);
+        }
+        if let Some(t) = threads_vs_tasks {
+            sections.put(t);
+        }
+        if let Some(r) = requests {
+            sections.put(r);
+        }
         self.tick += 1;
         let snapshot = Snapshot {
             tick: self.tick,
@@ -188,11 +206,7 @@ impl Sampler {
             workers,
             poll_times: distribution::summarize(&buckets),
             schedule_delay: distribution::summarize(&schedule_delay),
-            queue,
-            chain,
-            timeouts,
-            threads_vs_tasks,
-            requests,
+            sections,
             stalls: Default::default(),
             warnings: Vec::new(),
         };

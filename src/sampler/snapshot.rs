@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+pub use super::sections::{Sections, WorkloadSample};
 pub use crate::stall::cause::Cause;
 pub use crate::workload::latency::Latency;
 
@@ -18,20 +19,23 @@ pub struct Snapshot {
     pub poll_times: Distribution,
     /// How long tasks waited between being woken and being polled.
     pub schedule_delay: Distribution,
-    /// One section per workload the scenario runs.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub queue: Option<QueueSample>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub chain: Option<ChainSample>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timeouts: Option<TimeoutsSample>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub threads_vs_tasks: Option<ThreadsSample>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub requests: Option<RequestsSample>,
+    /// One section per workload the scenario runs, each under its key.
+    #[serde(flatten)]
+    pub sections: Sections,
     pub stalls: StallSample,
     /// Problems seen now, in the order they began.
     pub warnings: Vec<Warning>,
+}
+
+impl Snapshot {
+    /// The section of the workload whose sample `T` is, if it runs.
+    pub fn section<T: WorkloadSample>(&self) -> Option<&T> {
+        self.sections.get::<T>()
+    }
+
+    pub fn section_mut<T: WorkloadSample>(&mut self) -> Option<&mut T> {
+        self.sections.get_mut::<T>()
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -124,6 +128,10 @@ pub struct QueueSample {
     /// Threads of the queue's own pool (offload = pool): OS threads that
     /// are neither workers nor tokio's blocking threads.
     pub pool_threads: u64,
+}
+
+impl WorkloadSample for QueueSample {
+    const KEY: &'static str = "queue";
 }
 
 /// Polls that held a worker for at least the stall threshold.
@@ -250,6 +258,10 @@ pub struct ChainSample {
     pub stages: Vec<StageSample>,
 }
 
+impl WorkloadSample for ChainSample {
+    const KEY: &'static str = "chain";
+}
+
 impl ChainSample {
     /// The stage that holds the pipeline back, by index: the last whose
     /// input queue is full (those before it fill because it cannot keep
@@ -297,6 +309,10 @@ pub struct TimeoutsSample {
     pub first_result: Latency,
 }
 
+impl WorkloadSample for TimeoutsSample {
+    const KEY: &'static str = "timeouts";
+}
+
 /// The same jobs as tasks and as threads, side by side.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ThreadsSample {
@@ -321,6 +337,10 @@ pub struct ThreadsSample {
     /// cores: past them, the OS shares the cores out per thread.
     pub cpu_demand_cores: f64,
     pub cores: u64,
+}
+
+impl WorkloadSample for ThreadsSample {
+    const KEY: &'static str = "threads_vs_tasks";
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -383,4 +403,8 @@ pub struct RequestsSample {
     /// this tick, and the connections open to it; null with --target.
     pub site_cpu_cores: Option<f64>,
     pub site_connections: Option<u64>,
+}
+
+impl WorkloadSample for RequestsSample {
+    const KEY: &'static str = "requests";
 }

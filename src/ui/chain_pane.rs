@@ -11,6 +11,7 @@ use ratatui::Frame;
 use super::layout::Want;
 use super::widgets::{bar, draw_pane, load_color, WAITING, WARN};
 use crate::format;
+use crate::sampler::snapshot::ChainSample;
 use crate::sampler::History;
 use crate::workload::chain_knobs::FANOUT_STAGE;
 
@@ -25,7 +26,7 @@ pub fn want(history: &History, width: u16) -> Want {
 }
 
 fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
-    let Some(chain) = history.latest().and_then(|s| s.chain.as_ref()) else {
+    let Some(chain) = history.latest().and_then(|s| s.section::<ChainSample>()) else {
         return vec![Line::from(WAITING)];
     };
     let gray = Style::new().fg(Color::Gray);

@@ -11,6 +11,7 @@ use ratatui::Frame;
 use super::layout::Want;
 use super::widgets::{draw_pane, ACCENT, WAITING, WARN};
 use crate::format;
+use crate::sampler::snapshot::QueueSample;
 use crate::sampler::History;
 
 /// The summary line and a chart: one row of plot over its axis at least,
@@ -25,7 +26,7 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let inner = draw_pane(frame, area, "Queue depth");
     let Some((latest, q)) = history
         .latest()
-        .and_then(|s| s.queue.as_ref().map(|q| (s, q)))
+        .and_then(|s| s.section::<QueueSample>().map(|q| (s, q)))
     else {
         frame.render_widget(Paragraph::new(WAITING), inner);
         return;
@@ -37,11 +38,16 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let now = latest.uptime_s;
     let depth: Vec<(f64, f64)> = history
         .last(points)
-        .filter_map(|s| Some((s.uptime_s - now, s.queue.as_ref()?.depth as f64)))
+        .filter_map(|s| Some((s.uptime_s - now, s.section::<QueueSample>()?.depth as f64)))
         .collect();
     let capacity: Vec<(f64, f64)> = history
         .last(points)
-        .filter_map(|s| Some((s.uptime_s - now, s.queue.as_ref()?.capacity as f64)))
+        .filter_map(|s| {
+            Some((
+                s.uptime_s - now,
+                s.section::<QueueSample>()?.capacity as f64,
+            ))
+        })
         .collect();
     let oldest = depth.first().map_or(0.0, |p| p.0).min(-1.0);
     let highest = |points: &[(f64, f64)]| points.iter().map(|p| p.1).fold(0.0, f64::max);

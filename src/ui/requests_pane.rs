@@ -10,10 +10,11 @@ use ratatui::Frame;
 use super::layout::Want;
 use super::widgets::{draw_pane, sparkline, ACCENT, WAITING, WARN};
 use crate::format;
+use crate::sampler::snapshot::RequestsSample;
 use crate::sampler::History;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
-    let title = match history.latest().and_then(|s| s.requests.as_ref()) {
+    let title = match history.latest().and_then(|s| s.section::<RequestsSample>()) {
         Some(r) => format!("Requests → {}", r.target),
         None => "Requests".to_string(),
     };
@@ -26,7 +27,7 @@ pub fn want(history: &History, width: u16) -> Want {
 }
 
 fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
-    let Some(r) = history.latest().and_then(|s| s.requests.as_ref()) else {
+    let Some(r) = history.latest().and_then(|s| s.section::<RequestsSample>()) else {
         return vec![Line::from(WAITING)];
     };
     let gray = Style::new().fg(Color::Gray);
@@ -110,7 +111,7 @@ fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
     let width = (width as usize).saturating_sub(7 + peak_width);
     let rates: Vec<f64> = history
         .last(width)
-        .map(|s| s.requests.as_ref().map_or(0.0, |r| r.ok_per_s))
+        .map(|s| s.section::<RequestsSample>().map_or(0.0, |r| r.ok_per_s))
         .collect();
     let peak = rates.iter().copied().fold(0.0, f64::max);
     lines.push(Line::from(vec![

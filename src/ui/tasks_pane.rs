@@ -11,7 +11,7 @@ use super::layout::Want;
 use super::widgets::draw_pane;
 use crate::app::App;
 use crate::format;
-use crate::sampler::snapshot::RuntimeSample;
+use crate::sampler::snapshot::{QueueSample, RuntimeSample};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let inner = draw_pane(frame, area, "Tasks");
@@ -47,7 +47,7 @@ fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
         row("completed", runtime(|rt| format::rate(rt.completed_per_s))),
     ];
     if let Some(asked) = app.settings.queue() {
-        let running = latest.and_then(|s| s.queue.as_ref());
+        let running = latest.and_then(|s| s.section::<QueueSample>());
         lines.push(row(
             "producers·consumers",
             running.map_or_else(
@@ -84,7 +84,7 @@ fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
     // offload = pool runs on threads of the workload's own, outside tokio:
     // neither workers nor blocking threads. Shown beside the latter.
     if let Some(pool) = latest
-        .and_then(|s| s.queue.as_ref())
+        .and_then(|s| s.section::<QueueSample>())
         .map(|q| q.pool_threads)
         .filter(|&n| n > 0)
     {

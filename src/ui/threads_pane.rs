@@ -10,7 +10,7 @@ use ratatui::Frame;
 use super::layout::Want;
 use super::widgets::{draw_pane, WAITING, WARN};
 use crate::format;
-use crate::sampler::snapshot::SideSample;
+use crate::sampler::snapshot::{SideSample, ThreadsSample};
 use crate::sampler::History;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
@@ -26,7 +26,7 @@ pub fn want(history: &History, width: u16) -> Want {
 
 fn paragraph(history: &History) -> Paragraph<'static> {
     let workers = history.latest().map_or(0, |s| s.runtime.workers);
-    let Some(t) = history.latest().and_then(|s| s.threads_vs_tasks.as_ref()) else {
+    let Some(t) = history.latest().and_then(|s| s.section::<ThreadsSample>()) else {
         return Paragraph::new(WAITING);
     };
     let gray = Style::new().fg(Color::Gray);

@@ -10,6 +10,7 @@ use ratatui::Frame;
 use super::layout::Want;
 use super::widgets::{bar, draw_pane, WAITING, WARN};
 use crate::format;
+use crate::sampler::snapshot::TimeoutsSample;
 use crate::sampler::History;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
@@ -22,7 +23,7 @@ pub fn want(history: &History, width: u16) -> Want {
 }
 
 fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
-    let Some(t) = history.latest().and_then(|s| s.timeouts.as_ref()) else {
+    let Some(t) = history.latest().and_then(|s| s.section::<TimeoutsSample>()) else {
         return vec![Line::from(WAITING)];
     };
     let gray = Style::new().fg(Color::Gray);
