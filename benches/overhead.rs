@@ -51,6 +51,7 @@ use looptop::sampler::snapshot::QueueSample;
 use looptop::sampler::Sampler;
 use looptop::settings::Settings;
 use looptop::stall::PollTracker;
+use looptop::workload::contract::Tick;
 use looptop::workload::{QueueSettings, QueueWorkload, Running};
 use stats::{median, range};
 
@@ -317,10 +318,10 @@ fn run_histograms(workers: usize, duration: Duration) -> f64 {
         None,
     )
     .unwrap();
-    let mut sampler = Sampler::new(rt.handle(), running.counters());
+    let mut sampler = Sampler::new(rt.handle());
     let mut consumed = || {
-        let latencies = running.take_latencies();
-        let snapshot = sampler.sample(running.counters(), latencies);
+        let mut snapshot = sampler.sample();
+        snapshot.sections = running.sample(&Tick::default());
         snapshot
             .section::<QueueSample>()
             .map_or(0, |q| q.consumed_total)

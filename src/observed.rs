@@ -14,6 +14,7 @@ use crate::scenario::{self, Scenario, ScenarioError};
 use crate::settings::{KnobId, Settings, STALL_THRESHOLD};
 use crate::source::Source;
 use crate::stall::{PollTracker, StallWatch};
+use crate::workload::contract::Tick;
 use crate::workload::Running;
 
 pub struct Observed {
@@ -46,8 +47,7 @@ impl Observed {
         let instruments = Instruments::HistogramsAndStalls(tracker.clone());
         let runtime = runtime::build(workers, instruments)?;
         let running = Running::start(runtime.handle(), settings, target.as_deref())?;
-        let sampler =
-            Sampler::new(runtime.handle(), running.counters()).with_worker_threads(tracker.clone());
+        let sampler = Sampler::new(runtime.handle()).with_worker_threads(tracker.clone());
         Ok(Self {
             running,
             sampler,
@@ -59,8 +59,14 @@ impl Observed {
     }
 
     pub fn sample(&mut self) -> Snapshot {
-        let latencies = self.running.take_latencies();
-        let mut snapshot = self.sampler.sample(self.running.counters(), latencies);
+        let mut snapshot = self.sampler.sample();
+        // The threads-vs-tasks workload is all the workers run: their CPU is
+        // its tasks' side.
+        let tick = Tick {
+            workers_cpu: snapshot.workers.iter().map(|w| w.cpu_ratio).sum(),
+            cores: snapshot.runtime.cores,
+        };
+        snapshot.sections = self.running.sample(&tick);
         snapshot.stalls = self.stalls.sample(self.sampler.worker_cpu());
         if let Some(exact) = snapshot.stalls.longest_ended_us {
             snapshot.poll_times.refine_max(exact);
@@ -104,12 +110,12 @@ impl Observed {
         if let Some(threshold) = settings.get(STALL_THRESHOLD) {
             self.set(STALL_THRESHOLD, threshold);
         }
-        self.sampler.rebase(self.running.counters());
         self.reset();
         Ok(())
     }
 
     fn reset(&mut self) {
+        self.running.reset();
         self.sampler.reset();
         self.stalls.reset();
         self.diagnosis.reset();
@@ -181,7 +187,7 @@ impl Drop for Observed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampler::snapshot::{Stall, WorkerSample};
+    use crate::sampler::snapshot::{QueueSample, Stall, WorkerSample};
     use crate::settings::Group;
 
     #[test]
@@ -192,11 +198,11 @@ mod tests {
         let mut observed = Observed::start_with_target(1, &queue, target).unwrap();
         let requests = Settings::defaults(&[Group::Requests]);
         assert!(observed.switch(&requests).is_err());
-        let before = observed.running.counters().queue.expect("queue runs");
         std::thread::sleep(Duration::from_millis(300));
-        let after = observed.running.counters().queue.expect("queue runs");
-        assert!(after.consumed > before.consumed, "{before:?} {after:?}");
-        assert_eq!(after.consumers, 4);
+        let queue = observed.sample();
+        let queue = queue.section::<QueueSample>().expect("queue runs");
+        assert!(queue.consumed_per_s > 0.0, "{queue:?}");
+        assert_eq!(queue.consumers, 4);
     }
 
     #[test]

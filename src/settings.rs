@@ -1,60 +1,10 @@
 //! Every knob of a run, in the order the controls pane lists them: the
 //! knobs of each workload the scenario runs, then the runtime's own.
 
-use serde::Serialize;
-
-use crate::workload::chain_knobs::{self, CHAIN_KNOBS};
+use crate::workload::chain::knobs;
 use crate::workload::knob::{KnobSpec, Step, Unit};
-use crate::workload::queue_knobs::{QueueKnob, QueueSettings, QUEUE_KNOBS};
-use crate::workload::requests::knobs::REQUEST_KNOBS;
-use crate::workload::threads_vs_tasks::THREAD_KNOBS;
-use crate::workload::timeouts::TIMEOUT_KNOBS;
-
-/// A set of knobs: one per workload, and the runtime's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Group {
-    Queue,
-    Chain,
-    Timeouts,
-    ThreadsVsTasks,
-    Requests,
-    Runtime,
-}
-
-impl Group {
-    /// Workload groups, in the order a scenario file may name them.
-    pub const WORKLOADS: [Group; 5] = [
-        Group::Queue,
-        Group::Chain,
-        Group::Timeouts,
-        Group::ThreadsVsTasks,
-        Group::Requests,
-    ];
-
-    /// The table name in scenario files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Group::Queue => "queue",
-            Group::Chain => "chain",
-            Group::Timeouts => "timeouts",
-            Group::ThreadsVsTasks => "threads-vs-tasks",
-            Group::Requests => "requests",
-            Group::Runtime => "runtime",
-        }
-    }
-
-    pub fn knobs(self) -> &'static [KnobSpec] {
-        match self {
-            Group::Queue => &QUEUE_KNOBS,
-            Group::Chain => &CHAIN_KNOBS,
-            Group::Timeouts => &TIMEOUT_KNOBS,
-            Group::ThreadsVsTasks => &THREAD_KNOBS,
-            Group::Requests => &REQUEST_KNOBS,
-            Group::Runtime => &RUNTIME_KNOBS,
-        }
-    }
-}
+use crate::workload::queue::knobs::{QueueKnob, QueueSettings};
+pub use crate::workload::registry::Group;
 
 /// The runtime's knobs: they steer looptop's instruments, not a workload.
 pub static RUNTIME_KNOBS: [KnobSpec; 1] = [KnobSpec {
@@ -170,11 +120,11 @@ impl Settings {
     /// Whether the controls list the knob: a chain stage's knobs only while
     /// the stage is in use.
     pub fn is_shown(&self, knob: KnobId) -> bool {
-        match (knob.group, chain_knobs::stage_of(knob.index)) {
+        match (knob.group, knobs::stage_of(knob.index)) {
             (Group::Chain, Some(stage)) => {
                 let stages = KnobId {
                     group: Group::Chain,
-                    index: chain_knobs::STAGES,
+                    index: knobs::STAGES,
                 };
                 self.get(stages).is_none_or(|n| stage as u64 <= n)
             }
@@ -218,7 +168,7 @@ mod tests {
     #[test]
     fn defaults_list_workload_knobs_then_the_runtime() {
         let s = Settings::defaults(&[Group::Queue]);
-        assert_eq!(s.len(), QUEUE_KNOBS.len() + 1);
+        assert_eq!(s.len(), Group::Queue.knobs().len() + 1);
         assert_eq!(s.at(0).unwrap().0, QueueKnob::Producers.into());
         assert_eq!(s.at(s.len() - 1), Some((STALL_THRESHOLD, 10_000)));
         assert_eq!(s.workloads(), [Group::Queue]);

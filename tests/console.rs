@@ -114,7 +114,7 @@ fn console_lists_tasks_named_after_the_workload() {
     for name in &expected {
         let file = &names[name];
         assert!(
-            file.ends_with("src/workload/queue.rs"),
+            file.ends_with("src/workload/queue/mod.rs"),
             "{name} spawned at {file:?}, not in the workload"
         );
     }

@@ -105,7 +105,7 @@ fn a_blocking_consumer_is_named_and_offloading_it_ends_the_stalls() {
         .expect("a blocked-worker warning");
     let culprit = &seen.stalls.culprits[0];
     assert!(
-        culprit.location.starts_with("src/workload/queue.rs:"),
+        culprit.location.starts_with("src/workload/queue/mod.rs:"),
         "{culprit:?}"
     );
     assert!(

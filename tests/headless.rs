@@ -325,14 +325,14 @@ fn an_unwritable_log_file_is_a_clear_start_up_error() {
     assert!(err.contains("/nonexistent-dir/looptop.log"), "{err}");
 }
 
-/// The line of src/workload/queue.rs that spawns the consumers.
+/// The line of src/workload/queue/mod.rs that spawns the consumers.
 fn consumer_spawn_line() -> String {
-    let source = include_str!("../src/workload/queue.rs");
+    let source = include_str!("../src/workload/queue/mod.rs");
     let line = source
         .lines()
         .position(|l| l.contains("consume(shared.clone()"))
-        .expect("queue.rs spawns consumers");
-    format!("src/workload/queue.rs:{}", line + 1)
+        .expect("queue/mod.rs spawns consumers");
+    format!("src/workload/queue/mod.rs:{}", line + 1)
 }
 
 #[test]

@@ -110,7 +110,7 @@ fn snapshot(t: u64) -> Snapshot {
             running: stall.then(blocked_now).into_iter().collect(),
             culprits: vec![
                 Culprit {
-                    location: "src/workload/queue.rs:115".to_string(),
+                    location: "src/workload/queue/mod.rs:115".to_string(),
                     task: "consumer-0".to_string(),
                     count: 141,
                     longest_us: 48_000.0,
@@ -118,7 +118,7 @@ fn snapshot(t: u64) -> Snapshot {
                     syscall: Some("clock_nanosleep".to_string()),
                 },
                 Culprit {
-                    location: "src/workload/queue.rs:108".to_string(),
+                    location: "src/workload/queue/mod.rs:108".to_string(),
                     task: "producer-3".to_string(),
                     count: 2,
                     longest_us: 12_500.0,
@@ -149,7 +149,7 @@ fn snapshot(t: u64) -> Snapshot {
 fn blocked_now() -> Stall {
     Stall {
         task: "consumer-0".to_string(),
-        location: "src/workload/queue.rs:115".to_string(),
+        location: "src/workload/queue/mod.rs:115".to_string(),
         worker: 1,
         duration_us: 48_000.0,
         running: true,
@@ -164,7 +164,7 @@ fn warnings() -> Vec<Warning> {
     vec![
         Warning {
             kind: WarningKind::BlockedWorker,
-            message: "worker 1 blocked 48ms so far in clock_nanosleep by consumer-0 (src/workload/queue.rs:115)"
+            message: "worker 1 blocked 48ms so far in clock_nanosleep by consumer-0 (src/workload/queue/mod.rs:115)"
                 .to_string(),
             advice: Cause::Blocked.advice().to_string(),
             since_s: 18.5,
@@ -243,7 +243,9 @@ fn header_shows_the_console_address() {
 #[test]
 fn queue_pane() {
     let app = app();
-    let t = render(60, 12, |f, area| ui::queue_pane::draw(f, area, app.view()));
+    let t = render(60, 12, |f, area| {
+        looptop::workload::queue::pane::draw(f, area, app.view())
+    });
     insta::assert_snapshot!(t.backend());
 }
 
@@ -255,7 +257,9 @@ fn queue_pane_with_a_far_capacity_scales_to_the_depth() {
         s.section_mut::<QueueSample>().unwrap().capacity = 1_000_000;
         app.record(s);
     }
-    let t = render(60, 12, |f, area| ui::queue_pane::draw(f, area, app.view()));
+    let t = render(60, 12, |f, area| {
+        looptop::workload::queue::pane::draw(f, area, app.view())
+    });
     insta::assert_snapshot!(t.backend());
 }
 
@@ -452,7 +456,9 @@ fn pipeline_pane_marks_the_slowest_stage() {
     s.sections.remove::<QueueSample>();
     s.sections.put(chain_sample());
     app.record(s);
-    let t = render(62, 7, |f, area| ui::chain_pane::draw(f, area, app.view()));
+    let t = render(62, 7, |f, area| {
+        looptop::workload::chain::pane::draw(f, area, app.view())
+    });
     insta::assert_snapshot!(t.backend());
 }
 
@@ -464,7 +470,7 @@ fn timeouts_pane() {
     s.sections.put(timeouts_sample());
     app.record(s);
     let t = render(62, 7, |f, area| {
-        ui::timeouts_pane::draw(f, area, app.view())
+        looptop::workload::timeouts::pane::draw(f, area, app.view())
     });
     insta::assert_snapshot!(t.backend());
 }
@@ -477,7 +483,7 @@ fn threads_vs_tasks_pane() {
     s.sections.put(threads_sample());
     app.record(s);
     let t = render(62, 14, |f, area| {
-        ui::threads_pane::draw(f, area, app.view())
+        looptop::workload::threads_vs_tasks::pane::draw(f, area, app.view())
     });
     insta::assert_snapshot!(t.backend());
 }
@@ -504,7 +510,7 @@ fn requests_pane_while_crawling() {
         app.record(s);
     }
     let t = render(100, 8, |f, area| {
-        ui::requests_pane::draw(f, area, app.view())
+        looptop::workload::requests::pane::draw(f, area, app.view())
     });
     insta::assert_snapshot!(t.backend());
 }
@@ -531,7 +537,7 @@ fn requests_pane_shows_requesters_waiting_to_retry() {
     });
     app.record(s);
     let t = render(100, 6, |f, area| {
-        ui::requests_pane::draw(f, area, app.view())
+        looptop::workload::requests::pane::draw(f, area, app.view())
     });
     insta::assert_snapshot!(t.backend());
 }

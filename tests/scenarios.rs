@@ -77,7 +77,7 @@ fn blocking_stalls_a_worker_until_offloaded() {
     let warning = latest_warning(&blocked, "blocked_worker");
     let message = warning["message"].as_str().unwrap();
     assert!(
-        message.contains("by consumer-0 (src/workload/queue.rs:"),
+        message.contains("by consumer-0 (src/workload/queue/mod.rs:"),
         "names the task and where it was spawned: {message}"
     );
     // The consumer sleeps: its worker's thread is asleep in the kernel,

@@ -122,7 +122,7 @@ fn blocking_every_consumer_pins_every_worker_until_offloaded() {
     let blocked = run.until("the queue full and the culprit named", |s| {
         let q = s.section::<QueueSample>().unwrap();
         let named = s.warnings.iter().any(|w| {
-            w.kind == WarningKind::BlockedWorker && w.message.contains("src/workload/queue.rs:")
+            w.kind == WarningKind::BlockedWorker && w.message.contains("src/workload/queue/mod.rs:")
         });
         q.depth >= q.capacity && named && !s.stalls.culprits.is_empty()
     });

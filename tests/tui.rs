@@ -129,7 +129,7 @@ fn turning_blocking_on_names_the_culprit_and_offloading_clears_it() {
     tui.send("kkk"); // producers → stall at → offload → blocking
     tui.send("l"); // 0% → 25%: one consumer sleeps on its worker
     let blocked = tui.wait_for("a blocked-worker warning and the culprit", |s| {
-        s.contains("▲ worker") && s.contains("queue.rs:") && s.contains("consumer-0")
+        s.contains("▲ worker") && s.contains("queue/mod.rs:") && s.contains("consumer-0")
     });
     assert!(blocked.contains("▶ blocking"), "{blocked}");
     tui.send("j"); // offload

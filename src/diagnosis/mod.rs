@@ -108,7 +108,7 @@ mod tests {
         let blocked = tick(1, |s| {
             s.stalls.worst = Some(Stall {
                 task: "consumer-0".into(),
-                location: "src/workload/queue.rs:115".into(),
+                location: "src/workload/queue/mod.rs:115".into(),
                 worker: 1,
                 duration_us: 25_000.0,
                 running: false,
@@ -119,7 +119,7 @@ mod tests {
         assert_eq!(kinds(&warnings), [WarningKind::BlockedWorker]);
         assert_eq!(
             warnings[0].message,
-            "worker 1 held 25ms by consumer-0 (src/workload/queue.rs:115)"
+            "worker 1 held 25ms by consumer-0 (src/workload/queue/mod.rs:115)"
         );
         assert!(warnings[0].advice.contains("spawn_blocking"));
         for t in 2..=LINGER {
@@ -133,7 +133,7 @@ mod tests {
     fn a_long_poll_is_told_computing_or_blocked_with_advice_for_each() {
         let stall = |cause, syscall: Option<&str>| Stall {
             task: "consumer-0".into(),
-            location: "src/workload/queue.rs:115".into(),
+            location: "src/workload/queue/mod.rs:115".into(),
             worker: 0,
             duration_us: 800_000.0,
             running: true,
@@ -177,7 +177,7 @@ mod tests {
         );
         // Ended unseen: its spawn location's known cause speaks for it.
         let culprit = Culprit {
-            location: "src/workload/queue.rs:115".into(),
+            location: "src/workload/queue/mod.rs:115".into(),
             cause: Cause::Computing,
             ..Culprit::default()
         };
@@ -189,7 +189,7 @@ mod tests {
         assert_eq!(advice, Cause::Computing.advice());
         let (message, advice) = warned(stall(Cause::Unknown, None), vec![]);
         assert!(
-            message.ends_with("(src/workload/queue.rs:115)"),
+            message.ends_with("(src/workload/queue/mod.rs:115)"),
             "{message}"
         );
         assert_eq!(advice, Cause::Unknown.advice());

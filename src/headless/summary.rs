@@ -2,25 +2,20 @@
 //! constant size, a few lines per workload the run had.
 
 use crate::format;
-use crate::sampler::snapshot::{
-    Cause, ChainSample, Culprit, QueueSample, RequestsSample, ThreadsSample, TimeoutsSample,
-    Warning,
-};
+use crate::sampler::snapshot::{Cause, Culprit, Warning};
 use crate::sampler::Snapshot;
+use crate::settings::Group;
+use crate::workload::contract::SummaryPart;
 
 /// Running aggregates for the text summary; constant size.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Summary {
     scenario: String,
     ticks: u64,
     seconds: f64,
     workers: usize,
-    queue: Option<QueueSummary>,
-    chain: Option<ChainSummary>,
-    /// The latest: its totals cover the run.
-    timeouts: Option<TimeoutsSample>,
-    threads: Option<ThreadsSample>,
-    requests: Option<RequestsSample>,
+    /// Every workload's own lines; those that did not run print none.
+    parts: Vec<Box<dyn SummaryPart>>,
     busy_sum: Vec<f64>,
     worst_p99_us: f64,
     worst_delay_p99_us: f64,
@@ -43,6 +38,11 @@ impl Summary {
     pub fn new(scenario: &str) -> Self {
         Self {
             scenario: scenario.to_string(),
+            parts: Group::WORKLOADS
+                .iter()
+                .filter_map(|group| group.kind())
+                .map(|kind| kind.summary())
+                .collect(),
             ..Self::default()
         }
     }
@@ -51,20 +51,8 @@ impl Summary {
         self.ticks += 1;
         self.seconds = s.uptime_s;
         self.workers = s.workers.len();
-        if let Some(q) = s.section::<QueueSample>() {
-            self.queue.get_or_insert_with(QueueSummary::default).add(q);
-        }
-        if let Some(t) = s.section::<TimeoutsSample>() {
-            self.timeouts = Some(t.clone());
-        }
-        if let Some(r) = s.section::<RequestsSample>() {
-            self.requests = Some(r.clone());
-        }
-        if let Some(t) = s.section::<ThreadsSample>() {
-            self.threads = Some(t.clone());
-        }
-        if let Some(c) = s.section::<ChainSample>() {
-            self.chain.get_or_insert_with(ChainSummary::default).add(c);
+        for part in &mut self.parts {
+            part.add(s);
         }
         self.busy_sum.resize(s.workers.len(), 0.0);
         for (sum, w) in self.busy_sum.iter_mut().zip(&s.workers) {
@@ -114,40 +102,8 @@ impl Summary {
             "looptop summary: scenario {}, {:.1}s, {} workers, {} ticks\n",
             self.scenario, self.seconds, self.workers, self.ticks
         );
-        if let Some(queue) = &self.queue {
-            text += &queue.render(self.ticks);
-        }
-        if let Some(chain) = &self.chain {
-            text += &chain.render();
-        }
-        if let Some(t) = &self.threads {
-            text += &format!(
-                "threads  {} jobs each: tasks {} running, {} jobs done/s; threads ({}) {} running, {} jobs done/s (last tick)\n",
-                t.jobs,
-                t.tasks.running,
-                format::count(t.tasks.iterations_per_s),
-                t.threads_via,
-                t.threads.running,
-                format::count(t.threads.iterations_per_s),
-            );
-        }
-        if let Some(r) = &self.requests {
-            text += &format!(
-                "http     {} sent to {} ({}): {} ok, {} 4xx, {} 5xx, {} timed out, {} connect errors, {} too large, {} other errors\n",
-                r.sent, r.target, r.mode, r.ok, r.client_errors, r.server_errors, r.timeouts, r.connect_errors, r.too_large, r.other_errors
-            );
-            if r.mode == "crawl" {
-                text += &format!(
-                    "crawl    {} pages, {} links, {} crawls done\n",
-                    r.pages_crawled, r.links_found, r.crawls
-                );
-            }
-        }
-        if let Some(t) = &self.timeouts {
-            text += &format!(
-                "requests {} finished, {} timed out, {} cancelled (cancel by {})\n",
-                t.finished_total, t.timed_out_total, t.cancelled_total, t.mode
-            );
+        for part in &self.parts {
+            text += &part.render();
         }
         text + &format!(
             "workers  busy {}\n\
@@ -199,83 +155,5 @@ impl Summary {
                 )
             })
             .collect()
-    }
-}
-
-#[derive(Debug, Default)]
-struct QueueSummary {
-    produced_per_s: f64,
-    consumed_per_s: f64,
-    depth_sum: f64,
-    depth_max: u64,
-    capacity: u64,
-    produced: u64,
-    consumed: u64,
-    ticks: u64,
-}
-
-impl QueueSummary {
-    fn add(&mut self, q: &QueueSample) {
-        self.ticks += 1;
-        self.produced_per_s += q.produced_per_s;
-        self.consumed_per_s += q.consumed_per_s;
-        self.depth_sum += q.depth as f64;
-        self.depth_max = self.depth_max.max(q.depth);
-        self.capacity = q.capacity;
-        self.produced = q.produced_total;
-        self.consumed = q.consumed_total;
-    }
-
-    fn render(&self, _: u64) -> String {
-        let n = self.ticks.max(1) as f64;
-        format!(
-            "queue    depth mean {:.1}, max {} of capacity {}\n\
-             rates    produced {} and consumed {} on average; {} produced, {} consumed\n",
-            self.depth_sum / n,
-            self.depth_max,
-            self.capacity,
-            format::rate(self.produced_per_s / n),
-            format::rate(self.consumed_per_s / n),
-            self.produced,
-            self.consumed,
-        )
-    }
-}
-
-#[derive(Debug, Default)]
-struct ChainSummary {
-    ticks: u64,
-    done_per_s: f64,
-    worst_p99_us: f64,
-    /// Per stage: the sum of its busy ratios, for the mean.
-    busy: Vec<f64>,
-}
-
-impl ChainSummary {
-    fn add(&mut self, c: &ChainSample) {
-        self.ticks += 1;
-        self.done_per_s += c.done_per_s;
-        self.worst_p99_us = self.worst_p99_us.max(c.latency.p99_us);
-        self.busy.resize(self.busy.len().max(c.stages.len()), 0.0);
-        for (sum, stage) in self.busy.iter_mut().zip(&c.stages) {
-            *sum += stage.busy_ratio;
-        }
-    }
-
-    fn render(&self) -> String {
-        let n = self.ticks.max(1) as f64;
-        let stages: Vec<String> = self
-            .busy
-            .iter()
-            .enumerate()
-            .map(|(i, sum)| format!("s{} {}", i + 1, format::percent(sum / n)))
-            .collect();
-        format!(
-            "chain    {} through on average, worst tick p99 latency {}\n\
-             stages   busy {}\n",
-            format::rate(self.done_per_s / n),
-            format::micros(self.worst_p99_us),
-            stages.join("  "),
-        )
     }
 }

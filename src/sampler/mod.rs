@@ -7,7 +7,6 @@ pub mod history;
 pub mod rates;
 pub mod sections;
 pub mod snapshot;
-pub mod workloads;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -18,7 +17,6 @@ use tokio_metrics::{RuntimeIntervals, RuntimeMonitor};
 
 use crate::cpu_time;
 use crate::stall::PollTracker;
-use crate::workload::{Counters, Latencies};
 use distribution::Bucket;
 pub use history::History;
 use rates::{rate, ThreadCpu, WorkerCounters};
@@ -36,8 +34,6 @@ pub struct Sampler {
     schedule_delay_ranges: Vec<Range<Duration>>,
     started: Instant,
     last: Reading,
-    /// Workload totals are reported relative to this (statistics reset).
-    baseline: Counters,
     tick: u64,
     /// Knows each worker's OS thread, so its CPU time can be read.
     worker_threads: Option<Arc<PollTracker>>,
@@ -55,16 +51,15 @@ struct Reading {
     workers: Vec<WorkerCounters>,
     spawned: u64,
     alive: usize,
-    workloads: Counters,
 }
 
 impl Sampler {
-    pub fn new(handle: &Handle, workloads: Counters) -> Self {
+    pub fn new(handle: &Handle) -> Self {
         let metrics = handle.metrics();
         let mut intervals = RuntimeMonitor::new(handle).intervals();
         // The first interval covers everything before us; discard it.
         let _ = intervals.next();
-        let last = Reading::take(&metrics, None, workloads.clone());
+        let last = Reading::take(&metrics, None);
         let schedule_delay_ranges = (0..metrics.schedule_latency_histogram_num_buckets())
             .map(|b| metrics.schedule_latency_histogram_bucket_range(b))
             .collect();
@@ -74,7 +69,6 @@ impl Sampler {
             schedule_delay_ranges,
             started: last.at,
             last,
-            baseline: workloads,
             tick: 0,
             worker_threads: None,
             cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
@@ -89,9 +83,9 @@ impl Sampler {
         self
     }
 
-    /// One tick: `workloads` read now, and the latencies taken now.
-    pub fn sample(&mut self, workloads: Counters, latencies: Latencies) -> Snapshot {
-        let now = Reading::take(&self.metrics, self.worker_threads.as_deref(), workloads);
+    /// One tick of the runtime; the workloads put their sections in after.
+    pub fn sample(&mut self) -> Snapshot {
+        let now = Reading::take(&self.metrics, self.worker_threads.as_deref());
         let elapsed = now.at.duration_since(self.last.at);
         let interval = self.intervals.next().unwrap_or_default();
         let buckets: Vec<Bucket> = interval
@@ -146,57 +140,6 @@ impl Sampler {
             },
             cores: self.cores,
         };
-        let (before, after, baseline) = (&self.last.workloads, &now.workloads, &self.baseline);
-        let queue = after.queue.map(|a| {
-            workloads::queue(
-                &before.queue.unwrap_or(a),
-                &a,
-                &baseline.queue.unwrap_or_default(),
-                elapsed,
-            )
-        });
-        let timeouts = after.timeouts.as_ref().map(|a| {
-            let base = baseline.timeouts.unwrap_or_default();
-            let before = before.timeouts.as_ref().unwrap_or(a);
-            workloads::timeouts(before, a, &base, latencies.timeouts, elapsed)
-        });
-        // The threads-vs-tasks workload is all the workers run: their CPU is
-        // the tasks' side.
-        let workers_cpu: Option<f64> = workers.iter().map(|w| w.cpu_ratio).sum();
-        let threads_vs_tasks = after.threads.as_ref().map(|a| {
-            workloads::threads(
-                before.threads.as_ref().unwrap_or(a),
-                a,
-                workers_cpu,
-                self.cores,
-                elapsed,
-            )
-        });
-        let requests = after.requests.as_ref().map(|a| {
-            let base = baseline.requests.clone().unwrap_or_default();
-            let before = before.requests.as_ref().unwrap_or(a);
-            workloads::requests(before, a, &base, latencies.requests, elapsed)
-        });
-        let chain = after.chain.as_ref().map(|a| {
-            let before = before.chain.as_ref().unwrap_or(a);
-            workloads::chain(before, a, latencies.chain, elapsed)
-        });
-        let mut sections = Sections::default();
-        if let Some(q) = queue {
-            sections.put(q);
-        }
-        if let Some(c) = chain {
-            sections.put(c);
-        }
-        if let Some(t) = timeouts {
-            sections.put(t);
-        }
-        if let Some(t) = threads_vs_tasks {
-            sections.put(t);
-        }
-        if let Some(r) = requests {
-            sections.put(r);
-        }
         self.tick += 1;
         let snapshot = Snapshot {
             tick: self.tick,
@@ -206,7 +149,7 @@ impl Sampler {
             workers,
             poll_times: distribution::summarize(&buckets),
             schedule_delay: distribution::summarize(&schedule_delay),
-            sections,
+            sections: Sections::default(),
             stalls: Default::default(),
             warnings: Vec::new(),
         };
@@ -233,22 +176,14 @@ impl Sampler {
         (self.last.at, cpu)
     }
 
-    /// Takes a new workload's counters as the starting point, so its first
-    /// tick is not measured against the old one's.
-    pub fn rebase(&mut self, workloads: Counters) {
-        self.last.workloads = workloads.clone();
-        self.baseline = workloads;
-    }
-
-    /// Restarts totals and tick numbering from the latest reading.
+    /// Restarts tick numbering.
     pub fn reset(&mut self) {
-        self.baseline = self.last.workloads.clone();
         self.tick = 0;
     }
 }
 
 impl Reading {
-    fn take(metrics: &RuntimeMetrics, threads: Option<&PollTracker>, workloads: Counters) -> Self {
+    fn take(metrics: &RuntimeMetrics, threads: Option<&PollTracker>) -> Self {
         let threads = threads.map(PollTracker::worker_threads).unwrap_or_default();
         let workers = (0..metrics.num_workers())
             .map(|w| WorkerCounters {
@@ -275,7 +210,6 @@ impl Reading {
             workers,
             spawned: metrics.spawned_tasks_count(),
             alive: metrics.num_alive_tasks(),
-            workloads,
         }
     }
 }

@@ -1,7 +1,6 @@
 //! Drawing: a pure function of the app state, so the same state always draws
 //! the same frame (which is what the snapshot tests rely on).
 
-pub mod chain_pane;
 pub mod controls_pane;
 pub mod explain;
 pub mod header;
@@ -10,13 +9,9 @@ pub mod hints;
 pub mod layout;
 pub mod picker;
 pub mod poll_pane;
-pub mod queue_pane;
-pub mod requests_pane;
 pub mod schedule_pane;
 pub mod stalls_pane;
 pub mod tasks_pane;
-pub mod threads_pane;
-pub mod timeouts_pane;
 pub mod warnings;
 pub mod widgets;
 pub mod workers_pane;
@@ -29,7 +24,6 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::app::App;
-use crate::settings::Group;
 use layout::{allot, Order, Want};
 
 /// Below this the panes cannot show their numbers legibly.
@@ -151,13 +145,10 @@ fn workload_wants(app: &App, width: u16) -> Vec<Want> {
     app.settings
         .workloads()
         .iter()
-        .map(|group| match group {
-            Group::Queue => queue_pane::WANT,
-            Group::Runtime => Want::default(),
-            Group::Chain => chain_pane::want(history, width),
-            Group::Timeouts => timeouts_pane::want(history, width),
-            Group::ThreadsVsTasks => threads_pane::want(history, width),
-            Group::Requests => requests_pane::want(history, width),
+        .map(|group| {
+            group
+                .kind()
+                .map_or_else(Want::default, |k| k.want(history, width))
         })
         .collect()
 }
@@ -166,13 +157,8 @@ fn workload_wants(app: &App, width: u16) -> Vec<Want> {
 fn draw_workloads(frame: &mut Frame, areas: &[Rect], app: &App) {
     let history = app.view();
     for (group, area) in app.settings.workloads().iter().zip(areas) {
-        match group {
-            Group::Queue => queue_pane::draw(frame, *area, history),
-            Group::Chain => chain_pane::draw(frame, *area, history),
-            Group::Timeouts => timeouts_pane::draw(frame, *area, history),
-            Group::ThreadsVsTasks => threads_pane::draw(frame, *area, history),
-            Group::Requests => requests_pane::draw(frame, *area, history),
-            Group::Runtime => {}
+        if let Some(kind) = group.kind() {
+            kind.draw(frame, *area, history);
         }
     }
 }

@@ -60,7 +60,7 @@ fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
     lines
 }
 
-/// "queue.rs:115 nanosleep consumer-1   ×141 32ms": where, what its
+/// "queue/mod.rs:115 nanosleep consumer-1   ×141 32ms": where, what its
 /// thread was doing (the system call it was blocked in, or cpu), the task
 /// of the longest, how often, how long. The path keeps its directories when
 /// there is room for them; the task name is cut first.
@@ -76,11 +76,7 @@ fn culprit_line(culprit: &Culprit, width: usize) -> Line<'static> {
         format::count(culprit.count as f64),
         format::micros(culprit.longest_us)
     );
-    let short = culprit
-        .location
-        .rsplit('/')
-        .next()
-        .unwrap_or(&culprit.location);
+    let short = short_location(&culprit.location);
     let room = width.saturating_sub(figures.chars().count());
     let full = format!("{}{doing} {}", culprit.location, culprit.task);
     let text = if full.chars().count() <= room {
@@ -96,6 +92,19 @@ fn culprit_line(culprit: &Culprit, width: usize) -> Line<'static> {
     ])
 }
 
+/// A spawn location without its directories, but for a module's `mod.rs`,
+/// which says nothing without its folder: `queue/mod.rs:133`.
+fn short_location(location: &str) -> &str {
+    let mut slashes = location.rmatch_indices('/').map(|(i, _)| i);
+    let (Some(last), second) = (slashes.next(), slashes.next()) else {
+        return location;
+    };
+    match second {
+        Some(before) if location[last..].starts_with("/mod.rs") => &location[before + 1..],
+        _ => &location[last + 1..],
+    }
+}
+
 /// Cuts `text` to `width` characters, marking the cut with '…'.
 fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
@@ -104,4 +113,20 @@ fn fit(text: &str, width: usize) -> String {
     let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
     cut.push('…');
     cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_location;
+
+    #[test]
+    fn a_short_location_keeps_the_folder_of_a_mod_rs() {
+        assert_eq!(
+            short_location("src/workload/queue/mod.rs:133"),
+            "queue/mod.rs:133"
+        );
+        assert_eq!(short_location("src/workload/work.rs:20"), "work.rs:20");
+        assert_eq!(short_location("main.rs:3"), "main.rs:3");
+        assert_eq!(short_location("mod.rs:3"), "mod.rs:3");
+    }
 }

@@ -10,6 +10,8 @@
 
 mod backoff;
 pub mod knobs;
+pub mod pane;
+pub mod report;
 pub mod server;
 pub mod site;
 

@@ -4,6 +4,9 @@
 //! the deadline, which cancels what is left; or the requests as tasks in a
 //! `JoinSet`, taken as they complete with `join_next`, the rest aborted.
 
+pub mod pane;
+pub mod report;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,10 +16,10 @@ use tokio::runtime::Handle;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::knob::{KnobSpec, LiveKnobs, Step, Unit};
-use super::latency::{Latency, LatencyRecorder};
-use super::task_group::TaskGroup;
-use super::work;
+use crate::workload::knob::{KnobSpec, LiveKnobs, Step, Unit};
+use crate::workload::latency::{Latency, LatencyRecorder};
+use crate::workload::task_group::TaskGroup;
+use crate::workload::work;
 
 pub const CLIENTS: usize = 0;
 pub const BATCH: usize = 1;

@@ -1,7 +1,7 @@
 //! The chain workload's knobs: the pipeline's shape, its fan-out stage,
 //! and a wait and a CPU cost for each of up to eight stages.
 
-use super::knob::{KnobSpec, Step, Unit};
+use crate::workload::knob::{KnobSpec, Step, Unit};
 
 /// The knobs before the per-stage ones.
 pub const STAGES: usize = 0;

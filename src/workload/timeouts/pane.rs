@@ -7,11 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::layout::Want;
-use super::widgets::{bar, draw_pane, WAITING, WARN};
 use crate::format;
 use crate::sampler::snapshot::TimeoutsSample;
 use crate::sampler::History;
+use crate::ui::layout::Want;
+use crate::ui::widgets::{bar, draw_pane, WAITING, WARN};
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let inner = draw_pane(frame, area, "Requests with a deadline");

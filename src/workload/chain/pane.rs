@@ -8,12 +8,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::layout::Want;
-use super::widgets::{bar, draw_pane, load_color, WAITING, WARN};
 use crate::format;
 use crate::sampler::snapshot::ChainSample;
 use crate::sampler::History;
-use crate::workload::chain_knobs::FANOUT_STAGE;
+use crate::ui::layout::Want;
+use crate::ui::widgets::{bar, draw_pane, load_color, WAITING, WARN};
+use crate::workload::chain::knobs::FANOUT_STAGE;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let inner = draw_pane(frame, area, "Pipeline");

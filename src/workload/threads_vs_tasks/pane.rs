@@ -7,11 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::layout::Want;
-use super::widgets::{draw_pane, WAITING, WARN};
 use crate::format;
 use crate::sampler::snapshot::{SideSample, ThreadsSample};
 use crate::sampler::History;
+use crate::ui::layout::Want;
+use crate::ui::widgets::{draw_pane, WAITING, WARN};
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let inner = draw_pane(frame, area, "Threads vs tasks");

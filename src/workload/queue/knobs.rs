@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::knob::{KnobSpec, Step, Unit};
+use crate::workload::knob::{KnobSpec, Step, Unit};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum QueueKnob {
@@ -134,7 +134,7 @@ impl Default for QueueSettings {
     /// climbs, instead of sitting empty or full. Measured over 20 s (release
     /// build, 2 cores): 400/s in and out, mean depth 6-10, peaks 24-36 of 64.
     fn default() -> Self {
-        Self::from_values(&super::knob::defaults(&QUEUE_KNOBS))
+        Self::from_values(&crate::workload::knob::defaults(&QUEUE_KNOBS))
     }
 }
 

@@ -3,6 +3,9 @@
 //! tokio's blocking pool (`spawn_blocking`) or as plain `std::thread`s.
 //! What a user sees is how far each side scales and what each costs.
 
+pub mod pane;
+pub mod report;
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
@@ -11,9 +14,9 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
-use super::knob::{KnobSpec, LiveKnobs, Step, Unit};
-use super::task_group::TaskGroup;
-use super::work;
+use crate::workload::knob::{KnobSpec, LiveKnobs, Step, Unit};
+use crate::workload::task_group::TaskGroup;
+use crate::workload::work;
 use crate::{cpu_time, priority};
 
 pub const JOBS: usize = 0;

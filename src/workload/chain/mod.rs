@@ -3,6 +3,10 @@
 //! The second stage fans out to sub-requests, awaited together (join_all)
 //! or one after another. The tutorial's "chain" of coroutines, at scale.
 
+pub mod knobs;
+pub mod pane;
+pub mod report;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,12 +15,12 @@ use futures::future::join_all;
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
-use super::bounded_queue::BoundedQueue;
-use super::chain_knobs::*;
-use super::knob::LiveKnobs;
-use super::latency::{Latency, LatencyRecorder};
-use super::task_group::TaskGroup;
-use super::work;
+use crate::workload::bounded_queue::BoundedQueue;
+use crate::workload::knob::LiveKnobs;
+use crate::workload::latency::{Latency, LatencyRecorder};
+use crate::workload::task_group::TaskGroup;
+use crate::workload::work;
+use knobs::*;
 
 const STAGE_NAMES: [&str; MAX_STAGES] = [
     "stage1", "stage2", "stage3", "stage4", "stage5", "stage6", "stage7", "stage8",

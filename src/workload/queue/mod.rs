@@ -7,6 +7,10 @@
 //! knob moves their blocking wait and CPU work to `spawn_blocking` or a pool
 //! of the workload's own, or cuts it into slices that yield in between.
 
+pub mod knobs;
+pub mod pane;
+pub mod report;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -14,12 +18,12 @@ use std::time::Duration;
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
-use super::bounded_queue::BoundedQueue;
-use super::knob::LiveKnobs;
-use super::pool::ThreadPool;
-use super::queue_knobs::{blocking_consumers, QueueKnob, QueueSettings, QUEUE_KNOBS};
-use super::task_group::TaskGroup;
-use super::work;
+use crate::workload::bounded_queue::BoundedQueue;
+use crate::workload::knob::LiveKnobs;
+use crate::workload::pool::ThreadPool;
+use crate::workload::task_group::TaskGroup;
+use crate::workload::work;
+use knobs::{blocking_consumers, QueueKnob, QueueSettings, QUEUE_KNOBS};
 
 /// Cumulative figures the sampler turns into rates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -7,11 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::layout::Want;
-use super::widgets::{draw_pane, sparkline, ACCENT, WAITING, WARN};
 use crate::format;
 use crate::sampler::snapshot::RequestsSample;
 use crate::sampler::History;
+use crate::ui::layout::Want;
+use crate::ui::widgets::{draw_pane, sparkline, ACCENT, WAITING, WARN};
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let title = match history.latest().and_then(|s| s.section::<RequestsSample>()) {

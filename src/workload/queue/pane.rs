@@ -8,11 +8,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
-use super::layout::Want;
-use super::widgets::{draw_pane, ACCENT, WAITING, WARN};
 use crate::format;
 use crate::sampler::snapshot::QueueSample;
 use crate::sampler::History;
+use crate::ui::layout::Want;
+use crate::ui::widgets::{draw_pane, ACCENT, WAITING, WARN};
 
 /// The summary line and a chart: one row of plot over its axis at least,
 /// a readable shape at six, and every row a tall terminal can give.

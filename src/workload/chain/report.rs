@@ -1,0 +1,142 @@
+//! The pipeline as the rest of looptop sees it: its section of a tick, its
+//! pane, its summary lines.
+
+use std::io;
+
+use ratatui::layout::Rect;
+use ratatui::Frame;
+use tokio::runtime::Handle;
+
+use super::knobs::CHAIN_KNOBS;
+use super::{pane, ChainCounters, ChainWorkload};
+use crate::format;
+use crate::sampler::rates::{busy_ratio, per_second};
+use crate::sampler::snapshot::{ChainSample, StageSample};
+use crate::sampler::{History, Snapshot};
+use crate::ui::layout::Want;
+use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick, Workload};
+use crate::workload::KnobSpec;
+
+pub struct Chain;
+
+impl Kind for Chain {
+    fn name(&self) -> &'static str {
+        "chain"
+    }
+
+    fn knobs(&self) -> &'static [KnobSpec] {
+        &CHAIN_KNOBS
+    }
+
+    fn start(
+        &self,
+        handle: &Handle,
+        values: &[u64],
+        _: Option<&str>,
+    ) -> io::Result<Box<dyn Workload>> {
+        Ok(Counting::boxed(ChainWorkload::start(handle, values)))
+    }
+
+    fn want(&self, history: &History, width: u16) -> Want {
+        pane::want(history, width)
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, history: &History) {
+        pane::draw(frame, area, history);
+    }
+
+    fn summary(&self) -> Box<dyn SummaryPart> {
+        Box::<ChainSummary>::default()
+    }
+}
+
+impl Counted for ChainWorkload {
+    type Counts = ChainCounters;
+    type Sample = ChainSample;
+
+    fn set(&mut self, knob: usize, value: u64) {
+        ChainWorkload::set(self, knob, value);
+    }
+
+    fn values(&self) -> Vec<u64> {
+        ChainWorkload::values(self)
+    }
+
+    fn counters(&self) -> ChainCounters {
+        ChainWorkload::counters(self)
+    }
+
+    fn section(&mut self, r: Readings<'_, ChainCounters>, _: &Tick) -> ChainSample {
+        let (before, after, elapsed) = (r.before, r.after, r.elapsed);
+        ChainSample {
+            produced_per_s: per_second(before.produced, after.produced, elapsed),
+            done_per_s: per_second(before.done, after.done, elapsed),
+            in_pipeline: after.produced.saturating_sub(after.done),
+            latency: self.take_latency(),
+            fanout: after.fanout,
+            fanout_concurrent: after.fanout_concurrent,
+            stages: after
+                .stages
+                .iter()
+                .enumerate()
+                .map(|(i, now)| {
+                    let then = before.stages.get(i).copied().unwrap_or(*now);
+                    StageSample {
+                        depth: now.depth,
+                        capacity: now.capacity,
+                        per_s: per_second(then.processed, now.processed, elapsed),
+                        busy_ratio: busy_ratio(
+                            then.busy,
+                            now.busy,
+                            elapsed * now.tasks.max(1) as u32,
+                        ),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct ChainSummary {
+    ticks: u64,
+    done_per_s: f64,
+    worst_p99_us: f64,
+    /// Per stage: the sum of its busy ratios, for the mean.
+    busy: Vec<f64>,
+}
+
+impl SummaryPart for ChainSummary {
+    fn add(&mut self, snapshot: &Snapshot) {
+        let Some(c) = snapshot.section::<ChainSample>() else {
+            return;
+        };
+        self.ticks += 1;
+        self.done_per_s += c.done_per_s;
+        self.worst_p99_us = self.worst_p99_us.max(c.latency.p99_us);
+        self.busy.resize(self.busy.len().max(c.stages.len()), 0.0);
+        for (sum, stage) in self.busy.iter_mut().zip(&c.stages) {
+            *sum += stage.busy_ratio;
+        }
+    }
+
+    fn render(&self) -> String {
+        if self.ticks == 0 {
+            return String::new();
+        }
+        let n = self.ticks as f64;
+        let stages: Vec<String> = self
+            .busy
+            .iter()
+            .enumerate()
+            .map(|(i, sum)| format!("s{} {}", i + 1, format::percent(sum / n)))
+            .collect();
+        format!(
+            "chain    {} through on average, worst tick p99 latency {}\n\
+             stages   busy {}\n",
+            format::rate(self.done_per_s / n),
+            format::micros(self.worst_p99_us),
+            stages.join("  "),
+        )
+    }
+}

@@ -1,0 +1,144 @@
+//! Threads versus tasks as the rest of looptop sees them: their section of
+//! a tick, their pane, their summary line.
+
+use std::io;
+
+use ratatui::layout::Rect;
+use ratatui::Frame;
+use tokio::runtime::Handle;
+
+use super::{pane, ThreadCounters, ThreadsVsTasks, THREAD_KNOBS, THREAD_STACK, TOKIO_STACK, VIAS};
+use crate::format;
+use crate::sampler::rates::per_second;
+use crate::sampler::snapshot::{SideSample, ThreadsSample};
+use crate::sampler::{History, Snapshot};
+use crate::ui::layout::Want;
+use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick, Workload};
+use crate::workload::KnobSpec;
+
+pub struct ThreadsVsTasksKind;
+
+impl Kind for ThreadsVsTasksKind {
+    fn name(&self) -> &'static str {
+        "threads-vs-tasks"
+    }
+
+    fn knobs(&self) -> &'static [KnobSpec] {
+        &THREAD_KNOBS
+    }
+
+    fn start(
+        &self,
+        handle: &Handle,
+        values: &[u64],
+        _: Option<&str>,
+    ) -> io::Result<Box<dyn Workload>> {
+        Ok(Counting::boxed(ThreadsVsTasks::start(handle, values)?))
+    }
+
+    fn want(&self, history: &History, width: u16) -> Want {
+        pane::want(history, width)
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, history: &History) {
+        pane::draw(frame, area, history);
+    }
+
+    fn summary(&self) -> Box<dyn SummaryPart> {
+        Box::<ThreadsSummary>::default()
+    }
+}
+
+impl Counted for ThreadsVsTasks {
+    type Counts = ThreadCounters;
+    type Sample = ThreadsSample;
+
+    fn set(&mut self, knob: usize, value: u64) {
+        ThreadsVsTasks::set(self, knob, value);
+    }
+
+    fn values(&self) -> Vec<u64> {
+        ThreadsVsTasks::values(self)
+    }
+
+    fn counters(&self) -> ThreadCounters {
+        ThreadsVsTasks::counters(self)
+    }
+
+    /// The task side's CPU is the runtime's workers': this workload is all
+    /// they run.
+    fn section(&mut self, r: Readings<'_, ThreadCounters>, tick: &Tick) -> ThreadsSample {
+        let (before, after, elapsed) = (r.before, r.after, r.elapsed);
+        let secs = elapsed.as_secs_f64();
+        let thread_cpu = (secs > 0.0).then(|| {
+            after
+                .thread_cpu
+                .saturating_sub(before.thread_cpu)
+                .as_secs_f64()
+                / secs
+        });
+        let task_rate = per_second(before.task_iterations, after.task_iterations, elapsed);
+        let thread_rate = per_second(before.thread_iterations, after.thread_iterations, elapsed);
+        let via_std = after.threads_via == 1;
+        ThreadsSample {
+            jobs: after.jobs,
+            tasks: SideSample {
+                running: after.tasks_alive,
+                iterations_per_s: task_rate,
+                resident_per_job: after.task_memory.bytes,
+                measured_over: after.task_memory.over,
+                cpu_cores: tick.workers_cpu,
+                cpu_per_job_us: cpu_per_job(tick.workers_cpu, task_rate),
+            },
+            threads: SideSample {
+                running: after.threads_running,
+                iterations_per_s: thread_rate,
+                resident_per_job: after.thread_memory.bytes,
+                measured_over: after.thread_memory.over,
+                cpu_cores: thread_cpu,
+                cpu_per_job_us: cpu_per_job(thread_cpu, thread_rate),
+            },
+            threads_via: VIAS.get(after.threads_via as usize).copied().unwrap_or("?"),
+            thread_error: after.thread_error.clone(),
+            thread_cap: after.thread_cap,
+            os_threads: after.os_threads,
+            rss_bytes: after.rss_bytes,
+            stack_reserved_bytes: if via_std { THREAD_STACK } else { TOKIO_STACK } as u64,
+            cpu_demand_cores: after.cpu_demand_cores,
+            cores: tick.cores,
+        }
+    }
+}
+
+/// Microseconds of CPU per job done; none while no job is done.
+fn cpu_per_job(cores: Option<f64>, jobs_per_s: f64) -> Option<f64> {
+    cores
+        .filter(|_| jobs_per_s > 0.0)
+        .map(|c| c * 1e6 / jobs_per_s)
+}
+
+/// The latest section.
+#[derive(Debug, Default)]
+struct ThreadsSummary(Option<ThreadsSample>);
+
+impl SummaryPart for ThreadsSummary {
+    fn add(&mut self, snapshot: &Snapshot) {
+        if let Some(t) = snapshot.section::<ThreadsSample>() {
+            self.0 = Some(t.clone());
+        }
+    }
+
+    fn render(&self) -> String {
+        self.0.as_ref().map_or_else(String::new, |t| {
+            format!(
+                "threads  {} jobs each: tasks {} running, {} jobs done/s; threads ({}) {} running, {} jobs done/s (last tick)\n",
+                t.jobs,
+                t.tasks.running,
+                format::count(t.tasks.iterations_per_s),
+                t.threads_via,
+                t.threads.running,
+                format::count(t.threads.iterations_per_s),
+            )
+        })
+    }
+}

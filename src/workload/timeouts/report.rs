@@ -1,0 +1,104 @@
+//! Requests with a deadline as the rest of looptop sees them: their section
+//! of a tick, their pane, their summary line.
+
+use std::io;
+
+use ratatui::layout::Rect;
+use ratatui::Frame;
+use tokio::runtime::Handle;
+
+use super::{pane, TimeoutCounters, TimeoutsWorkload, MODES, TIMEOUT_KNOBS};
+use crate::sampler::rates::per_second;
+use crate::sampler::snapshot::TimeoutsSample;
+use crate::sampler::{History, Snapshot};
+use crate::ui::layout::Want;
+use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick, Workload};
+use crate::workload::KnobSpec;
+
+pub struct Timeouts;
+
+impl Kind for Timeouts {
+    fn name(&self) -> &'static str {
+        "timeouts"
+    }
+
+    fn knobs(&self) -> &'static [KnobSpec] {
+        &TIMEOUT_KNOBS
+    }
+
+    fn start(
+        &self,
+        handle: &Handle,
+        values: &[u64],
+        _: Option<&str>,
+    ) -> io::Result<Box<dyn Workload>> {
+        Ok(Counting::boxed(TimeoutsWorkload::start(handle, values)))
+    }
+
+    fn want(&self, history: &History, width: u16) -> Want {
+        pane::want(history, width)
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, history: &History) {
+        pane::draw(frame, area, history);
+    }
+
+    fn summary(&self) -> Box<dyn SummaryPart> {
+        Box::<TimeoutsSummary>::default()
+    }
+}
+
+impl Counted for TimeoutsWorkload {
+    type Counts = TimeoutCounters;
+    type Sample = TimeoutsSample;
+
+    fn set(&mut self, knob: usize, value: u64) {
+        TimeoutsWorkload::set(self, knob, value);
+    }
+
+    fn values(&self) -> Vec<u64> {
+        TimeoutsWorkload::values(self)
+    }
+
+    fn counters(&self) -> TimeoutCounters {
+        TimeoutsWorkload::counters(self)
+    }
+
+    fn section(&mut self, r: Readings<'_, TimeoutCounters>, _: &Tick) -> TimeoutsSample {
+        let (before, after, baseline, elapsed) = (r.before, r.after, r.baseline, r.elapsed);
+        let latencies = self.take_latencies();
+        TimeoutsSample {
+            mode: MODES.get(after.mode as usize).copied().unwrap_or("?"),
+            started_per_s: per_second(before.started, after.started, elapsed),
+            finished_per_s: per_second(before.finished, after.finished, elapsed),
+            timed_out_per_s: per_second(before.timed_out, after.timed_out, elapsed),
+            cancelled_per_s: per_second(before.cancelled, after.cancelled, elapsed),
+            finished_total: after.finished.saturating_sub(baseline.finished),
+            timed_out_total: after.timed_out.saturating_sub(baseline.timed_out),
+            cancelled_total: after.cancelled.saturating_sub(baseline.cancelled),
+            latency: latencies.latency,
+            first_result: latencies.first_result,
+        }
+    }
+}
+
+/// The latest section: its totals cover the run.
+#[derive(Debug, Default)]
+struct TimeoutsSummary(Option<TimeoutsSample>);
+
+impl SummaryPart for TimeoutsSummary {
+    fn add(&mut self, snapshot: &Snapshot) {
+        if let Some(t) = snapshot.section::<TimeoutsSample>() {
+            self.0 = Some(t.clone());
+        }
+    }
+
+    fn render(&self) -> String {
+        self.0.as_ref().map_or_else(String::new, |t| {
+            format!(
+                "requests {} finished, {} timed out, {} cancelled (cancel by {})\n",
+                t.finished_total, t.timed_out_total, t.cancelled_total, t.mode
+            )
+        })
+    }
+}
