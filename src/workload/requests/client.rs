@@ -5,7 +5,6 @@
 
 use std::future::Future;
 use std::pin::{pin, Pin};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -71,16 +70,14 @@ impl Shared {
         deadline: Pin<&mut Sleep>,
         request: impl Future<Output = Result<(StatusCode, Bytes), BoxError>>,
     ) -> Outcome {
-        let stats = &self.stats;
-        stats.sent.fetch_add(1, Ordering::Relaxed);
-        let in_flight = InFlight::enter(stats);
+        let in_flight = InFlight::enter(&self.stats);
         let outcome = tokio::select! {
             biased;
             answer = request => Some(answer),
             _ = deadline => None,
         };
         in_flight.answered();
-        stats.count(since, outcome)
+        self.stats.count(since, outcome)
     }
 }
 

@@ -36,7 +36,7 @@ use super::task_group::TaskGroup;
 use client::{authority_of, Shared};
 use knobs::*;
 use server::Site;
-use stats::Stats;
+use stats::{Ending, Stats};
 
 /// Cumulative counts.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -169,14 +169,14 @@ impl RequestsWorkload {
             target: self.shared.base.clone(),
             sent: get(&s.sent),
             in_flight: get(&s.in_flight),
-            ok: get(&s.ok),
-            client_errors: get(&s.client_errors),
-            server_errors: get(&s.server_errors),
-            timeouts: get(&s.timeouts),
-            connect_errors: get(&s.connect_errors),
-            other_errors: get(&s.other_errors),
-            too_large: get(&s.too_large),
-            cancelled: get(&s.cancelled),
+            ok: s.ended(Ending::Ok),
+            client_errors: s.ended(Ending::ClientError),
+            server_errors: s.ended(Ending::ServerError),
+            timeouts: s.ended(Ending::TimedOut),
+            connect_errors: s.ended(Ending::ConnectError),
+            other_errors: s.ended(Ending::OtherError),
+            too_large: s.ended(Ending::TooLarge),
+            cancelled: s.ended(Ending::Cancelled),
             shed: get(&s.shed),
             pages_crawled: get(&s.pages_crawled),
             links_found: get(&s.links_found),

@@ -11,18 +11,26 @@ use hyper::StatusCode;
 use super::client::{out_of_files, BoxError, ConnectError};
 use crate::workload::latency::LatencyRecorder;
 
+/// How a request ended: each one sent ends in exactly one of these.
+/// `Cancelled` comes last: it sizes the counters' array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Ending {
+    Ok,
+    ClientError,
+    ServerError,
+    TimedOut,
+    ConnectError,
+    OtherError,
+    TooLarge,
+    Cancelled,
+}
+
 #[derive(Default)]
 pub(super) struct Stats {
     pub sent: AtomicU64,
     pub in_flight: AtomicU64,
-    pub ok: AtomicU64,
-    pub client_errors: AtomicU64,
-    pub server_errors: AtomicU64,
-    pub timeouts: AtomicU64,
-    pub connect_errors: AtomicU64,
-    pub other_errors: AtomicU64,
-    pub too_large: AtomicU64,
-    pub cancelled: AtomicU64,
+    /// How the requests sent ended, by `Ending`.
+    ended: [AtomicU64; Ending::Cancelled as usize + 1],
     pub shed: AtomicU64,
     pub pages_crawled: AtomicU64,
     pub links_found: AtomicU64,
@@ -37,6 +45,15 @@ pub(super) struct Stats {
 }
 
 impl Stats {
+    /// Requests that ended so.
+    pub(super) fn ended(&self, ending: Ending) -> u64 {
+        self.ended[ending as usize].load(Ordering::Relaxed)
+    }
+
+    fn end(&self, ending: Ending) {
+        self.ended[ending as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Counts how an exchange ended (`answer`: `None` if it timed out) and
     /// its latency, which runs from `since` (the scheduled send time in the
     /// open loop) to the answer, or to the moment it was given up: a
@@ -47,47 +64,41 @@ impl Stats {
         since: Instant,
         answer: Option<Result<(StatusCode, Bytes), BoxError>>,
     ) -> Outcome {
-        let count = |a: &AtomicU64| {
-            a.fetch_add(1, Ordering::Relaxed);
-        };
-        match answer {
+        let (ending, outcome) = match answer {
             None => {
                 self.latency.record(since.elapsed());
-                count(&self.timeouts);
-                Outcome::TimedOut
+                (Ending::TimedOut, Outcome::TimedOut)
             }
-            Some(Err(e)) if e.is::<LengthLimitError>() => {
-                count(&self.too_large);
-                Outcome::Failed
-            }
+            Some(Err(e)) if e.is::<LengthLimitError>() => (Ending::TooLarge, Outcome::Failed),
             Some(Err(e)) => {
                 let connect = e.is::<ConnectError>()
                     || e.downcast_ref::<hyper_util::client::legacy::Error>()
                         .is_some_and(|e| e.is_connect());
-                count(if connect {
-                    &self.connect_errors
-                } else {
-                    &self.other_errors
-                });
                 if out_of_files(&*e) {
-                    count(&self.out_of_files);
+                    self.out_of_files.fetch_add(1, Ordering::Relaxed);
                 }
-                Outcome::Failed
+                let ending = if connect {
+                    Ending::ConnectError
+                } else {
+                    Ending::OtherError
+                };
+                (ending, Outcome::Failed)
             }
             Some(Ok((status, body))) => {
                 self.latency.record(since.elapsed());
-                if status.is_success() {
-                    count(&self.ok);
-                    return Outcome::Answered(Some(body));
-                }
-                count(if status.is_server_error() {
-                    &self.server_errors
+                let ending = if status.is_success() {
+                    Ending::Ok
+                } else if status.is_server_error() {
+                    Ending::ServerError
                 } else {
-                    &self.client_errors
-                });
-                Outcome::Answered(None)
+                    Ending::ClientError
+                };
+                let body = status.is_success().then_some(body);
+                (ending, Outcome::Answered(body))
             }
-        }
+        };
+        self.end(ending);
+        outcome
     }
 }
 
@@ -119,6 +130,7 @@ pub(super) struct InFlight<'a> {
 
 impl<'a> InFlight<'a> {
     pub(super) fn enter(stats: &'a Stats) -> Self {
+        stats.sent.fetch_add(1, Ordering::Relaxed);
         stats.in_flight.fetch_add(1, Ordering::Relaxed);
         Self {
             stats,
@@ -135,7 +147,7 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
         if !self.answered {
-            self.stats.cancelled.fetch_add(1, Ordering::Relaxed);
+            self.stats.end(Ending::Cancelled);
         }
     }
 }
