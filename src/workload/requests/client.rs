@@ -14,6 +14,8 @@ use hyper::header::HeaderValue;
 use hyper::{StatusCode, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tokio::runtime::Handle;
 use tokio::time::Sleep;
 
 use super::knobs::*;
@@ -36,6 +38,36 @@ pub(super) struct Shared {
 }
 
 impl Shared {
+    /// A client of `base` (scheme://host:port), its pool on the runtime of
+    /// `handle`.
+    pub(super) fn new(
+        handle: &Handle,
+        knobs: Arc<LiveKnobs>,
+        base: String,
+    ) -> std::io::Result<Self> {
+        let authority = authority_of(&base);
+        let host = HeaderValue::from_str(authority).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{authority:?} is not a host name"),
+            )
+        })?;
+        // The pool's connection tasks run on the observed runtime too.
+        let _entered = handle.enter();
+        let client = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(usize::MAX)
+            .build(HttpConnector::new());
+        Ok(Self {
+            knobs,
+            stats: Stats::default(),
+            client,
+            base,
+            host,
+            // Each requester holds two descriptors (client and site).
+            open_files_limit: crate::limits::raise_open_files(),
+        })
+    }
+
     pub(super) fn timeout(&self) -> Duration {
         Duration::from_micros(self.knobs.get(TIMEOUT))
     }

@@ -24,19 +24,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::header::HeaderValue;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use tokio::runtime::Handle;
 
 use super::knob::LiveKnobs;
 use super::latency::Latency;
 use super::task_group::TaskGroup;
-use client::{authority_of, Shared};
+use client::Shared;
 use knobs::*;
 use server::Site;
-use stats::{Ending, Stats};
+use stats::Ending;
 
 /// Cumulative counts.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -99,28 +95,8 @@ impl RequestsWorkload {
             (None, Some(target)) => target.trim_end_matches('/').to_string(),
             (None, None) => unreachable!("a site or a target"),
         };
-        let authority = authority_of(&base);
-        let host = HeaderValue::from_str(authority).map_err(|_| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("{authority:?} is not a host name"),
-            )
-        })?;
-        // The pool's connection tasks run on the observed runtime too.
-        let _entered = handle.enter();
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(usize::MAX)
-            .build(HttpConnector::new());
         let mut workload = Self {
-            shared: Arc::new(Shared {
-                knobs,
-                stats: Stats::default(),
-                client,
-                base,
-                host,
-                // Each requester holds two descriptors (client and site).
-                open_files_limit: crate::limits::raise_open_files(),
-            }),
+            shared: Arc::new(Shared::new(handle, knobs, base)?),
             site,
             requesters: TaskGroup::new(handle.clone(), "requester"),
             scheduler: TaskGroup::new(handle.clone(), "scheduler"),
