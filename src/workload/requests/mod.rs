@@ -7,6 +7,18 @@
 //! each request's scheduled time, so a stalled client shows as latency
 //! rather than as a lower rate; and a breadth-first crawl that follows links
 //! to a depth, fetches no page twice, and starts again.
+//!
+//! Here, the workload: its knobs applied, its modes' tasks, its counters.
+//! The rest, a file a job:
+//! - `client`: what the client's tasks share, and the connection handling
+//!   every request goes through: hyper-util's pool, the deadline, the
+//!   capped body, the errors that say why no answer came;
+//! - `closed_loop`, `open_loop`, `crawl`: the three modes, the closed loop
+//!   with the connections its requesters keep and drive themselves;
+//! - `stats`: the counters, and how each request's end is counted once;
+//! - `backoff`: waiting after a failure before trying again;
+//! - `knobs`: the client's and the embedded site's knobs;
+//! - `server` and `site`: the embedded site, its HTTP server and its pages.
 
 mod backoff;
 mod client;
