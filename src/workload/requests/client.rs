@@ -29,7 +29,7 @@ pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub(super) struct Shared {
     pub knobs: Arc<LiveKnobs>,
     pub stats: Stats,
-    pub client: HttpClient,
+    client: HttpClient,
     /// scheme://authority the paths are joined to.
     pub base: String,
     /// The Host header of the closed loop's requests, made once.
