@@ -11,9 +11,10 @@ use hyper::StatusCode;
 use super::client::{out_of_files, BoxError, ConnectError};
 use crate::workload::latency::LatencyRecorder;
 
-/// How a request ended: each one sent ends in exactly one of these.
+/// How a request ended, as counted (finer than its `Outcome`, which is what
+/// the task that sent it needs): each one sent ends in exactly one of these.
 /// `Cancelled` comes last: it sizes the counters' array.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub(super) enum Ending {
     Ok,
     ClientError,
