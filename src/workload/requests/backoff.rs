@@ -6,7 +6,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::Stats;
+use super::stats::Stats;
 
 /// The first wait; each failure in a row doubles it, up to `MAX`.
 const FIRST: Duration = Duration::from_millis(10);
