@@ -323,6 +323,7 @@ pub fn duration_between(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workload::queue::knobs::Offload;
     use crate::workload::QueueSettings;
 
     fn parse(args: &[&str]) -> Result<Cli, (String, u8)> {
@@ -349,7 +350,7 @@ mod tests {
         let s = cli.settings(queue()).unwrap().queue().unwrap();
         assert_eq!((s.producers, s.io_wait_us, s.cpu_work_us), (8, 2_000, 0));
         assert_eq!(s.consumers, QueueSettings::default().consumers);
-        assert_eq!((s.blocking_pct, s.offload), (0, 0));
+        assert_eq!((s.blocking_pct, s.offload), (0, Offload::No));
         let offloaded = parse(&[
             "--blocking",
             "50",
@@ -361,7 +362,7 @@ mod tests {
         .unwrap();
         let s = offloaded.settings(queue()).unwrap();
         let q = s.queue().unwrap();
-        assert_eq!((q.blocking_pct, q.offload), (50, 2));
+        assert_eq!((q.blocking_pct, q.offload), (50, Offload::Pool));
         assert_eq!(s.get(STALL_THRESHOLD), Some(2_000));
         let refused = offloaded.settings(Settings::defaults(&[])).unwrap_err();
         assert_eq!(

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use looptop::app::{Action, App, Choice, RunInfo};
 use looptop::sampler::snapshot::{
-    Bin, Cause, ChainSample, Culprit, Distribution, Latency, QueueSample, RequestsSample,
-    RuntimeSample, Sections, SideSample, StageSample, Stall, StallSample, ThreadsSample,
-    TimeoutsSample, Warning, WarningKind, WorkerSample,
+    Bin, CancelBy, Cause, ChainSample, Culprit, Distribution, Latency, QueueSample, RequestMode,
+    RequestsSample, RuntimeSample, Sections, SideSample, StageSample, Stall, StallSample,
+    ThreadsSample, ThreadsVia, TimeoutsSample, Warning, WarningKind, WorkerSample,
 };
 use looptop::sampler::Snapshot;
 use looptop::scenario;
@@ -354,7 +354,7 @@ fn chain_sample() -> ChainSample {
 /// Requests with a deadline, cancelled by select.
 fn timeouts_sample() -> TimeoutsSample {
     TimeoutsSample {
-        mode: "select",
+        mode: CancelBy::Select,
         started_per_s: 360.0,
         finished_per_s: 280.0,
         timed_out_per_s: 0.0,
@@ -399,7 +399,7 @@ fn threads_sample() -> ThreadsSample {
             cpu_cores: Some(1.60),
             cpu_per_job_us: Some(32.4),
         },
-        threads_via: "std::thread",
+        threads_via: ThreadsVia::StdThread,
         thread_error: None,
         thread_cap: 10_000,
         os_threads: 10_005,
@@ -413,7 +413,7 @@ fn threads_sample() -> ThreadsSample {
 /// Tick `t` of a crawl of the embedded site, a little faster each tick.
 fn crawl_sample(t: u64) -> RequestsSample {
     RequestsSample {
-        mode: "crawl",
+        mode: RequestMode::Crawl,
         concurrency: 16,
         target: "http://127.0.0.1:41234".to_string(),
         sent_per_s: 3_000.0 + 100.0 * t as f64,
@@ -521,7 +521,7 @@ fn requests_pane_shows_requesters_waiting_to_retry() {
     let mut s = snapshot(1);
     s.sections.remove::<QueueSample>();
     s.sections.put(RequestsSample {
-        mode: "closed",
+        mode: RequestMode::Closed,
         concurrency: 2_000,
         target: "http://127.0.0.1:41234".to_string(),
         sent_per_s: 4_100.0,

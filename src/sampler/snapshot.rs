@@ -5,7 +5,11 @@ use serde::Serialize;
 
 pub use super::sections::{Sections, WorkloadSample};
 pub use crate::stall::cause::Cause;
+use crate::workload::knob::by_name;
 pub use crate::workload::latency::Latency;
+pub use crate::workload::requests::knobs::Mode as RequestMode;
+pub use crate::workload::threads_vs_tasks::ThreadsVia;
+pub use crate::workload::timeouts::CancelBy;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Snapshot {
@@ -293,8 +297,8 @@ pub struct StageSample {
 /// what was cancelled.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct TimeoutsSample {
-    /// "timeout", "select" or "as_completed".
-    pub mode: &'static str,
+    #[serde(serialize_with = "by_name")]
+    pub mode: CancelBy,
     pub started_per_s: f64,
     pub finished_per_s: f64,
     pub timed_out_per_s: f64,
@@ -320,8 +324,8 @@ pub struct ThreadsSample {
     pub jobs: u64,
     pub tasks: SideSample,
     pub threads: SideSample,
-    /// "spawn_blocking" or "std::thread".
-    pub threads_via: &'static str,
+    #[serde(serialize_with = "by_name")]
+    pub threads_via: ThreadsVia,
     /// Why a thread could not be started, if one could not.
     pub thread_error: Option<String>,
     /// The most thread jobs looptop starts: half the smallest of the
@@ -365,8 +369,8 @@ pub struct SideSample {
 /// HTTP requests: how many, how fast, how they ended, and the crawl.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct RequestsSample {
-    /// "closed", "open" or "crawl".
-    pub mode: &'static str,
+    #[serde(serialize_with = "by_name")]
+    pub mode: RequestMode,
     pub concurrency: u64,
     /// Where requests go: the embedded site or --target.
     pub target: String,

@@ -179,6 +179,11 @@ impl LiveKnobs {
         Self { specs, values }
     }
 
+    /// A choice knob's value as its enum.
+    pub fn choice<C: Choice>(&self, index: usize) -> C {
+        C::from_knob(self.get(index))
+    }
+
     pub fn get(&self, index: usize) -> u64 {
         self.values[index].load(Ordering::Relaxed)
     }
@@ -195,6 +200,37 @@ impl LiveKnobs {
 /// The defaults of a knob table.
 pub fn defaults(specs: &[KnobSpec]) -> Vec<u64> {
     specs.iter().map(|s| s.default).collect()
+}
+
+/// A knob whose values are named: an enum whose variants, in order, are
+/// the knob's values 0, 1, … and `NAMES` what scenario files, the controls
+/// and the JSON call them. Code matches on the enum, never on a number or a
+/// name.
+pub trait Choice: Copy + PartialEq + 'static {
+    const ALL: &'static [Self];
+    const NAMES: &'static [&'static str];
+
+    /// The variant numbered `value`; the first for a number past the end
+    /// (the knob's range keeps it from happening).
+    fn from_knob(value: u64) -> Self {
+        Self::ALL
+            .get(value as usize)
+            .copied()
+            .unwrap_or(Self::ALL[0])
+    }
+
+    fn knob(self) -> u64 {
+        Self::ALL.iter().position(|c| *c == self).unwrap_or(0) as u64
+    }
+
+    fn name(self) -> &'static str {
+        Self::NAMES[self.knob() as usize]
+    }
+}
+
+/// Serializes a choice as its name: `#[serde(serialize_with = "by_name")]`.
+pub fn by_name<C: Choice, S: serde::Serializer>(choice: &C, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(choice.name())
 }
 
 #[cfg(test)]

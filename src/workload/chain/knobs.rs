@@ -1,7 +1,7 @@
 //! The chain workload's knobs: the pipeline's shape, its fan-out stage,
 //! and a wait and a CPU cost for each of up to eight stages.
 
-use crate::workload::knob::{KnobSpec, Step, Unit};
+use crate::workload::knob::{Choice, KnobSpec, Step, Unit};
 
 /// The knobs before the per-stage ones.
 pub const STAGES: usize = 0;
@@ -18,7 +18,18 @@ pub const MAX_STAGES: usize = 8;
 /// The stage that fans out: the second, so there is a stage before and after.
 pub const FANOUT_STAGE: usize = 2;
 
-pub const FANOUT_MODES: &[&str] = &["concurrent", "sequential"];
+/// How stage 2 makes its sub-requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FanoutMode {
+    #[default]
+    Concurrent,
+    Sequential,
+}
+
+impl Choice for FanoutMode {
+    const ALL: &'static [Self] = &[Self::Concurrent, Self::Sequential];
+    const NAMES: &'static [&'static str] = &["concurrent", "sequential"];
+}
 
 const fn cpu(id: &'static str, label: &'static str) -> KnobSpec {
     KnobSpec {
@@ -80,7 +91,7 @@ pub static CHAIN_KNOBS: [KnobSpec; FIRST_STAGE_KNOB + 2 * MAX_STAGES] = [
         id: "fanout_mode",
         label: "fan-out as",
         range: 0..=1,
-        unit: Unit::Choice(FANOUT_MODES),
+        unit: Unit::Choice(FanoutMode::NAMES),
         step: Step::Linear { by: 1 },
         default: 0,
     },

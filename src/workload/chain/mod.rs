@@ -140,7 +140,8 @@ impl ChainWorkload {
                 })
                 .collect(),
             fanout: shared.get(FANOUT),
-            fanout_concurrent: shared.get(FANOUT_MODE) == 0,
+            fanout_concurrent: shared.knobs.choice::<FanoutMode>(FANOUT_MODE)
+                == FanoutMode::Concurrent,
         }
     }
 
@@ -251,7 +252,7 @@ async fn fan_out(shared: &Shared) {
         return;
     }
     let request = || tokio::time::sleep(work::jittered(wait));
-    if shared.get(FANOUT_MODE) == 0 {
+    if shared.knobs.choice::<FanoutMode>(FANOUT_MODE) == FanoutMode::Concurrent {
         join_all((0..n).map(|_| request())).await;
     } else {
         for _ in 0..n {

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::workload::knob::{KnobSpec, Step, Unit};
+use crate::workload::knob::{by_name, Choice, KnobSpec, Step, Unit};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum QueueKnob {
@@ -20,7 +20,23 @@ pub enum QueueKnob {
 }
 
 /// Where a blocking consumer's work runs: the names scenario files use.
-pub const OFFLOAD: &[&str] = &["no", "spawn_blocking", "pool", "yield"];
+/// Where a blocking consumer's item runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Offload {
+    /// In the task, on its worker.
+    #[default]
+    No,
+    SpawnBlocking,
+    /// A thread pool of the workload's own.
+    Pool,
+    /// In the task, in slices with `yield_now` between them.
+    Yield,
+}
+
+impl Choice for Offload {
+    const ALL: &'static [Self] = &[Self::No, Self::SpawnBlocking, Self::Pool, Self::Yield];
+    const NAMES: &'static [&'static str] = &["no", "spawn_blocking", "pool", "yield"];
+}
 
 // tokio's timer ticks in milliseconds; duration steps below 100 µs would not show.
 pub static QUEUE_KNOBS: [KnobSpec; 8] = [
@@ -85,7 +101,7 @@ pub static QUEUE_KNOBS: [KnobSpec; 8] = [
         id: "offload",
         label: "offload",
         range: 0..=3,
-        unit: Unit::Choice(OFFLOAD),
+        unit: Unit::Choice(Offload::NAMES),
         step: Step::Linear { by: 1 },
         default: 0,
     },
@@ -122,8 +138,8 @@ pub struct QueueSettings {
     pub io_wait_us: u64,
     pub cpu_work_us: u64,
     pub blocking_pct: u64,
-    /// An index into `OFFLOAD`.
-    pub offload: u64,
+    #[serde(serialize_with = "by_name")]
+    pub offload: Offload,
 }
 
 impl Default for QueueSettings {
@@ -166,7 +182,7 @@ impl QueueSettings {
             io_wait_us: at(QueueKnob::IoWait),
             cpu_work_us: at(QueueKnob::CpuWork),
             blocking_pct: at(QueueKnob::Blocking),
-            offload: at(QueueKnob::Offload),
+            offload: Offload::from_knob(at(QueueKnob::Offload)),
         }
     }
 
@@ -179,7 +195,7 @@ impl QueueSettings {
             QueueKnob::IoWait => self.io_wait_us,
             QueueKnob::CpuWork => self.cpu_work_us,
             QueueKnob::Blocking => self.blocking_pct,
-            QueueKnob::Offload => self.offload,
+            QueueKnob::Offload => self.offload.knob(),
         }
     }
 }

@@ -23,7 +23,7 @@ use crate::workload::knob::LiveKnobs;
 use crate::workload::pool::ThreadPool;
 use crate::workload::task_group::TaskGroup;
 use crate::workload::work;
-use knobs::{blocking_consumers, QueueKnob, QueueSettings, QUEUE_KNOBS};
+use knobs::{blocking_consumers, Offload, QueueKnob, QueueSettings, QUEUE_KNOBS};
 
 /// Cumulative figures the sampler turns into rates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -199,20 +199,20 @@ async fn consume(shared: Arc<Shared>, index: usize, cancel: CancellationToken) {
 
 /// Runs a blocking consumer's item where the offload knob says.
 async fn offload(shared: &Shared, work: work::Blocking) {
-    match shared.get(QueueKnob::Offload) {
+    match shared.knobs.choice(QueueKnob::Offload.index()) {
         // The same blocking work on a thread made for it: the worker is
         // free to poll other tasks while this one awaits the result.
-        1 => {
+        Offload::SpawnBlocking => {
             let _ = tokio::task::spawn_blocking(move || work.run()).await;
         }
-        2 => match shared.pool.get_or_init(own_pool) {
+        Offload::Pool => match shared.pool.get_or_init(own_pool) {
             Some(pool) => pool.run(move || work.run()).await,
             None => work.run(),
         },
         // In slices, yielding between them: other tasks get the worker
         // every millisecond, though this one still holds it while it works.
-        3 => work.run_yielding(work::SLICE).await,
-        _ => work.run(),
+        Offload::Yield => work.run_yielding(work::SLICE).await,
+        Offload::No => work.run(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The request workload's knobs: the client's (mode, concurrency, rate,
 //! timeout, crawl depth) and the embedded site's.
 
-use crate::workload::knob::{KnobSpec, Step, Unit};
+use crate::workload::knob::{Choice, KnobSpec, Step, Unit};
 
 pub const MODE: usize = 0;
 pub const CONCURRENCY: usize = 1;
@@ -16,9 +16,23 @@ pub const LINKS: usize = 9;
 pub const PAGES: usize = 10;
 pub const MAX_BODY: usize = 11;
 
-pub const MODES: &[&str] = &["closed", "open", "crawl"];
-pub const CLOSED: u64 = 0;
-pub const OPEN: u64 = 1;
+/// How the client sends its requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Concurrent requesters, each sending its next request when its last
+    /// one is answered.
+    #[default]
+    Closed,
+    /// Requests at a rate, whatever the answers do.
+    Open,
+    /// A breadth-first crawl of the site's links.
+    Crawl,
+}
+
+impl Choice for Mode {
+    const ALL: &'static [Self] = &[Self::Closed, Self::Open, Self::Crawl];
+    const NAMES: &'static [&'static str] = &["closed", "open", "crawl"];
+}
 
 const fn count(id: &'static str, label: &'static str, max: u64, default: u64) -> KnobSpec {
     KnobSpec {
@@ -36,7 +50,7 @@ pub static REQUEST_KNOBS: [KnobSpec; 12] = [
         id: "mode",
         label: "mode",
         range: 0..=2,
-        unit: Unit::Choice(MODES),
+        unit: Unit::Choice(Mode::NAMES),
         step: Step::Linear { by: 1 },
         default: 0,
     },

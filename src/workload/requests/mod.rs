@@ -53,7 +53,7 @@ use stats::Ending;
 /// Cumulative counts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestCounters {
-    pub mode: u64,
+    pub mode: Mode,
     pub concurrency: u64,
     pub target: String,
     pub sent: u64,
@@ -127,7 +127,7 @@ impl RequestsWorkload {
         self.shared.knobs.set(index, value);
         let changed = self.shared.knobs.get(index) != before;
         // The crawl's semaphore is sized when a crawl starts: restart it.
-        let crawling = self.shared.knobs.get(MODE) == MODES.len() as u64 - 1;
+        let crawling = self.shared.knobs.choice::<Mode>(MODE) == Mode::Crawl;
         if changed && (index == MODE || (index == CONCURRENCY && crawling)) {
             self.requesters.resize(0, |_, _| async {});
             self.scheduler.resize(0, |_, _| async {});
@@ -156,7 +156,7 @@ impl RequestsWorkload {
         let s = &self.shared.stats;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         RequestCounters {
-            mode: self.shared.knobs.get(MODE),
+            mode: self.shared.knobs.choice(MODE),
             concurrency: self.shared.knobs.get(CONCURRENCY),
             target: self.shared.base.clone(),
             sent: get(&s.sent),
@@ -191,17 +191,17 @@ impl RequestsWorkload {
 
     /// The tasks of the current mode, as many as it needs.
     fn restart(&mut self) {
-        let mode = self.shared.knobs.get(MODE);
+        let mode: Mode = self.shared.knobs.choice(MODE);
         let concurrency = self.shared.knobs.get(CONCURRENCY) as usize;
         let shared = &self.shared;
-        let closed = if mode == CLOSED { concurrency } else { 0 };
+        let closed = if mode == Mode::Closed { concurrency } else { 0 };
         self.requesters.resize(closed, |_, token| {
             closed_loop::requester(shared.clone(), token)
         });
-        let open = usize::from(mode == OPEN);
+        let open = usize::from(mode == Mode::Open);
         self.scheduler
             .resize(open, |_, token| open_loop::open_loop(shared.clone(), token));
-        let crawl = usize::from(mode > OPEN);
+        let crawl = usize::from(mode == Mode::Crawl);
         self.crawler
             .resize(crawl, |_, token| crawl::crawler(shared.clone(), token));
     }

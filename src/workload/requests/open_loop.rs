@@ -46,6 +46,7 @@ pub(super) async fn open_loop(shared: Arc<Shared>, cancel: CancellationToken) {
 mod tests {
     use std::time::Duration;
 
+    use crate::workload::knob::Choice;
     use crate::workload::requests::knobs::*;
     use crate::workload::requests::test_support::{runtime, values};
     use crate::workload::requests::RequestsWorkload;
@@ -56,7 +57,7 @@ mod tests {
         // out late, and their latency counts from when they were due.
         let rt = runtime(1);
         let v = values(&[
-            (MODE, OPEN),
+            (MODE, Choice::knob(Mode::Open)),
             (RATE, 200),
             (SERVER_LATENCY, 1_000),
             (SERVER_JITTER, 0),

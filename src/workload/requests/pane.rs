@@ -7,11 +7,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use super::knobs::Mode;
 use crate::format;
 use crate::sampler::snapshot::RequestsSample;
 use crate::sampler::History;
 use crate::ui::layout::Want;
 use crate::ui::widgets::{draw_pane, sparkline, ACCENT, WAITING, WARN};
+use crate::workload::knob::Choice;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let title = match history.latest().and_then(|s| s.section::<RequestsSample>()) {
@@ -32,8 +34,8 @@ fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
     };
     let gray = Style::new().fg(Color::Gray);
     let how = match r.mode {
-        "closed" | "crawl" => format!("{} ×{}", r.mode, r.concurrency),
-        other => other.to_string(),
+        Mode::Closed | Mode::Crawl => format!("{} ×{}", r.mode.name(), r.concurrency),
+        Mode::Open => r.mode.name().to_string(),
     };
     let mut latency = vec![Span::styled("latency", gray)];
     for (label, us) in [
@@ -97,7 +99,7 @@ fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
             )),
         ]));
     }
-    if r.mode == "crawl" {
+    if r.mode == Mode::Crawl {
         lines.push(Line::from(vec![
             Span::styled("crawl ", gray),
             Span::raw(format!(

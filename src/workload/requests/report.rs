@@ -7,13 +7,14 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 use tokio::runtime::Handle;
 
-use super::knobs::{MODES, REQUEST_KNOBS};
+use super::knobs::{Mode, REQUEST_KNOBS};
 use super::{pane, RequestCounters, RequestsWorkload};
 use crate::sampler::rates::per_second;
 use crate::sampler::snapshot::RequestsSample;
 use crate::sampler::{History, Snapshot};
 use crate::ui::layout::Want;
 use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick, Workload};
+use crate::workload::knob::Choice;
 use crate::workload::KnobSpec;
 
 pub struct Requests;
@@ -71,7 +72,7 @@ impl Counted for RequestsWorkload {
         let (before, after, baseline, elapsed) = (r.before, r.after, r.baseline, r.elapsed);
         let total = |f: fn(&RequestCounters) -> u64| f(after).saturating_sub(f(baseline));
         RequestsSample {
-            mode: MODES.get(after.mode as usize).copied().unwrap_or("?"),
+            mode: after.mode,
             concurrency: after.concurrency,
             target: after.target.clone(),
             sent_per_s: per_second(before.sent, after.sent, elapsed),
@@ -123,9 +124,9 @@ impl SummaryPart for RequestsSummary {
         };
         let mut text = format!(
             "http     {} sent to {} ({}): {} ok, {} 4xx, {} 5xx, {} timed out, {} connect errors, {} too large, {} other errors\n",
-            r.sent, r.target, r.mode, r.ok, r.client_errors, r.server_errors, r.timeouts, r.connect_errors, r.too_large, r.other_errors
+            r.sent, r.target, r.mode.name(), r.ok, r.client_errors, r.server_errors, r.timeouts, r.connect_errors, r.too_large, r.other_errors
         );
-        if r.mode == "crawl" {
+        if r.mode == Mode::Crawl {
             text += &format!(
                 "crawl    {} pages, {} links, {} crawls done\n",
                 r.pages_crawled, r.links_found, r.crawls

@@ -157,6 +157,7 @@ impl Drop for InFlight<'_> {
 mod tests {
     use std::time::Duration;
 
+    use crate::workload::knob::Choice;
     use crate::workload::requests::knobs::*;
     use crate::workload::requests::test_support::{runtime, values, wait};
     use crate::workload::requests::RequestsWorkload;
@@ -168,7 +169,7 @@ mod tests {
         let mut w = RequestsWorkload::start(rt.handle(), &v, None).unwrap();
         wait(&w, |c| c.sent > 2_000);
         w.set(CONCURRENCY, 1);
-        w.set(MODE, OPEN);
+        w.set(MODE, Choice::knob(Mode::Open));
         w.set(RATE, 1);
         let c = wait(&w, |c| c.in_flight == 0);
         let ended = c.ok

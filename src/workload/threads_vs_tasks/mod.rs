@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
-use crate::workload::knob::{KnobSpec, LiveKnobs, Step, Unit};
+use crate::workload::knob::{Choice, KnobSpec, LiveKnobs, Step, Unit};
 use crate::workload::task_group::TaskGroup;
 use crate::workload::work;
 use crate::{cpu_time, priority};
@@ -24,7 +24,20 @@ pub const WAIT: usize = 1;
 pub const CPU: usize = 2;
 pub const VIA: usize = 3;
 
-pub const VIAS: &[&str] = &["spawn_blocking", "std::thread"];
+/// What starts a thread job.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ThreadsVia {
+    /// tokio's blocking pool: at most 512 threads, the rest queue.
+    #[default]
+    SpawnBlocking,
+    /// A thread of its own each.
+    StdThread,
+}
+
+impl Choice for ThreadsVia {
+    const ALL: &'static [Self] = &[Self::SpawnBlocking, Self::StdThread];
+    const NAMES: &'static [&'static str] = &["spawn_blocking", "std::thread"];
+}
 
 /// Plain threads get a small stack, as a program starting thousands would;
 /// tokio's blocking pool uses its default.
@@ -60,7 +73,7 @@ pub static THREAD_KNOBS: [KnobSpec; 4] = [
         id: "threads_via",
         label: "threads via",
         range: 0..=1,
-        unit: Unit::Choice(VIAS),
+        unit: Unit::Choice(ThreadsVia::NAMES),
         step: Step::Linear { by: 1 },
         default: 0,
     },
@@ -81,7 +94,7 @@ pub struct ThreadCounters {
     pub thread_cpu: Duration,
     /// Thread jobs running now; the rest wait for a blocking thread.
     pub threads_running: u64,
-    pub threads_via: u64,
+    pub threads_via: ThreadsVia,
     /// Why the last thread could not be started, if one could not.
     pub thread_error: Option<String>,
     /// The most thread jobs this process starts, from the system's limits
@@ -236,7 +249,7 @@ impl ThreadsVsTasks {
             thread_iterations: c.thread_iterations.load(Ordering::Relaxed),
             thread_cpu: Duration::from_nanos(c.thread_cpu_ns.load(Ordering::Relaxed)),
             threads_running: running,
-            threads_via: self.knobs.get(VIA),
+            threads_via: self.knobs.choice(VIA),
             thread_error: c.thread_error.lock().ok().and_then(|e| e.clone()),
             thread_cap: self.thread_cap as u64,
             cpu_demand_cores: {
@@ -342,7 +355,7 @@ impl Starter {
     fn start_thread(&self, stop: Arc<AtomicBool>) -> std::io::Result<()> {
         let (knobs, counts) = (self.knobs.clone(), self.counts.clone());
         let job = move || thread_job(&knobs, &counts, &stop);
-        if self.knobs.get(VIA) == 0 {
+        if self.knobs.choice::<ThreadsVia>(VIA) == ThreadsVia::SpawnBlocking {
             // Beyond the pool's limit (512 threads), jobs queue for a thread.
             self.handle.spawn_blocking(job);
         } else {

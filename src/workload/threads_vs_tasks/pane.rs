@@ -12,6 +12,7 @@ use crate::sampler::snapshot::{SideSample, ThreadsSample};
 use crate::sampler::History;
 use crate::ui::layout::Want;
 use crate::ui::widgets::{draw_pane, WAITING, WARN};
+use crate::workload::knob::Choice;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let inner = draw_pane(frame, area, "Threads vs tasks");
@@ -51,7 +52,7 @@ fn paragraph(history: &History) -> Paragraph<'static> {
         row(
             "",
             ("tasks".to_string(), bold),
-            (format!("threads via {}", t.threads_via), bold),
+            (format!("threads via {}", t.threads_via.name()), bold),
         ),
         row(
             "running",

@@ -7,13 +7,16 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 use tokio::runtime::Handle;
 
-use super::{pane, ThreadCounters, ThreadsVsTasks, THREAD_KNOBS, THREAD_STACK, TOKIO_STACK, VIAS};
+use super::{
+    pane, ThreadCounters, ThreadsVia, ThreadsVsTasks, THREAD_KNOBS, THREAD_STACK, TOKIO_STACK,
+};
 use crate::format;
 use crate::sampler::rates::per_second;
 use crate::sampler::snapshot::{SideSample, ThreadsSample};
 use crate::sampler::{History, Snapshot};
 use crate::ui::layout::Want;
 use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick, Workload};
+use crate::workload::knob::Choice;
 use crate::workload::KnobSpec;
 
 pub struct ThreadsVsTasksKind;
@@ -79,7 +82,7 @@ impl Counted for ThreadsVsTasks {
         });
         let task_rate = per_second(before.task_iterations, after.task_iterations, elapsed);
         let thread_rate = per_second(before.thread_iterations, after.thread_iterations, elapsed);
-        let via_std = after.threads_via == 1;
+        let via_std = after.threads_via == ThreadsVia::StdThread;
         ThreadsSample {
             jobs: after.jobs,
             tasks: SideSample {
@@ -98,7 +101,7 @@ impl Counted for ThreadsVsTasks {
                 cpu_cores: thread_cpu,
                 cpu_per_job_us: cpu_per_job(thread_cpu, thread_rate),
             },
-            threads_via: VIAS.get(after.threads_via as usize).copied().unwrap_or("?"),
+            threads_via: after.threads_via,
             thread_error: after.thread_error.clone(),
             thread_cap: after.thread_cap,
             os_threads: after.os_threads,
@@ -135,7 +138,7 @@ impl SummaryPart for ThreadsSummary {
                 t.jobs,
                 t.tasks.running,
                 format::count(t.tasks.iterations_per_s),
-                t.threads_via,
+                t.threads_via.name(),
                 t.threads.running,
                 format::count(t.threads.iterations_per_s),
             )

@@ -16,7 +16,7 @@ use tokio::runtime::Handle;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::workload::knob::{KnobSpec, LiveKnobs, Step, Unit};
+use crate::workload::knob::{Choice, KnobSpec, LiveKnobs, Step, Unit};
 use crate::workload::latency::{Latency, LatencyRecorder};
 use crate::workload::task_group::TaskGroup;
 use crate::workload::work;
@@ -28,7 +28,22 @@ pub const DEADLINE: usize = 3;
 pub const MODE: usize = 4;
 pub const PAUSE: usize = 5;
 
-pub const MODES: &[&str] = &["timeout", "select", "as_completed"];
+/// How a round's requests are cut off at the deadline.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CancelBy {
+    /// `tokio::time::timeout` on each request.
+    #[default]
+    Timeout,
+    /// `select!` between the round and a sleep.
+    Select,
+    /// A `JoinSet`, its results taken as they complete.
+    AsCompleted,
+}
+
+impl Choice for CancelBy {
+    const ALL: &'static [Self] = &[Self::Timeout, Self::Select, Self::AsCompleted];
+    const NAMES: &'static [&'static str] = &["timeout", "select", "as_completed"];
+}
 
 pub static TIMEOUT_KNOBS: [KnobSpec; 6] = [
     KnobSpec {
@@ -67,7 +82,7 @@ pub static TIMEOUT_KNOBS: [KnobSpec; 6] = [
         id: "mode",
         label: "cancel by",
         range: 0..=2,
-        unit: Unit::Choice(MODES),
+        unit: Unit::Choice(CancelBy::NAMES),
         step: Step::Linear { by: 1 },
         default: 0,
     },
@@ -88,7 +103,7 @@ pub struct TimeoutCounters {
     pub finished: u64,
     pub timed_out: u64,
     pub cancelled: u64,
-    pub mode: u64,
+    pub mode: CancelBy,
 }
 
 /// The latencies recorded since they were last taken.
@@ -145,7 +160,7 @@ impl TimeoutsWorkload {
             finished: s.finished.load(Ordering::Relaxed),
             timed_out: s.timed_out.load(Ordering::Relaxed),
             cancelled: s.cancelled.load(Ordering::Relaxed),
-            mode: self.knobs.get(MODE),
+            mode: self.knobs.choice(MODE),
         }
     }
 
@@ -178,10 +193,10 @@ async fn client(knobs: Arc<LiveKnobs>, shared: Arc<Shared>, cancel: Cancellation
             started: Instant::now(),
             first: false,
         };
-        match knobs.get(MODE) {
-            0 => round.each_with_timeout(batch, mean, deadline).await,
-            1 => round.select_against_deadline(batch, mean, deadline).await,
-            _ => round.join_set_as_completed(batch, mean, deadline).await,
+        match knobs.choice(MODE) {
+            CancelBy::Timeout => round.each_with_timeout(batch, mean, deadline).await,
+            CancelBy::Select => round.select_against_deadline(batch, mean, deadline).await,
+            CancelBy::AsCompleted => round.join_set_as_completed(batch, mean, deadline).await,
         }
         let pause = work::jittered(Duration::from_micros(knobs.get(PAUSE)));
         tokio::select! {

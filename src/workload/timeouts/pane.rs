@@ -12,6 +12,7 @@ use crate::sampler::snapshot::TimeoutsSample;
 use crate::sampler::History;
 use crate::ui::layout::Want;
 use crate::ui::widgets::{bar, draw_pane, WAITING, WARN};
+use crate::workload::knob::Choice;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let inner = draw_pane(frame, area, "Requests with a deadline");
@@ -50,7 +51,7 @@ fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
     let mut lines = vec![
         Line::from(vec![
             Span::styled("cancel by ", gray),
-            Span::raw(t.mode),
+            Span::raw(t.mode.name()),
             Span::styled("   sent ", gray),
             Span::raw(format::rate(t.started_per_s)),
         ]),

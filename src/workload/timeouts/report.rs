@@ -7,12 +7,13 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 use tokio::runtime::Handle;
 
-use super::{pane, TimeoutCounters, TimeoutsWorkload, MODES, TIMEOUT_KNOBS};
+use super::{pane, TimeoutCounters, TimeoutsWorkload, TIMEOUT_KNOBS};
 use crate::sampler::rates::per_second;
 use crate::sampler::snapshot::TimeoutsSample;
 use crate::sampler::{History, Snapshot};
 use crate::ui::layout::Want;
 use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick, Workload};
+use crate::workload::knob::Choice;
 use crate::workload::KnobSpec;
 
 pub struct Timeouts;
@@ -68,7 +69,7 @@ impl Counted for TimeoutsWorkload {
         let (before, after, baseline, elapsed) = (r.before, r.after, r.baseline, r.elapsed);
         let latencies = self.take_latencies();
         TimeoutsSample {
-            mode: MODES.get(after.mode as usize).copied().unwrap_or("?"),
+            mode: after.mode,
             started_per_s: per_second(before.started, after.started, elapsed),
             finished_per_s: per_second(before.finished, after.finished, elapsed),
             timed_out_per_s: per_second(before.timed_out, after.timed_out, elapsed),
@@ -97,7 +98,10 @@ impl SummaryPart for TimeoutsSummary {
         self.0.as_ref().map_or_else(String::new, |t| {
             format!(
                 "requests {} finished, {} timed out, {} cancelled (cancel by {})\n",
-                t.finished_total, t.timed_out_total, t.cancelled_total, t.mode
+                t.finished_total,
+                t.timed_out_total,
+                t.cancelled_total,
+                t.mode.name()
             )
         })
     }
