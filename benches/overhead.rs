@@ -47,11 +47,11 @@ use std::time::{Duration, Instant};
 
 use looptop::observed::Observed;
 use looptop::runtime::{self, Instruments};
-use looptop::sampler::snapshot::QueueSample;
 use looptop::sampler::Sampler;
 use looptop::settings::Settings;
 use looptop::stall::PollTracker;
 use looptop::workload::contract::Tick;
+use looptop::workload::queue::report::QueueSample;
 use looptop::workload::{QueueSettings, QueueWorkload, Running};
 use stats::{median, range};
 

@@ -187,8 +187,9 @@ impl Drop for Observed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampler::snapshot::{QueueSample, Stall, WorkerSample};
+    use crate::sampler::snapshot::{Stall, WorkerSample};
     use crate::settings::Group;
+    use crate::workload::queue::report::QueueSample;
 
     #[test]
     fn a_scenario_that_cannot_start_leaves_the_running_one_running() {

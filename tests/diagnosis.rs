@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use looptop::app::Effect;
 use looptop::observed::Observed;
-use looptop::sampler::snapshot::{ChainSample, TimeoutsSample, WarningKind};
+use looptop::sampler::snapshot::WarningKind;
 use looptop::sampler::Snapshot;
 use looptop::settings::{Group, KnobId, Settings};
+use looptop::workload::chain::report::ChainSample;
+use looptop::workload::timeouts::report::TimeoutsSample;
 use looptop::workload::{QueueKnob, QueueSettings};
 
 const TICK: Duration = Duration::from_millis(250);

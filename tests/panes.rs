@@ -5,14 +5,21 @@ use std::time::Duration;
 
 use looptop::app::{Action, App, Choice, RunInfo};
 use looptop::sampler::snapshot::{
-    Bin, CancelBy, Cause, ChainSample, Culprit, Distribution, Latency, QueueSample, RequestMode,
-    RequestsSample, RuntimeSample, Sections, SideSample, StageSample, Stall, StallSample,
-    ThreadsSample, ThreadsVia, TimeoutsSample, Warning, WarningKind, WorkerSample,
+    Bin, Cause, Culprit, Distribution, Latency, RuntimeSample, Sections, Stall, StallSample,
+    Warning, WarningKind, WorkerSample,
 };
 use looptop::sampler::Snapshot;
 use looptop::scenario;
 use looptop::settings::{Group, Settings};
 use looptop::ui;
+use looptop::workload::chain::report::{ChainSample, StageSample};
+use looptop::workload::queue::report::QueueSample;
+use looptop::workload::requests::knobs::Mode as RequestMode;
+use looptop::workload::requests::report::RequestsSample;
+use looptop::workload::threads_vs_tasks::report::{SideSample, ThreadsSample};
+use looptop::workload::threads_vs_tasks::ThreadsVia;
+use looptop::workload::timeouts::report::TimeoutsSample;
+use looptop::workload::timeouts::CancelBy;
 use looptop::workload::QueueSettings;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;

@@ -8,11 +8,14 @@ use std::time::Duration;
 
 use looptop::app::Effect;
 use looptop::observed::Observed;
-use looptop::sampler::snapshot::{
-    ChainSample, QueueSample, RequestsSample, ThreadsSample, TimeoutsSample, WarningKind,
-};
+use looptop::sampler::snapshot::WarningKind;
 use looptop::sampler::Snapshot;
 use looptop::settings::{Group, KnobId};
+use looptop::workload::chain::report::ChainSample;
+use looptop::workload::queue::report::QueueSample;
+use looptop::workload::requests::report::RequestsSample;
+use looptop::workload::threads_vs_tasks::report::ThreadsSample;
+use looptop::workload::timeouts::report::TimeoutsSample;
 
 const TICK: Duration = Duration::from_millis(250);
 /// Ticks to wait for what a "watch" promises: generous, for a loaded CI

@@ -78,7 +78,8 @@ impl Diagnosis {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampler::snapshot::{Cause, Culprit, QueueSample, Stall, WarningKind};
+    use crate::sampler::snapshot::{Cause, Culprit, Stall, WarningKind};
+    use crate::workload::queue::report::QueueSample;
 
     fn tick(t: u64, change: impl Fn(&mut Snapshot)) -> Snapshot {
         let mut s = Snapshot {

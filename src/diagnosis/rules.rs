@@ -2,8 +2,11 @@
 //! if it sees its problem, says what it is and what to try.
 
 use crate::format;
-use crate::sampler::snapshot::{Cause, ChainSample, QueueSample, RequestsSample, WarningKind};
+use crate::sampler::snapshot::{Cause, WarningKind};
 use crate::sampler::Snapshot;
+use crate::workload::chain::report::ChainSample;
+use crate::workload::queue::report::QueueSample;
+use crate::workload::requests::report::RequestsSample;
 
 /// Ticks a sustained condition must last before it is called a problem:
 /// one slow tick is noise, a second of them is not (at the default tick).

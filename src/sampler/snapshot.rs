@@ -1,15 +1,13 @@
-//! One tick of what the runtime and the workload did: rates and gauges, never
-//! cumulative counters. Everything the panes draw and headless mode prints.
+//! One tick of what the runtime and the workloads did: rates and gauges,
+//! never cumulative counters. Everything the panes draw and headless mode
+//! prints. Each workload's own part is its section, of a type its report
+//! defines (`workload/*/report.rs`).
 
 use serde::Serialize;
 
 pub use super::sections::{Sections, WorkloadSample};
 pub use crate::stall::cause::Cause;
-use crate::workload::knob::by_name;
 pub use crate::workload::latency::Latency;
-pub use crate::workload::requests::knobs::Mode as RequestMode;
-pub use crate::workload::threads_vs_tasks::ThreadsVia;
-pub use crate::workload::timeouts::CancelBy;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Snapshot {
@@ -113,29 +111,6 @@ pub struct Distribution {
 pub struct Bin {
     pub label: &'static str,
     pub count: u64,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct QueueSample {
-    pub depth: u64,
-    pub capacity: u64,
-    pub produced_per_s: f64,
-    pub consumed_per_s: f64,
-    /// Since start or the last statistics reset.
-    pub produced_total: u64,
-    pub consumed_total: u64,
-    /// Tasks alive, including cancelled ones finishing their item.
-    pub producers: u64,
-    pub consumers: u64,
-    pub waiting_producers: u64,
-    pub waiting_consumers: u64,
-    /// Threads of the queue's own pool (offload = pool): OS threads that
-    /// are neither workers nor tokio's blocking threads.
-    pub pool_threads: u64,
-}
-
-impl WorkloadSample for QueueSample {
-    const KEY: &'static str = "queue";
 }
 
 /// Polls that held a worker for at least the stall threshold.
@@ -246,169 +221,4 @@ mod tests {
             assert_eq!(json.as_str(), Some(kind.name()));
         }
     }
-}
-
-/// The pipeline: items in and out, their end-to-end latency, each stage.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct ChainSample {
-    pub produced_per_s: f64,
-    pub done_per_s: f64,
-    /// Items between the source and the end.
-    pub in_pipeline: u64,
-    /// From entering the first stage's queue to leaving the last stage.
-    pub latency: Latency,
-    pub fanout: u64,
-    pub fanout_concurrent: bool,
-    pub stages: Vec<StageSample>,
-}
-
-impl WorkloadSample for ChainSample {
-    const KEY: &'static str = "chain";
-}
-
-impl ChainSample {
-    /// The stage that holds the pipeline back, by index: the last whose
-    /// input queue is full (those before it fill because it cannot keep
-    /// up), or else the busiest, if it is busy at least half the time.
-    pub fn bottleneck(&self) -> Option<usize> {
-        let full = self.stages.iter().rposition(|s| s.depth >= s.capacity);
-        full.or_else(|| {
-            self.stages
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.busy_ratio >= 0.5)
-                .max_by(|(_, a), (_, b)| a.busy_ratio.total_cmp(&b.busy_ratio))
-                .map(|(i, _)| i)
-        })
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct StageSample {
-    /// Items waiting in the stage's input queue.
-    pub depth: u64,
-    pub capacity: u64,
-    pub per_s: f64,
-    /// Share of the stage's task time spent on items, 0..=1.
-    pub busy_ratio: f64,
-}
-
-/// Rounds of requests against a deadline: what finished, what timed out,
-/// what was cancelled.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct TimeoutsSample {
-    #[serde(serialize_with = "by_name")]
-    pub mode: CancelBy,
-    pub started_per_s: f64,
-    pub finished_per_s: f64,
-    pub timed_out_per_s: f64,
-    pub cancelled_per_s: f64,
-    /// Since start or the last statistics reset.
-    pub finished_total: u64,
-    pub timed_out_total: u64,
-    pub cancelled_total: u64,
-    /// Of finished requests, from the start of their round.
-    pub latency: Latency,
-    /// From the start of a round to its first result.
-    pub first_result: Latency,
-}
-
-impl WorkloadSample for TimeoutsSample {
-    const KEY: &'static str = "timeouts";
-}
-
-/// The same jobs as tasks and as threads, side by side.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct ThreadsSample {
-    /// Jobs asked of each side.
-    pub jobs: u64,
-    pub tasks: SideSample,
-    pub threads: SideSample,
-    #[serde(serialize_with = "by_name")]
-    pub threads_via: ThreadsVia,
-    /// Why a thread could not be started, if one could not.
-    pub thread_error: Option<String>,
-    /// The most thread jobs looptop starts: half the smallest of the
-    /// system's limits on threads, less those running.
-    pub thread_cap: u64,
-    /// The whole process's OS threads and resident memory.
-    pub os_threads: u64,
-    pub rss_bytes: u64,
-    /// Address space each thread reserves for its stack: reserved, not
-    /// resident (the OS backs only the pages a thread touches).
-    pub stack_reserved_bytes: u64,
-    /// Cores' worth of CPU each side's jobs ask for, and the machine's
-    /// cores: past them, the OS shares the cores out per thread.
-    pub cpu_demand_cores: f64,
-    pub cores: u64,
-}
-
-impl WorkloadSample for ThreadsSample {
-    const KEY: &'static str = "threads_vs_tasks";
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct SideSample {
-    /// Jobs running now (thread jobs beyond the blocking pool's limit wait).
-    pub running: u64,
-    pub iterations_per_s: f64,
-    /// Resident memory one job adds, measured as the process grew when
-    /// the side last got more jobs; null until then.
-    pub resident_per_job: Option<u64>,
-    /// The jobs that figure was measured over.
-    pub measured_over: u64,
-    /// Cores' worth of CPU the side got in the tick: the job threads' own
-    /// CPU clocks, or the worker threads' (the tasks run nowhere else).
-    /// Null where the OS does not say.
-    pub cpu_cores: Option<f64>,
-    /// CPU per job done (wait, wake-up and work): what one costs the
-    /// machine, whichever side the OS favoured.
-    pub cpu_per_job_us: Option<f64>,
-}
-
-/// HTTP requests: how many, how fast, how they ended, and the crawl.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct RequestsSample {
-    #[serde(serialize_with = "by_name")]
-    pub mode: RequestMode,
-    pub concurrency: u64,
-    /// Where requests go: the embedded site or --target.
-    pub target: String,
-    pub sent_per_s: f64,
-    pub ok_per_s: f64,
-    pub in_flight: u64,
-    /// Of answered and timed-out requests, a timed-out one at its timeout
-    /// and a shed one when it was due: from the scheduled time in the open
-    /// loop, from sending otherwise.
-    pub latency: Latency,
-    /// Since start or the last statistics reset.
-    pub sent: u64,
-    pub ok: u64,
-    pub client_errors: u64,
-    pub server_errors: u64,
-    pub timeouts: u64,
-    pub connect_errors: u64,
-    pub other_errors: u64,
-    /// Answers given up when their body passed the `max_body` knob.
-    pub too_large: u64,
-    pub cancelled: u64,
-    pub shed: u64,
-    pub pages_crawled: u64,
-    pub links_found: u64,
-    pub crawls: u64,
-    pub last_crawl_pages: u64,
-    /// Connections refused for want of a file descriptor (client or site).
-    pub out_of_files: u64,
-    /// The process's limit on open files, where the system says.
-    pub open_files_limit: Option<u64>,
-    /// Requesters waiting before they try again after a failure.
-    pub backing_off: u64,
-    /// The embedded site's side: the cores' worth of CPU its thread used
-    /// this tick, and the connections open to it; null with --target.
-    pub site_cpu_cores: Option<f64>,
-    pub site_connections: Option<u64>,
-}
-
-impl WorkloadSample for RequestsSample {
-    const KEY: &'static str = "requests";
 }

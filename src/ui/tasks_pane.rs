@@ -11,7 +11,8 @@ use super::layout::Want;
 use super::widgets::draw_pane;
 use crate::app::App;
 use crate::format;
-use crate::sampler::snapshot::{QueueSample, RuntimeSample};
+use crate::sampler::snapshot::RuntimeSample;
+use crate::workload::queue::report::QueueSample;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let inner = draw_pane(frame, area, "Tasks");

@@ -9,11 +9,11 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use crate::format;
-use crate::sampler::snapshot::ChainSample;
 use crate::sampler::History;
 use crate::ui::layout::Want;
 use crate::ui::widgets::{bar, draw_pane, load_color, WAITING, WARN};
 use crate::workload::chain::knobs::FANOUT_STAGE;
+use crate::workload::chain::report::ChainSample;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let inner = draw_pane(frame, area, "Pipeline");

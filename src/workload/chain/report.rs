@@ -5,13 +5,15 @@ use std::io;
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
+use serde::Serialize;
 use tokio::runtime::Handle;
 
 use super::knobs::CHAIN_KNOBS;
 use super::{pane, ChainCounters, ChainWorkload};
 use crate::format;
 use crate::sampler::rates::{busy_ratio, per_second};
-use crate::sampler::snapshot::{ChainSample, StageSample};
+use crate::sampler::sections::WorkloadSample;
+use crate::sampler::snapshot::Latency;
 use crate::sampler::{History, Snapshot};
 use crate::ui::layout::Want;
 use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick, Workload};
@@ -139,4 +141,49 @@ impl SummaryPart for ChainSummary {
             stages.join("  "),
         )
     }
+}
+
+/// The pipeline: items in and out, their end-to-end latency, each stage.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ChainSample {
+    pub produced_per_s: f64,
+    pub done_per_s: f64,
+    /// Items between the source and the end.
+    pub in_pipeline: u64,
+    /// From entering the first stage's queue to leaving the last stage.
+    pub latency: Latency,
+    pub fanout: u64,
+    pub fanout_concurrent: bool,
+    pub stages: Vec<StageSample>,
+}
+
+impl WorkloadSample for ChainSample {
+    const KEY: &'static str = "chain";
+}
+
+impl ChainSample {
+    /// The stage that holds the pipeline back, by index: the last whose
+    /// input queue is full (those before it fill because it cannot keep
+    /// up), or else the busiest, if it is busy at least half the time.
+    pub fn bottleneck(&self) -> Option<usize> {
+        let full = self.stages.iter().rposition(|s| s.depth >= s.capacity);
+        full.or_else(|| {
+            self.stages
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.busy_ratio >= 0.5)
+                .max_by(|(_, a), (_, b)| a.busy_ratio.total_cmp(&b.busy_ratio))
+                .map(|(i, _)| i)
+        })
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct StageSample {
+    /// Items waiting in the stage's input queue.
+    pub depth: u64,
+    pub capacity: u64,
+    pub per_s: f64,
+    /// Share of the stage's task time spent on items, 0..=1.
+    pub busy_ratio: f64,
 }

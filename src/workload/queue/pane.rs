@@ -9,10 +9,10 @@ use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
 use crate::format;
-use crate::sampler::snapshot::QueueSample;
 use crate::sampler::History;
 use crate::ui::layout::Want;
 use crate::ui::widgets::{draw_pane, ACCENT, WAITING, WARN};
+use crate::workload::queue::report::QueueSample;
 
 /// The summary line and a chart: one row of plot over its axis at least,
 /// a readable shape at six, and every row a tall terminal can give.

@@ -5,13 +5,14 @@ use std::io;
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
+use serde::Serialize;
 use tokio::runtime::Handle;
 
 use super::knobs::{QueueKnob, QueueSettings, QUEUE_KNOBS};
 use super::{pane, QueueCounters, QueueWorkload};
 use crate::format;
 use crate::sampler::rates::per_second;
-use crate::sampler::snapshot::QueueSample;
+use crate::sampler::sections::WorkloadSample;
 use crate::sampler::{History, Snapshot};
 use crate::ui::layout::Want;
 use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick, Workload};
@@ -131,4 +132,27 @@ impl SummaryPart for QueueSummary {
             self.consumed,
         )
     }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct QueueSample {
+    pub depth: u64,
+    pub capacity: u64,
+    pub produced_per_s: f64,
+    pub consumed_per_s: f64,
+    /// Since start or the last statistics reset.
+    pub produced_total: u64,
+    pub consumed_total: u64,
+    /// Tasks alive, including cancelled ones finishing their item.
+    pub producers: u64,
+    pub consumers: u64,
+    pub waiting_producers: u64,
+    pub waiting_consumers: u64,
+    /// Threads of the queue's own pool (offload = pool): OS threads that
+    /// are neither workers nor tokio's blocking threads.
+    pub pool_threads: u64,
+}
+
+impl WorkloadSample for QueueSample {
+    const KEY: &'static str = "queue";
 }

@@ -9,11 +9,11 @@ use ratatui::Frame;
 
 use super::knobs::Mode;
 use crate::format;
-use crate::sampler::snapshot::RequestsSample;
 use crate::sampler::History;
 use crate::ui::layout::Want;
 use crate::ui::widgets::{draw_pane, sparkline, ACCENT, WAITING, WARN};
 use crate::workload::knob::Choice;
+use crate::workload::requests::report::RequestsSample;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let title = match history.latest().and_then(|s| s.section::<RequestsSample>()) {

@@ -5,16 +5,18 @@ use std::io;
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
+use serde::Serialize;
 use tokio::runtime::Handle;
 
 use super::knobs::{Mode, REQUEST_KNOBS};
 use super::{pane, RequestCounters, RequestsWorkload};
 use crate::sampler::rates::per_second;
-use crate::sampler::snapshot::RequestsSample;
+use crate::sampler::sections::WorkloadSample;
+use crate::sampler::snapshot::Latency;
 use crate::sampler::{History, Snapshot};
 use crate::ui::layout::Want;
 use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick, Workload};
-use crate::workload::knob::Choice;
+use crate::workload::knob::{by_name, Choice};
 use crate::workload::KnobSpec;
 
 pub struct Requests;
@@ -134,4 +136,51 @@ impl SummaryPart for RequestsSummary {
         }
         text
     }
+}
+
+/// HTTP requests: how many, how fast, how they ended, and the crawl.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RequestsSample {
+    #[serde(serialize_with = "by_name")]
+    pub mode: Mode,
+    pub concurrency: u64,
+    /// Where requests go: the embedded site or --target.
+    pub target: String,
+    pub sent_per_s: f64,
+    pub ok_per_s: f64,
+    pub in_flight: u64,
+    /// Of answered and timed-out requests, a timed-out one at its timeout
+    /// and a shed one when it was due: from the scheduled time in the open
+    /// loop, from sending otherwise.
+    pub latency: Latency,
+    /// Since start or the last statistics reset.
+    pub sent: u64,
+    pub ok: u64,
+    pub client_errors: u64,
+    pub server_errors: u64,
+    pub timeouts: u64,
+    pub connect_errors: u64,
+    pub other_errors: u64,
+    /// Answers given up when their body passed the `max_body` knob.
+    pub too_large: u64,
+    pub cancelled: u64,
+    pub shed: u64,
+    pub pages_crawled: u64,
+    pub links_found: u64,
+    pub crawls: u64,
+    pub last_crawl_pages: u64,
+    /// Connections refused for want of a file descriptor (client or site).
+    pub out_of_files: u64,
+    /// The process's limit on open files, where the system says.
+    pub open_files_limit: Option<u64>,
+    /// Requesters waiting before they try again after a failure.
+    pub backing_off: u64,
+    /// The embedded site's side: the cores' worth of CPU its thread used
+    /// this tick, and the connections open to it; null with --target.
+    pub site_cpu_cores: Option<f64>,
+    pub site_connections: Option<u64>,
+}
+
+impl WorkloadSample for RequestsSample {
+    const KEY: &'static str = "requests";
 }

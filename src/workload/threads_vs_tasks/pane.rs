@@ -8,11 +8,11 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::format;
-use crate::sampler::snapshot::{SideSample, ThreadsSample};
 use crate::sampler::History;
 use crate::ui::layout::Want;
 use crate::ui::widgets::{draw_pane, WAITING, WARN};
 use crate::workload::knob::Choice;
+use crate::workload::threads_vs_tasks::report::{SideSample, ThreadsSample};
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let inner = draw_pane(frame, area, "Threads vs tasks");

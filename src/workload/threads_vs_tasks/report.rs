@@ -5,6 +5,7 @@ use std::io;
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
+use serde::Serialize;
 use tokio::runtime::Handle;
 
 use super::{
@@ -12,11 +13,11 @@ use super::{
 };
 use crate::format;
 use crate::sampler::rates::per_second;
-use crate::sampler::snapshot::{SideSample, ThreadsSample};
+use crate::sampler::sections::WorkloadSample;
 use crate::sampler::{History, Snapshot};
 use crate::ui::layout::Want;
 use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick, Workload};
-use crate::workload::knob::Choice;
+use crate::workload::knob::{by_name, Choice};
 use crate::workload::KnobSpec;
 
 pub struct ThreadsVsTasksKind;
@@ -144,4 +145,53 @@ impl SummaryPart for ThreadsSummary {
             )
         })
     }
+}
+
+/// The same jobs as tasks and as threads, side by side.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ThreadsSample {
+    /// Jobs asked of each side.
+    pub jobs: u64,
+    pub tasks: SideSample,
+    pub threads: SideSample,
+    #[serde(serialize_with = "by_name")]
+    pub threads_via: ThreadsVia,
+    /// Why a thread could not be started, if one could not.
+    pub thread_error: Option<String>,
+    /// The most thread jobs looptop starts: half the smallest of the
+    /// system's limits on threads, less those running.
+    pub thread_cap: u64,
+    /// The whole process's OS threads and resident memory.
+    pub os_threads: u64,
+    pub rss_bytes: u64,
+    /// Address space each thread reserves for its stack: reserved, not
+    /// resident (the OS backs only the pages a thread touches).
+    pub stack_reserved_bytes: u64,
+    /// Cores' worth of CPU each side's jobs ask for, and the machine's
+    /// cores: past them, the OS shares the cores out per thread.
+    pub cpu_demand_cores: f64,
+    pub cores: u64,
+}
+
+impl WorkloadSample for ThreadsSample {
+    const KEY: &'static str = "threads_vs_tasks";
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SideSample {
+    /// Jobs running now (thread jobs beyond the blocking pool's limit wait).
+    pub running: u64,
+    pub iterations_per_s: f64,
+    /// Resident memory one job adds, measured as the process grew when
+    /// the side last got more jobs; null until then.
+    pub resident_per_job: Option<u64>,
+    /// The jobs that figure was measured over.
+    pub measured_over: u64,
+    /// Cores' worth of CPU the side got in the tick: the job threads' own
+    /// CPU clocks, or the worker threads' (the tasks run nowhere else).
+    /// Null where the OS does not say.
+    pub cpu_cores: Option<f64>,
+    /// CPU per job done (wait, wake-up and work): what one costs the
+    /// machine, whichever side the OS favoured.
+    pub cpu_per_job_us: Option<f64>,
 }

@@ -8,11 +8,11 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use crate::format;
-use crate::sampler::snapshot::TimeoutsSample;
 use crate::sampler::History;
 use crate::ui::layout::Want;
 use crate::ui::widgets::{bar, draw_pane, WAITING, WARN};
 use crate::workload::knob::Choice;
+use crate::workload::timeouts::report::TimeoutsSample;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let inner = draw_pane(frame, area, "Requests with a deadline");

@@ -5,15 +5,17 @@ use std::io;
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
+use serde::Serialize;
 use tokio::runtime::Handle;
 
-use super::{pane, TimeoutCounters, TimeoutsWorkload, TIMEOUT_KNOBS};
+use super::{pane, CancelBy, TimeoutCounters, TimeoutsWorkload, TIMEOUT_KNOBS};
 use crate::sampler::rates::per_second;
-use crate::sampler::snapshot::TimeoutsSample;
+use crate::sampler::sections::WorkloadSample;
+use crate::sampler::snapshot::Latency;
 use crate::sampler::{History, Snapshot};
 use crate::ui::layout::Want;
 use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick, Workload};
-use crate::workload::knob::Choice;
+use crate::workload::knob::{by_name, Choice};
 use crate::workload::KnobSpec;
 
 pub struct Timeouts;
@@ -105,4 +107,28 @@ impl SummaryPart for TimeoutsSummary {
             )
         })
     }
+}
+
+/// Rounds of requests against a deadline: what finished, what timed out,
+/// what was cancelled.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TimeoutsSample {
+    #[serde(serialize_with = "by_name")]
+    pub mode: CancelBy,
+    pub started_per_s: f64,
+    pub finished_per_s: f64,
+    pub timed_out_per_s: f64,
+    pub cancelled_per_s: f64,
+    /// Since start or the last statistics reset.
+    pub finished_total: u64,
+    pub timed_out_total: u64,
+    pub cancelled_total: u64,
+    /// Of finished requests, from the start of their round.
+    pub latency: Latency,
+    /// From the start of a round to its first result.
+    pub first_result: Latency,
+}
+
+impl WorkloadSample for TimeoutsSample {
+    const KEY: &'static str = "timeouts";
 }
