@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use looptop::runtime::{self, Instruments};
 use looptop::stall::PollTracker;
+use looptop::workload::contract::Counted;
 use looptop::workload::knob::{defaults, LiveKnobs};
 use looptop::workload::requests::knobs::*;
 use looptop::workload::requests::server::Site;

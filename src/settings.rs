@@ -4,7 +4,7 @@
 use crate::workload::chain::knobs;
 use crate::workload::knob::{KnobSpec, Step, Unit};
 use crate::workload::queue::knobs::{QueueKnob, QueueSettings};
-pub use crate::workload::registry::Group;
+pub use crate::workload::Group;
 
 /// The runtime's knobs: they steer looptop's instruments, not a workload.
 pub static RUNTIME_KNOBS: [KnobSpec; 1] = [KnobSpec {

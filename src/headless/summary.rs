@@ -41,7 +41,7 @@ impl Summary {
             parts: Group::WORKLOADS
                 .iter()
                 .filter_map(|group| group.kind())
-                .map(|kind| kind.summary())
+                .map(|kind| (kind.summary)())
                 .collect(),
             ..Self::default()
         }

@@ -148,7 +148,7 @@ fn workload_wants(app: &App, width: u16) -> Vec<Want> {
         .map(|group| {
             group
                 .kind()
-                .map_or_else(Want::default, |k| k.want(history, width))
+                .map_or_else(Want::default, |k| (k.want)(history, width))
         })
         .collect()
 }
@@ -158,7 +158,7 @@ fn draw_workloads(frame: &mut Frame, areas: &[Rect], app: &App) {
     let history = app.view();
     for (group, area) in app.settings.workloads().iter().zip(areas) {
         if let Some(kind) = group.kind() {
-            kind.draw(frame, *area, history);
+            (kind.draw)(frame, *area, history);
         }
     }
 }

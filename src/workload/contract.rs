@@ -1,6 +1,6 @@
 //! What every workload provides, so the rest of looptop knows none by name:
-//! the registry (`registry.rs`) lists one `Kind` per workload, and the
-//! runner, sampler, dashboard and summary go through it.
+//! the list of workloads (`workload/mod.rs`) has one `Kind` per workload,
+//! and the runner, the dashboard and the summary go through it.
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -14,32 +14,26 @@ use crate::sampler::{History, Snapshot};
 use crate::ui::layout::Want;
 use crate::workload::KnobSpec;
 
+/// Starts a workload on the runtime with these knob values; the last
+/// argument is where a workload that sends requests sends them, if not to
+/// its own server.
+pub type Start = fn(&Handle, &[u64], Option<&str>) -> io::Result<Box<dyn Workload>>;
+
 /// A kind of workload: its scenario table, how it starts, its pane and its
-/// lines in the text summary.
-pub trait Kind: Sync {
+/// lines in the text summary. Each workload declares one, as a static.
+pub struct Kind {
     /// Its table in scenario files.
-    fn name(&self) -> &'static str;
-
-    /// Its knobs, in the order scenario files, keys and `set` number them.
-    fn knobs(&self) -> &'static [KnobSpec];
-
-    /// Starts it on `handle` with these knob values. `target` is where a
-    /// workload that sends requests sends them, if not to its own server.
-    fn start(
-        &self,
-        handle: &Handle,
-        values: &[u64],
-        target: Option<&str>,
-    ) -> io::Result<Box<dyn Workload>>;
-
+    pub name: &'static str,
+    /// Its knobs, in the order scenario files, keys and `Workload::set`
+    /// number them.
+    pub knobs: &'static [KnobSpec],
+    pub start: Start,
     /// The rows its pane asks for at this width.
-    fn want(&self, history: &History, width: u16) -> Want;
-
+    pub want: fn(&History, u16) -> Want,
     /// Draws its pane from the snapshots' sections.
-    fn draw(&self, frame: &mut Frame, area: Rect, history: &History);
-
+    pub draw: fn(&mut Frame, Rect, &History),
     /// Its part of headless mode's text summary, fed every snapshot.
-    fn summary(&self) -> Box<dyn SummaryPart>;
+    pub summary: fn() -> Box<dyn SummaryPart>,
 }
 
 /// A workload running on the observed runtime.

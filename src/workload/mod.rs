@@ -1,7 +1,9 @@
 //! Workloads that run on the observed runtime, and the knobs that steer
 //! them. Each workload is a folder of its own (the workload, its knobs, its
-//! pane, its report to the rest of looptop); `registry.rs` lists them and
-//! `contract.rs` says what each provides. The rest are pieces they share.
+//! pane, its report to the rest of looptop) and `contract.rs` says what each
+//! provides; this file lists them, once: a new workload is its module line
+//! here, a `Group` variant and its line in `Group::kind` (see README,
+//! "Adding a workload"). The other modules are pieces they share.
 
 pub mod bounded_queue;
 pub mod chain;
@@ -10,7 +12,6 @@ pub mod knob;
 pub mod latency;
 pub mod pool;
 pub mod queue;
-pub mod registry;
 pub mod requests;
 pub mod running;
 pub mod task_group;
@@ -20,7 +21,56 @@ pub mod threads_vs_tasks;
 pub mod timeouts;
 pub mod work;
 
+use serde::Serialize;
+
+use crate::settings::RUNTIME_KNOBS;
+use contract::Kind;
 pub use knob::{KnobSpec, Unit};
 pub use queue::knobs::{QueueKnob, QueueSettings};
 pub use queue::{QueueCounters, QueueWorkload};
 pub use running::Running;
+
+/// A set of knobs: one per workload, and the runtime's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Group {
+    Queue,
+    Chain,
+    Timeouts,
+    ThreadsVsTasks,
+    Requests,
+    Runtime,
+}
+
+impl Group {
+    /// Workload groups, in the order a scenario file may name them and
+    /// the dashboard stacks their panes.
+    pub const WORKLOADS: [Group; 5] = [
+        Group::Queue,
+        Group::Chain,
+        Group::Timeouts,
+        Group::ThreadsVsTasks,
+        Group::Requests,
+    ];
+
+    /// The workload; none for the runtime's own knobs.
+    pub fn kind(self) -> Option<&'static Kind> {
+        match self {
+            Group::Queue => Some(&queue::report::KIND),
+            Group::Chain => Some(&chain::report::KIND),
+            Group::Timeouts => Some(&timeouts::report::KIND),
+            Group::ThreadsVsTasks => Some(&threads_vs_tasks::report::KIND),
+            Group::Requests => Some(&requests::report::KIND),
+            Group::Runtime => None,
+        }
+    }
+
+    /// The table name in scenario files.
+    pub fn name(self) -> &'static str {
+        self.kind().map_or("runtime", |kind| kind.name)
+    }
+
+    pub fn knobs(self) -> &'static [KnobSpec] {
+        self.kind().map_or(&RUNTIME_KNOBS, |kind| kind.knobs)
+    }
+}

@@ -26,7 +26,7 @@ impl Running {
             let (Some(kind), Some(values)) = (group.kind(), settings.values(group)) else {
                 continue;
             };
-            workloads.push((group, kind.start(handle, &values, target)?));
+            workloads.push((group, (kind.start)(handle, &values, target)?));
         }
         Ok(Self { workloads })
     }

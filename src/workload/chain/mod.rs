@@ -7,6 +7,8 @@ pub mod knobs;
 pub mod pane;
 pub mod report;
 
+use crate::workload::contract::{Counted, Readings, Tick};
+use report::ChainSample;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -107,7 +109,30 @@ impl ChainWorkload {
         workload
     }
 
-    pub fn set(&mut self, index: usize, value: u64) {
+    /// Takes the end-to-end latencies recorded since the last call: once a
+    /// tick, by the sampler.
+    pub fn take_latency(&mut self) -> Latency {
+        self.shared.latency.take()
+    }
+
+    /// Stages in use get `width` tasks; the others none. A stage taken out
+    /// of use passes on what is left in its queue before its tasks end.
+    fn resize_stages(&mut self) {
+        let in_use = self.shared.get(STAGES) as usize;
+        let width = self.shared.get(WIDTH) as usize;
+        for (i, group) in self.stages.iter_mut().enumerate() {
+            let target = if i < in_use { width } else { 0 };
+            let shared = &self.shared;
+            group.resize(target, |_, token| stage(shared.clone(), i, token));
+        }
+    }
+}
+
+impl Counted for ChainWorkload {
+    type Counts = ChainCounters;
+    type Sample = ChainSample;
+
+    fn set(&mut self, index: usize, value: u64) {
         self.shared.knobs.set(index, value);
         match index {
             STAGES | WIDTH => self.resize_stages(),
@@ -120,11 +145,11 @@ impl ChainWorkload {
         }
     }
 
-    pub fn values(&self) -> Vec<u64> {
+    fn values(&self) -> Vec<u64> {
         self.shared.knobs.values()
     }
 
-    pub fn counters(&self) -> ChainCounters {
+    fn counters(&self) -> ChainCounters {
         let shared = &self.shared;
         let in_use = shared.get(STAGES) as usize;
         ChainCounters {
@@ -145,22 +170,8 @@ impl ChainWorkload {
         }
     }
 
-    /// Takes the end-to-end latencies recorded since the last call: once a
-    /// tick, by the sampler.
-    pub fn take_latency(&mut self) -> Latency {
-        self.shared.latency.take()
-    }
-
-    /// Stages in use get `width` tasks; the others none. A stage taken out
-    /// of use passes on what is left in its queue before its tasks end.
-    fn resize_stages(&mut self) {
-        let in_use = self.shared.get(STAGES) as usize;
-        let width = self.shared.get(WIDTH) as usize;
-        for (i, group) in self.stages.iter_mut().enumerate() {
-            let target = if i < in_use { width } else { 0 };
-            let shared = &self.shared;
-            group.resize(target, |_, token| stage(shared.clone(), i, token));
-        }
+    fn section(&mut self, readings: Readings<'_, ChainCounters>, tick: &Tick) -> ChainSample {
+        report::section(self, readings, tick)
     }
 }
 

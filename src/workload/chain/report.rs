@@ -1,12 +1,7 @@
 //! The pipeline as the rest of looptop sees it: its section of a tick, its
 //! pane, its summary lines.
 
-use std::io;
-
-use ratatui::layout::Rect;
-use ratatui::Frame;
 use serde::Serialize;
-use tokio::runtime::Handle;
 
 use super::knobs::CHAIN_KNOBS;
 use super::{pane, ChainCounters, ChainWorkload};
@@ -14,88 +9,45 @@ use crate::format;
 use crate::sampler::rates::{busy_ratio, per_second};
 use crate::sampler::sections::WorkloadSample;
 use crate::sampler::snapshot::Latency;
-use crate::sampler::{History, Snapshot};
-use crate::ui::layout::Want;
-use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick, Workload};
-use crate::workload::KnobSpec;
+use crate::sampler::Snapshot;
+use crate::workload::contract::{Counting, Kind, Readings, SummaryPart, Tick};
 
-pub struct Chain;
+pub static KIND: Kind = Kind {
+    name: "chain",
+    knobs: &CHAIN_KNOBS,
+    start: |handle, values, _| Ok(Counting::boxed(ChainWorkload::start(handle, values))),
+    want: pane::want,
+    draw: pane::draw,
+    summary: || Box::<ChainSummary>::default(),
+};
 
-impl Kind for Chain {
-    fn name(&self) -> &'static str {
-        "chain"
-    }
-
-    fn knobs(&self) -> &'static [KnobSpec] {
-        &CHAIN_KNOBS
-    }
-
-    fn start(
-        &self,
-        handle: &Handle,
-        values: &[u64],
-        _: Option<&str>,
-    ) -> io::Result<Box<dyn Workload>> {
-        Ok(Counting::boxed(ChainWorkload::start(handle, values)))
-    }
-
-    fn want(&self, history: &History, width: u16) -> Want {
-        pane::want(history, width)
-    }
-
-    fn draw(&self, frame: &mut Frame, area: Rect, history: &History) {
-        pane::draw(frame, area, history);
-    }
-
-    fn summary(&self) -> Box<dyn SummaryPart> {
-        Box::<ChainSummary>::default()
-    }
-}
-
-impl Counted for ChainWorkload {
-    type Counts = ChainCounters;
-    type Sample = ChainSample;
-
-    fn set(&mut self, knob: usize, value: u64) {
-        ChainWorkload::set(self, knob, value);
-    }
-
-    fn values(&self) -> Vec<u64> {
-        ChainWorkload::values(self)
-    }
-
-    fn counters(&self) -> ChainCounters {
-        ChainWorkload::counters(self)
-    }
-
-    fn section(&mut self, r: Readings<'_, ChainCounters>, _: &Tick) -> ChainSample {
-        let (before, after, elapsed) = (r.before, r.after, r.elapsed);
-        ChainSample {
-            produced_per_s: per_second(before.produced, after.produced, elapsed),
-            done_per_s: per_second(before.done, after.done, elapsed),
-            in_pipeline: after.produced.saturating_sub(after.done),
-            latency: self.take_latency(),
-            fanout: after.fanout,
-            fanout_concurrent: after.fanout_concurrent,
-            stages: after
-                .stages
-                .iter()
-                .enumerate()
-                .map(|(i, now)| {
-                    let then = before.stages.get(i).copied().unwrap_or(*now);
-                    StageSample {
-                        depth: now.depth,
-                        capacity: now.capacity,
-                        per_s: per_second(then.processed, now.processed, elapsed),
-                        busy_ratio: busy_ratio(
-                            then.busy,
-                            now.busy,
-                            elapsed * now.tasks.max(1) as u32,
-                        ),
-                    }
-                })
-                .collect(),
-        }
+pub(super) fn section(
+    workload: &mut ChainWorkload,
+    r: Readings<'_, ChainCounters>,
+    _: &Tick,
+) -> ChainSample {
+    let (before, after, elapsed) = (r.before, r.after, r.elapsed);
+    ChainSample {
+        produced_per_s: per_second(before.produced, after.produced, elapsed),
+        done_per_s: per_second(before.done, after.done, elapsed),
+        in_pipeline: after.produced.saturating_sub(after.done),
+        latency: workload.take_latency(),
+        fanout: after.fanout,
+        fanout_concurrent: after.fanout_concurrent,
+        stages: after
+            .stages
+            .iter()
+            .enumerate()
+            .map(|(i, now)| {
+                let then = before.stages.get(i).copied().unwrap_or(*now);
+                StageSample {
+                    depth: now.depth,
+                    capacity: now.capacity,
+                    per_s: per_second(then.processed, now.processed, elapsed),
+                    busy_ratio: busy_ratio(then.busy, now.busy, elapsed * now.tasks.max(1) as u32),
+                }
+            })
+            .collect(),
     }
 }
 

@@ -1,56 +1,27 @@
 //! The queue as the rest of looptop sees it: its section of a tick, its
 //! pane, its summary lines.
 
-use std::io;
-
-use ratatui::layout::Rect;
-use ratatui::Frame;
 use serde::Serialize;
-use tokio::runtime::Handle;
 
 use super::knobs::{QueueKnob, QueueSettings, QUEUE_KNOBS};
 use super::{pane, QueueCounters, QueueWorkload};
 use crate::format;
 use crate::sampler::rates::per_second;
 use crate::sampler::sections::WorkloadSample;
-use crate::sampler::{History, Snapshot};
-use crate::ui::layout::Want;
-use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick, Workload};
-use crate::workload::KnobSpec;
+use crate::sampler::Snapshot;
+use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick};
 
-pub struct Queue;
-
-impl Kind for Queue {
-    fn name(&self) -> &'static str {
-        "queue"
-    }
-
-    fn knobs(&self) -> &'static [KnobSpec] {
-        &QUEUE_KNOBS
-    }
-
-    fn start(
-        &self,
-        handle: &Handle,
-        values: &[u64],
-        _: Option<&str>,
-    ) -> io::Result<Box<dyn Workload>> {
+pub static KIND: Kind = Kind {
+    name: "queue",
+    knobs: &QUEUE_KNOBS,
+    start: |handle, values, _| {
         let settings = QueueSettings::from_values(values);
         Ok(Counting::boxed(QueueWorkload::start(handle, settings)))
-    }
-
-    fn want(&self, _: &History, _: u16) -> Want {
-        pane::WANT
-    }
-
-    fn draw(&self, frame: &mut Frame, area: Rect, history: &History) {
-        pane::draw(frame, area, history);
-    }
-
-    fn summary(&self) -> Box<dyn SummaryPart> {
-        Box::<QueueSummary>::default()
-    }
-}
+    },
+    want: |_, _| pane::WANT,
+    draw: pane::draw,
+    summary: || Box::<QueueSummary>::default(),
+};
 
 impl Counted for QueueWorkload {
     type Counts = QueueCounters;

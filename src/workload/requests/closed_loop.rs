@@ -154,6 +154,7 @@ impl Link {
 
 #[cfg(test)]
 mod tests {
+    use crate::workload::contract::Counted;
     use crate::workload::requests::knobs::*;
     use crate::workload::requests::test_support::{runtime, values, wait};
     use crate::workload::requests::RequestsWorkload;

@@ -36,6 +36,8 @@ mod stats;
 #[cfg(test)]
 mod test_support;
 
+use crate::workload::contract::{Counted, Readings, Tick};
+use report::RequestsSample;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -122,7 +124,44 @@ impl RequestsWorkload {
         Ok(workload)
     }
 
-    pub fn set(&mut self, index: usize, value: u64) {
+    /// Requests the embedded site answered, if it runs.
+    pub fn site_hits(&self) -> Option<u64> {
+        self.site.as_ref().map(Site::hits)
+    }
+
+    /// Connections the embedded site accepted, if it runs.
+    pub fn site_connections(&self) -> Option<u64> {
+        self.site.as_ref().map(Site::connections)
+    }
+
+    /// Takes the latencies recorded since the last call: once a tick, by
+    /// the sampler.
+    pub fn take_latency(&mut self) -> Latency {
+        self.shared.stats.latency.take()
+    }
+
+    /// The tasks of the current mode, as many as it needs.
+    fn restart(&mut self) {
+        let mode: Mode = self.shared.knobs.choice(MODE);
+        let concurrency = self.shared.knobs.get(CONCURRENCY) as usize;
+        let shared = &self.shared;
+        let closed = if mode == Mode::Closed { concurrency } else { 0 };
+        self.requesters.resize(closed, |_, token| {
+            closed_loop::requester(shared.clone(), token)
+        });
+        let open = usize::from(mode == Mode::Open);
+        self.scheduler
+            .resize(open, |_, token| open_loop::open_loop(shared.clone(), token));
+        let crawl = usize::from(mode == Mode::Crawl);
+        self.crawler
+            .resize(crawl, |_, token| crawl::crawler(shared.clone(), token));
+    }
+}
+impl Counted for RequestsWorkload {
+    type Counts = RequestCounters;
+    type Sample = RequestsSample;
+
+    fn set(&mut self, index: usize, value: u64) {
         let before = self.shared.knobs.get(index);
         self.shared.knobs.set(index, value);
         let changed = self.shared.knobs.get(index) != before;
@@ -138,21 +177,11 @@ impl RequestsWorkload {
         }
     }
 
-    pub fn values(&self) -> Vec<u64> {
+    fn values(&self) -> Vec<u64> {
         self.shared.knobs.values()
     }
 
-    /// Requests the embedded site answered, if it runs.
-    pub fn site_hits(&self) -> Option<u64> {
-        self.site.as_ref().map(Site::hits)
-    }
-
-    /// Connections the embedded site accepted, if it runs.
-    pub fn site_connections(&self) -> Option<u64> {
-        self.site.as_ref().map(Site::connections)
-    }
-
-    pub fn counters(&self) -> RequestCounters {
+    fn counters(&self) -> RequestCounters {
         let s = &self.shared.stats;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         RequestCounters {
@@ -183,26 +212,7 @@ impl RequestsWorkload {
         }
     }
 
-    /// Takes the latencies recorded since the last call: once a tick, by
-    /// the sampler.
-    pub fn take_latency(&mut self) -> Latency {
-        self.shared.stats.latency.take()
-    }
-
-    /// The tasks of the current mode, as many as it needs.
-    fn restart(&mut self) {
-        let mode: Mode = self.shared.knobs.choice(MODE);
-        let concurrency = self.shared.knobs.get(CONCURRENCY) as usize;
-        let shared = &self.shared;
-        let closed = if mode == Mode::Closed { concurrency } else { 0 };
-        self.requesters.resize(closed, |_, token| {
-            closed_loop::requester(shared.clone(), token)
-        });
-        let open = usize::from(mode == Mode::Open);
-        self.scheduler
-            .resize(open, |_, token| open_loop::open_loop(shared.clone(), token));
-        let crawl = usize::from(mode == Mode::Crawl);
-        self.crawler
-            .resize(crawl, |_, token| crawl::crawler(shared.clone(), token));
+    fn section(&mut self, readings: Readings<'_, RequestCounters>, tick: &Tick) -> RequestsSample {
+        report::section(self, readings, tick)
     }
 }

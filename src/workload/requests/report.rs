@@ -1,111 +1,69 @@
 //! HTTP requests as the rest of looptop sees them: their section of a tick,
 //! their pane, their summary lines.
 
-use std::io;
-
-use ratatui::layout::Rect;
-use ratatui::Frame;
 use serde::Serialize;
-use tokio::runtime::Handle;
 
 use super::knobs::{Mode, REQUEST_KNOBS};
 use super::{pane, RequestCounters, RequestsWorkload};
 use crate::sampler::rates::per_second;
 use crate::sampler::sections::WorkloadSample;
 use crate::sampler::snapshot::Latency;
-use crate::sampler::{History, Snapshot};
-use crate::ui::layout::Want;
-use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick, Workload};
+use crate::sampler::Snapshot;
+use crate::workload::contract::{Counting, Kind, Readings, SummaryPart, Tick};
 use crate::workload::knob::{by_name, Choice};
-use crate::workload::KnobSpec;
 
-pub struct Requests;
-
-impl Kind for Requests {
-    fn name(&self) -> &'static str {
-        "requests"
-    }
-
-    fn knobs(&self) -> &'static [KnobSpec] {
-        &REQUEST_KNOBS
-    }
-
-    fn start(
-        &self,
-        handle: &Handle,
-        values: &[u64],
-        target: Option<&str>,
-    ) -> io::Result<Box<dyn Workload>> {
+pub static KIND: Kind = Kind {
+    name: "requests",
+    knobs: &REQUEST_KNOBS,
+    start: |handle, values, target| {
         Ok(Counting::boxed(RequestsWorkload::start(
             handle, values, target,
         )?))
-    }
+    },
+    want: pane::want,
+    draw: pane::draw,
+    summary: || Box::<RequestsSummary>::default(),
+};
 
-    fn want(&self, history: &History, width: u16) -> Want {
-        pane::want(history, width)
-    }
-
-    fn draw(&self, frame: &mut Frame, area: Rect, history: &History) {
-        pane::draw(frame, area, history);
-    }
-
-    fn summary(&self) -> Box<dyn SummaryPart> {
-        Box::<RequestsSummary>::default()
-    }
-}
-
-impl Counted for RequestsWorkload {
-    type Counts = RequestCounters;
-    type Sample = RequestsSample;
-
-    fn set(&mut self, knob: usize, value: u64) {
-        RequestsWorkload::set(self, knob, value);
-    }
-
-    fn values(&self) -> Vec<u64> {
-        RequestsWorkload::values(self)
-    }
-
-    fn counters(&self) -> RequestCounters {
-        RequestsWorkload::counters(self)
-    }
-
-    fn section(&mut self, r: Readings<'_, RequestCounters>, _: &Tick) -> RequestsSample {
-        let (before, after, baseline, elapsed) = (r.before, r.after, r.baseline, r.elapsed);
-        let total = |f: fn(&RequestCounters) -> u64| f(after).saturating_sub(f(baseline));
-        RequestsSample {
-            mode: after.mode,
-            concurrency: after.concurrency,
-            target: after.target.clone(),
-            sent_per_s: per_second(before.sent, after.sent, elapsed),
-            ok_per_s: per_second(before.ok, after.ok, elapsed),
-            in_flight: after.in_flight,
-            latency: self.take_latency(),
-            sent: total(|c| c.sent),
-            ok: total(|c| c.ok),
-            client_errors: total(|c| c.client_errors),
-            server_errors: total(|c| c.server_errors),
-            timeouts: total(|c| c.timeouts),
-            connect_errors: total(|c| c.connect_errors),
-            other_errors: total(|c| c.other_errors),
-            too_large: total(|c| c.too_large),
-            cancelled: total(|c| c.cancelled),
-            shed: total(|c| c.shed),
-            pages_crawled: total(|c| c.pages_crawled),
-            links_found: total(|c| c.links_found),
-            crawls: total(|c| c.crawls),
-            last_crawl_pages: after.last_crawl_pages,
-            out_of_files: total(|c| c.out_of_files),
-            open_files_limit: after.open_files_limit,
-            backing_off: after.backing_off,
-            site_cpu_cores: match (before.site_cpu, after.site_cpu) {
-                (Some(b), Some(a)) if !elapsed.is_zero() => {
-                    Some(a.saturating_sub(b).as_secs_f64() / elapsed.as_secs_f64())
-                }
-                _ => None,
-            },
-            site_connections: after.site_connections,
-        }
+pub(super) fn section(
+    workload: &mut RequestsWorkload,
+    r: Readings<'_, RequestCounters>,
+    _: &Tick,
+) -> RequestsSample {
+    let (before, after, baseline, elapsed) = (r.before, r.after, r.baseline, r.elapsed);
+    let total = |f: fn(&RequestCounters) -> u64| f(after).saturating_sub(f(baseline));
+    RequestsSample {
+        mode: after.mode,
+        concurrency: after.concurrency,
+        target: after.target.clone(),
+        sent_per_s: per_second(before.sent, after.sent, elapsed),
+        ok_per_s: per_second(before.ok, after.ok, elapsed),
+        in_flight: after.in_flight,
+        latency: workload.take_latency(),
+        sent: total(|c| c.sent),
+        ok: total(|c| c.ok),
+        client_errors: total(|c| c.client_errors),
+        server_errors: total(|c| c.server_errors),
+        timeouts: total(|c| c.timeouts),
+        connect_errors: total(|c| c.connect_errors),
+        other_errors: total(|c| c.other_errors),
+        too_large: total(|c| c.too_large),
+        cancelled: total(|c| c.cancelled),
+        shed: total(|c| c.shed),
+        pages_crawled: total(|c| c.pages_crawled),
+        links_found: total(|c| c.links_found),
+        crawls: total(|c| c.crawls),
+        last_crawl_pages: after.last_crawl_pages,
+        out_of_files: total(|c| c.out_of_files),
+        open_files_limit: after.open_files_limit,
+        backing_off: after.backing_off,
+        site_cpu_cores: match (before.site_cpu, after.site_cpu) {
+            (Some(b), Some(a)) if !elapsed.is_zero() => {
+                Some(a.saturating_sub(b).as_secs_f64() / elapsed.as_secs_f64())
+            }
+            _ => None,
+        },
+        site_connections: after.site_connections,
     }
 }
 

@@ -157,6 +157,7 @@ impl Drop for InFlight<'_> {
 mod tests {
     use std::time::Duration;
 
+    use crate::workload::contract::Counted;
     use crate::workload::knob::Choice;
     use crate::workload::requests::knobs::*;
     use crate::workload::requests::test_support::{runtime, values, wait};

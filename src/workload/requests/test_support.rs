@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::knobs::REQUEST_KNOBS;
 use super::{RequestCounters, RequestsWorkload};
+use crate::workload::contract::Counted;
 use crate::workload::knob::defaults;
 
 pub fn runtime(workers: usize) -> tokio::runtime::Runtime {

@@ -6,6 +6,8 @@
 pub mod pane;
 pub mod report;
 
+use crate::workload::contract::{Counted, Readings, Tick};
+use report::ThreadsSample;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
@@ -208,7 +210,37 @@ impl ThreadsVsTasks {
         Ok(workload)
     }
 
-    pub fn set(&mut self, index: usize, value: u64) {
+    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        lock(&self.memory)
+    }
+
+    /// Tasks here, measured as they are spawned (spawning allocates each
+    /// whole); threads on the starter thread, measured once they run.
+    fn resize(&mut self) {
+        let jobs = self.knobs.get(JOBS) as usize;
+        let (knobs, counts) = (&self.knobs, &self.counts);
+        let (tasks_before, resident_before) = (self.tasks.target(), resident());
+        self.tasks.resize(jobs, |_, token| {
+            task_job(knobs.clone(), counts.clone(), token)
+        });
+        let added = jobs.saturating_sub(tasks_before) as u64;
+        if let Some(measured) = PerJob::measure(resident_before, resident(), added) {
+            self.memory().tasks = measured;
+        }
+        let _ = self.starter.send(Start::Jobs(self.thread_jobs()));
+    }
+
+    /// The jobs asked for, up to the cap the system's limits set.
+    fn thread_jobs(&self) -> usize {
+        (self.knobs.get(JOBS) as usize).min(self.thread_cap)
+    }
+}
+
+impl Counted for ThreadsVsTasks {
+    type Counts = ThreadCounters;
+    type Sample = ThreadsSample;
+
+    fn set(&mut self, index: usize, value: u64) {
         self.knobs.set(index, value);
         match index {
             JOBS => self.resize(),
@@ -219,11 +251,11 @@ impl ThreadsVsTasks {
         }
     }
 
-    pub fn values(&self) -> Vec<u64> {
+    fn values(&self) -> Vec<u64> {
         self.knobs.values()
     }
 
-    pub fn counters(&self) -> ThreadCounters {
+    fn counters(&self) -> ThreadCounters {
         let c = &self.counts;
         let running = c.threads_running.load(Ordering::Relaxed);
         let mut memory = self.memory();
@@ -262,29 +294,8 @@ impl ThreadsVsTasks {
         }
     }
 
-    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
-        lock(&self.memory)
-    }
-
-    /// Tasks here, measured as they are spawned (spawning allocates each
-    /// whole); threads on the starter thread, measured once they run.
-    fn resize(&mut self) {
-        let jobs = self.knobs.get(JOBS) as usize;
-        let (knobs, counts) = (&self.knobs, &self.counts);
-        let (tasks_before, resident_before) = (self.tasks.target(), resident());
-        self.tasks.resize(jobs, |_, token| {
-            task_job(knobs.clone(), counts.clone(), token)
-        });
-        let added = jobs.saturating_sub(tasks_before) as u64;
-        if let Some(measured) = PerJob::measure(resident_before, resident(), added) {
-            self.memory().tasks = measured;
-        }
-        let _ = self.starter.send(Start::Jobs(self.thread_jobs()));
-    }
-
-    /// The jobs asked for, up to the cap the system's limits set.
-    fn thread_jobs(&self) -> usize {
-        (self.knobs.get(JOBS) as usize).min(self.thread_cap)
+    fn section(&mut self, readings: Readings<'_, ThreadCounters>, tick: &Tick) -> ThreadsSample {
+        report::section(readings, tick)
     }
 }
 

@@ -1,12 +1,7 @@
 //! Threads versus tasks as the rest of looptop sees them: their section of
 //! a tick, their pane, their summary line.
 
-use std::io;
-
-use ratatui::layout::Rect;
-use ratatui::Frame;
 use serde::Serialize;
-use tokio::runtime::Handle;
 
 use super::{
     pane, ThreadCounters, ThreadsVia, ThreadsVsTasks, THREAD_KNOBS, THREAD_STACK, TOKIO_STACK,
@@ -14,103 +9,60 @@ use super::{
 use crate::format;
 use crate::sampler::rates::per_second;
 use crate::sampler::sections::WorkloadSample;
-use crate::sampler::{History, Snapshot};
-use crate::ui::layout::Want;
-use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick, Workload};
+use crate::sampler::Snapshot;
+use crate::workload::contract::{Counting, Kind, Readings, SummaryPart, Tick};
 use crate::workload::knob::{by_name, Choice};
-use crate::workload::KnobSpec;
 
-pub struct ThreadsVsTasksKind;
+pub static KIND: Kind = Kind {
+    name: "threads-vs-tasks",
+    knobs: &THREAD_KNOBS,
+    start: |handle, values, _| Ok(Counting::boxed(ThreadsVsTasks::start(handle, values)?)),
+    want: pane::want,
+    draw: pane::draw,
+    summary: || Box::<ThreadsSummary>::default(),
+};
 
-impl Kind for ThreadsVsTasksKind {
-    fn name(&self) -> &'static str {
-        "threads-vs-tasks"
-    }
-
-    fn knobs(&self) -> &'static [KnobSpec] {
-        &THREAD_KNOBS
-    }
-
-    fn start(
-        &self,
-        handle: &Handle,
-        values: &[u64],
-        _: Option<&str>,
-    ) -> io::Result<Box<dyn Workload>> {
-        Ok(Counting::boxed(ThreadsVsTasks::start(handle, values)?))
-    }
-
-    fn want(&self, history: &History, width: u16) -> Want {
-        pane::want(history, width)
-    }
-
-    fn draw(&self, frame: &mut Frame, area: Rect, history: &History) {
-        pane::draw(frame, area, history);
-    }
-
-    fn summary(&self) -> Box<dyn SummaryPart> {
-        Box::<ThreadsSummary>::default()
-    }
-}
-
-impl Counted for ThreadsVsTasks {
-    type Counts = ThreadCounters;
-    type Sample = ThreadsSample;
-
-    fn set(&mut self, knob: usize, value: u64) {
-        ThreadsVsTasks::set(self, knob, value);
-    }
-
-    fn values(&self) -> Vec<u64> {
-        ThreadsVsTasks::values(self)
-    }
-
-    fn counters(&self) -> ThreadCounters {
-        ThreadsVsTasks::counters(self)
-    }
-
-    /// The task side's CPU is the runtime's workers': this workload is all
-    /// they run.
-    fn section(&mut self, r: Readings<'_, ThreadCounters>, tick: &Tick) -> ThreadsSample {
-        let (before, after, elapsed) = (r.before, r.after, r.elapsed);
-        let secs = elapsed.as_secs_f64();
-        let thread_cpu = (secs > 0.0).then(|| {
-            after
-                .thread_cpu
-                .saturating_sub(before.thread_cpu)
-                .as_secs_f64()
-                / secs
-        });
-        let task_rate = per_second(before.task_iterations, after.task_iterations, elapsed);
-        let thread_rate = per_second(before.thread_iterations, after.thread_iterations, elapsed);
-        let via_std = after.threads_via == ThreadsVia::StdThread;
-        ThreadsSample {
-            jobs: after.jobs,
-            tasks: SideSample {
-                running: after.tasks_alive,
-                iterations_per_s: task_rate,
-                resident_per_job: after.task_memory.bytes,
-                measured_over: after.task_memory.over,
-                cpu_cores: tick.workers_cpu,
-                cpu_per_job_us: cpu_per_job(tick.workers_cpu, task_rate),
-            },
-            threads: SideSample {
-                running: after.threads_running,
-                iterations_per_s: thread_rate,
-                resident_per_job: after.thread_memory.bytes,
-                measured_over: after.thread_memory.over,
-                cpu_cores: thread_cpu,
-                cpu_per_job_us: cpu_per_job(thread_cpu, thread_rate),
-            },
-            threads_via: after.threads_via,
-            thread_error: after.thread_error.clone(),
-            thread_cap: after.thread_cap,
-            os_threads: after.os_threads,
-            rss_bytes: after.rss_bytes,
-            stack_reserved_bytes: if via_std { THREAD_STACK } else { TOKIO_STACK } as u64,
-            cpu_demand_cores: after.cpu_demand_cores,
-            cores: tick.cores,
-        }
+/// The task side's CPU is the runtime's workers': this workload is all
+/// they run.
+pub(super) fn section(r: Readings<'_, ThreadCounters>, tick: &Tick) -> ThreadsSample {
+    let (before, after, elapsed) = (r.before, r.after, r.elapsed);
+    let secs = elapsed.as_secs_f64();
+    let thread_cpu = (secs > 0.0).then(|| {
+        after
+            .thread_cpu
+            .saturating_sub(before.thread_cpu)
+            .as_secs_f64()
+            / secs
+    });
+    let task_rate = per_second(before.task_iterations, after.task_iterations, elapsed);
+    let thread_rate = per_second(before.thread_iterations, after.thread_iterations, elapsed);
+    let via_std = after.threads_via == ThreadsVia::StdThread;
+    ThreadsSample {
+        jobs: after.jobs,
+        tasks: SideSample {
+            running: after.tasks_alive,
+            iterations_per_s: task_rate,
+            resident_per_job: after.task_memory.bytes,
+            measured_over: after.task_memory.over,
+            cpu_cores: tick.workers_cpu,
+            cpu_per_job_us: cpu_per_job(tick.workers_cpu, task_rate),
+        },
+        threads: SideSample {
+            running: after.threads_running,
+            iterations_per_s: thread_rate,
+            resident_per_job: after.thread_memory.bytes,
+            measured_over: after.thread_memory.over,
+            cpu_cores: thread_cpu,
+            cpu_per_job_us: cpu_per_job(thread_cpu, thread_rate),
+        },
+        threads_via: after.threads_via,
+        thread_error: after.thread_error.clone(),
+        thread_cap: after.thread_cap,
+        os_threads: after.os_threads,
+        rss_bytes: after.rss_bytes,
+        stack_reserved_bytes: if via_std { THREAD_STACK } else { TOKIO_STACK } as u64,
+        cpu_demand_cores: after.cpu_demand_cores,
+        cores: tick.cores,
     }
 }
 

@@ -7,6 +7,8 @@
 pub mod pane;
 pub mod report;
 
+use crate::workload::contract::{Counted, Readings, Tick};
+use report::TimeoutsSample;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -142,28 +144,6 @@ impl TimeoutsWorkload {
         workload
     }
 
-    pub fn set(&mut self, index: usize, value: u64) {
-        self.knobs.set(index, value);
-        if index == CLIENTS {
-            self.resize();
-        }
-    }
-
-    pub fn values(&self) -> Vec<u64> {
-        self.knobs.values()
-    }
-
-    pub fn counters(&self) -> TimeoutCounters {
-        let s = &self.shared;
-        TimeoutCounters {
-            started: s.started.load(Ordering::Relaxed),
-            finished: s.finished.load(Ordering::Relaxed),
-            timed_out: s.timed_out.load(Ordering::Relaxed),
-            cancelled: s.cancelled.load(Ordering::Relaxed),
-            mode: self.knobs.choice(MODE),
-        }
-    }
-
     /// Takes the latencies recorded since the last call: once a tick, by
     /// the sampler.
     pub fn take_latencies(&mut self) -> TimeoutLatencies {
@@ -179,6 +159,37 @@ impl TimeoutsWorkload {
         self.clients.resize(target, |_, token| {
             client(knobs.clone(), shared.clone(), token)
         });
+    }
+}
+
+impl Counted for TimeoutsWorkload {
+    type Counts = TimeoutCounters;
+    type Sample = TimeoutsSample;
+
+    fn set(&mut self, index: usize, value: u64) {
+        self.knobs.set(index, value);
+        if index == CLIENTS {
+            self.resize();
+        }
+    }
+
+    fn values(&self) -> Vec<u64> {
+        self.knobs.values()
+    }
+
+    fn counters(&self) -> TimeoutCounters {
+        let s = &self.shared;
+        TimeoutCounters {
+            started: s.started.load(Ordering::Relaxed),
+            finished: s.finished.load(Ordering::Relaxed),
+            timed_out: s.timed_out.load(Ordering::Relaxed),
+            cancelled: s.cancelled.load(Ordering::Relaxed),
+            mode: self.knobs.choice(MODE),
+        }
+    }
+
+    fn section(&mut self, readings: Readings<'_, TimeoutCounters>, tick: &Tick) -> TimeoutsSample {
+        report::section(self, readings, tick)
     }
 }
 

@@ -1,87 +1,43 @@
 //! Requests with a deadline as the rest of looptop sees them: their section
 //! of a tick, their pane, their summary line.
 
-use std::io;
-
-use ratatui::layout::Rect;
-use ratatui::Frame;
 use serde::Serialize;
-use tokio::runtime::Handle;
 
 use super::{pane, CancelBy, TimeoutCounters, TimeoutsWorkload, TIMEOUT_KNOBS};
 use crate::sampler::rates::per_second;
 use crate::sampler::sections::WorkloadSample;
 use crate::sampler::snapshot::Latency;
-use crate::sampler::{History, Snapshot};
-use crate::ui::layout::Want;
-use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick, Workload};
+use crate::sampler::Snapshot;
+use crate::workload::contract::{Counting, Kind, Readings, SummaryPart, Tick};
 use crate::workload::knob::{by_name, Choice};
-use crate::workload::KnobSpec;
 
-pub struct Timeouts;
+pub static KIND: Kind = Kind {
+    name: "timeouts",
+    knobs: &TIMEOUT_KNOBS,
+    start: |handle, values, _| Ok(Counting::boxed(TimeoutsWorkload::start(handle, values))),
+    want: pane::want,
+    draw: pane::draw,
+    summary: || Box::<TimeoutsSummary>::default(),
+};
 
-impl Kind for Timeouts {
-    fn name(&self) -> &'static str {
-        "timeouts"
-    }
-
-    fn knobs(&self) -> &'static [KnobSpec] {
-        &TIMEOUT_KNOBS
-    }
-
-    fn start(
-        &self,
-        handle: &Handle,
-        values: &[u64],
-        _: Option<&str>,
-    ) -> io::Result<Box<dyn Workload>> {
-        Ok(Counting::boxed(TimeoutsWorkload::start(handle, values)))
-    }
-
-    fn want(&self, history: &History, width: u16) -> Want {
-        pane::want(history, width)
-    }
-
-    fn draw(&self, frame: &mut Frame, area: Rect, history: &History) {
-        pane::draw(frame, area, history);
-    }
-
-    fn summary(&self) -> Box<dyn SummaryPart> {
-        Box::<TimeoutsSummary>::default()
-    }
-}
-
-impl Counted for TimeoutsWorkload {
-    type Counts = TimeoutCounters;
-    type Sample = TimeoutsSample;
-
-    fn set(&mut self, knob: usize, value: u64) {
-        TimeoutsWorkload::set(self, knob, value);
-    }
-
-    fn values(&self) -> Vec<u64> {
-        TimeoutsWorkload::values(self)
-    }
-
-    fn counters(&self) -> TimeoutCounters {
-        TimeoutsWorkload::counters(self)
-    }
-
-    fn section(&mut self, r: Readings<'_, TimeoutCounters>, _: &Tick) -> TimeoutsSample {
-        let (before, after, baseline, elapsed) = (r.before, r.after, r.baseline, r.elapsed);
-        let latencies = self.take_latencies();
-        TimeoutsSample {
-            mode: after.mode,
-            started_per_s: per_second(before.started, after.started, elapsed),
-            finished_per_s: per_second(before.finished, after.finished, elapsed),
-            timed_out_per_s: per_second(before.timed_out, after.timed_out, elapsed),
-            cancelled_per_s: per_second(before.cancelled, after.cancelled, elapsed),
-            finished_total: after.finished.saturating_sub(baseline.finished),
-            timed_out_total: after.timed_out.saturating_sub(baseline.timed_out),
-            cancelled_total: after.cancelled.saturating_sub(baseline.cancelled),
-            latency: latencies.latency,
-            first_result: latencies.first_result,
-        }
+pub(super) fn section(
+    workload: &mut TimeoutsWorkload,
+    r: Readings<'_, TimeoutCounters>,
+    _: &Tick,
+) -> TimeoutsSample {
+    let (before, after, baseline, elapsed) = (r.before, r.after, r.baseline, r.elapsed);
+    let latencies = workload.take_latencies();
+    TimeoutsSample {
+        mode: after.mode,
+        started_per_s: per_second(before.started, after.started, elapsed),
+        finished_per_s: per_second(before.finished, after.finished, elapsed),
+        timed_out_per_s: per_second(before.timed_out, after.timed_out, elapsed),
+        cancelled_per_s: per_second(before.cancelled, after.cancelled, elapsed),
+        finished_total: after.finished.saturating_sub(baseline.finished),
+        timed_out_total: after.timed_out.saturating_sub(baseline.timed_out),
+        cancelled_total: after.cancelled.saturating_sub(baseline.cancelled),
+        latency: latencies.latency,
+        first_result: latencies.first_result,
     }
 }
 
