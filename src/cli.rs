@@ -54,6 +54,10 @@ pub struct Cli {
     #[arg(long, value_enum, default_value = "json")]
     pub format: Format,
 
+    /// Headless: take one task dump this long after the start and print it (where every task waits; Linux x86, x86_64, aarch64, s390x)
+    #[arg(long, value_name = "DURATION", requires = "headless", value_parser = duration_between(Duration::ZERO, Duration::from_secs(7 * 24 * 3600)))]
+    pub dump_at: Option<Duration>,
+
     /// Producer tasks, 0 to 1024 [default: 4]
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = count_in(QueueKnob::Producers))]
     pub producers: Option<u64>,

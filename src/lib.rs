@@ -23,6 +23,7 @@ pub mod settings;
 pub mod signals;
 pub mod source;
 pub mod stall;
+pub mod taskdump;
 pub mod telemetry;
 pub mod tui;
 pub mod ui;

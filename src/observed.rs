@@ -12,8 +12,9 @@ use crate::runtime::{self, Instruments};
 use crate::sampler::{Sampler, Snapshot};
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::settings::{KnobId, Settings, STALL_THRESHOLD};
-use crate::source::Source;
+use crate::source::{DumpFuture, Source};
 use crate::stall::{PollTracker, StallWatch};
+use crate::taskdump;
 use crate::workload::contract::Tick;
 use crate::workload::Running;
 
@@ -83,6 +84,8 @@ impl Observed {
         match effect {
             Effect::SetKnob(knob, value) => self.set(knob, value),
             Effect::ResetStatistics => self.reset(),
+            // Awaited by the caller, off this source: see `task_dump`.
+            Effect::TakeDump => {}
             Effect::SwitchScenario(source) => {
                 let scenario = scenario::load(&source)?;
                 self.switch(&scenario.settings).map_err(|e| ScenarioError {
@@ -159,6 +162,11 @@ impl Source for Observed {
 
     fn apply(&mut self, effect: Effect) -> Result<Option<Scenario>, ScenarioError> {
         Observed::apply(self, effect)
+    }
+
+    fn task_dump(&self) -> Option<DumpFuture> {
+        let handle = self.runtime.as_ref()?.handle().clone();
+        Some(Box::pin(async move { taskdump::take(&handle).await }))
     }
 }
 

@@ -3,10 +3,17 @@
 //! replayed, or another process, are sources too, and such a source may
 //! take no knob changes, so the dashboard offers knobs only where it can.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use crate::app::Effect;
 use crate::sampler::Snapshot;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::settings::Settings;
+use crate::taskdump::{DumpError, TaskDump};
+
+/// A task dump being taken.
+pub type DumpFuture = Pin<Box<dyn Future<Output = Result<TaskDump, DumpError>> + Send>>;
 
 pub trait Source {
     /// The tick's snapshot: every figure since the last one.
@@ -23,4 +30,8 @@ pub trait Source {
     /// now running. A source that takes no changes refuses each with a
     /// one-line reason.
     fn apply(&mut self, effect: Effect) -> Result<Option<Scenario>, ScenarioError>;
+
+    /// A dump of every task of the runtime it shows, to await on another
+    /// runtime; none when this source cannot take one.
+    fn task_dump(&self) -> Option<DumpFuture>;
 }

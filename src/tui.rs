@@ -9,14 +9,15 @@ use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use tokio::time::{interval, interval_at, Instant, MissedTickBehavior};
 
-use crate::app::{keys, Action, App, Choice, RunInfo};
+use crate::app::{keys, Action, App, Choice, Effect, RunInfo};
 use crate::cli::Cli;
 use crate::observed::Observed;
 use crate::priority;
 use crate::scenario::Scenario;
 use crate::settings::Settings;
 use crate::signals::{Shutdown, SuspendRequests};
-use crate::source::Source;
+use crate::source::{DumpFuture, Source};
+use crate::taskdump::DumpError;
 use crate::ui;
 
 /// At most this many frames a second; input and ticks only mark the screen
@@ -98,8 +99,15 @@ async fn event_loop(
     };
     tokio::pin!(stop);
     let mut dirty = true;
+    // A task dump being taken: awaited here, so keys and ticks go on.
+    let mut dump: Option<DumpFuture> = None;
     loop {
         tokio::select! {
+            result = async { dump.as_mut().expect("guarded").await }, if dump.is_some() => {
+                dump = None;
+                app.dump_taken(result);
+                dirty = true;
+            }
             _ = ticks.tick() => {
                 app.record(source.sample());
                 dirty = true;
@@ -114,13 +122,13 @@ async fn event_loop(
                         if action == Action::Suspend {
                             suspend(terminal)?;
                         } else if let Some(effect) = app.update(action) {
-                            match source.apply(effect) {
-                                Ok(Some(scenario)) => {
-                                    let settings = source.settings().unwrap_or_default();
-                                    app.switched(&scenario, settings);
+                            if effect == Effect::TakeDump {
+                                dump = source.task_dump();
+                                if dump.is_none() {
+                                    app.dump_taken(Err(DumpError::Unsupported));
                                 }
-                                Ok(None) => {}
-                                Err(e) => app.notice = Some(e.to_string()),
+                            } else {
+                                apply(source, app, effect);
                             }
                         }
                         dirty = true;
@@ -141,6 +149,19 @@ async fn event_loop(
         if app.quit {
             return Ok(Ending::Quit);
         }
+    }
+}
+
+/// Passes a key's effect to the source; a scenario that would not load is
+/// a notice, and the one running goes on.
+fn apply(source: &mut dyn Source, app: &mut App, effect: Effect) {
+    match source.apply(effect) {
+        Ok(Some(scenario)) => {
+            let settings = source.settings().unwrap_or_default();
+            app.switched(&scenario, settings);
+        }
+        Ok(None) => {}
+        Err(e) => app.notice = Some(e.to_string()),
     }
 }
 

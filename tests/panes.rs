@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use looptop::app::{Action, App, Choice, RunInfo};
+use looptop::app::{Action, App, Choice, Effect, RunInfo};
 use looptop::sampler::snapshot::{
     Bin, Cause, Culprit, Distribution, Latency, RuntimeSample, Sections, Stall, StallSample,
     Warning, WarningKind, WorkerSample,
@@ -11,6 +11,7 @@ use looptop::sampler::snapshot::{
 use looptop::sampler::Snapshot;
 use looptop::scenario;
 use looptop::settings::{Group, Settings};
+use looptop::taskdump::{DumpError, Frame as DumpFrame, Group as DumpGroup, TaskDump};
 use looptop::ui;
 use looptop::workload::chain::report::{ChainSample, StageSample};
 use looptop::workload::queue::report::QueueSample;
@@ -697,6 +698,70 @@ fn scenario_picker_at_80_columns_wraps_between_words() {
     let mut app = app();
     app.update(Action::OpenPicker);
     let t = render(80, 24, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!(t.backend());
+}
+
+/// A dump of the queue scenario with its queue full.
+fn full_queue_dump() -> TaskDump {
+    let frame = |function: &str, location: &str| DumpFrame {
+        function: function.to_string(),
+        location: Some(location.to_string()),
+    };
+    TaskDump {
+        tasks: 68,
+        took_us: 95_000.0,
+        held: Vec::new(),
+        groups: vec![
+            DumpGroup {
+                count: 64,
+                names: vec!["producer-*".to_string()],
+                leaf: Some("NotifiedProject::poll_notified".to_string()),
+                frames: vec![
+                    frame("BoundedQueue::push", "src/workload/bounded_queue.rs:74"),
+                    frame("queue::produce", "src/workload/queue/mod.rs:150"),
+                ],
+                trace: "╼ looptop::workload::queue::produce::{{closure}} at src/workload/queue/mod.rs:150:40\n  └╼ looptop::workload::bounded_queue::BoundedQueue<T>::push::{{closure}} at src/workload/bounded_queue.rs:74:13".to_string(),
+            },
+            DumpGroup {
+                count: 4,
+                names: vec!["consumer-*".to_string()],
+                leaf: Some("Sleep::poll_elapsed".to_string()),
+                frames: vec![frame("queue::consume", "src/workload/queue/mod.rs:188")],
+                trace: String::new(),
+            },
+        ],
+    }
+}
+
+#[test]
+fn task_dump_panel_groups_tasks_by_where_they_wait() {
+    let mut app = app();
+    assert_eq!(app.update(Action::TaskDump), Some(Effect::TakeDump));
+    let t = render(100, 30, |f, _| ui::draw(f, &app));
+    assert!(format!("{:?}", t.backend()).contains("taking a dump"));
+    app.dump_taken(Ok(full_queue_dump()));
+    app.update(Action::SelectNext);
+    let t = render(100, 30, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!(t.backend());
+    app.update(Action::SelectPrevious);
+    app.update(Action::Confirm);
+    let t = render(100, 30, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!("task_dump_panel_whole_trace", t.backend());
+    app.update(Action::Cancel);
+    app.update(Action::Cancel);
+    assert_eq!(app.dump, None, "Esc twice closes it");
+}
+
+#[test]
+fn a_task_dump_that_times_out_names_the_blocked_worker() {
+    let mut app = app();
+    // Tick 80 of the made-up run has worker 1 blocked by consumer-0.
+    app.update(Action::TaskDump);
+    app.dump_taken(Err(DumpError::TimedOut {
+        waited_us: 1_000_000.0,
+        blocking: Vec::new(),
+    }));
+    let t = render(100, 30, |f, _| ui::draw(f, &app));
     insta::assert_snapshot!(t.backend());
 }
 

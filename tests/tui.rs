@@ -139,6 +139,36 @@ fn turning_blocking_on_names_the_culprit_and_offloading_clears_it() {
     });
 }
 
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86",
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "s390x"
+    )
+))]
+#[test]
+fn t_dumps_every_task_and_esc_closes_it() {
+    let mut tui = Tui::start(&["--producers", "64"], 120, 40);
+    tui.wait_for_dashboard();
+    tui.send("t");
+    let dump = tui.wait_for("the producers grouped in the task dump", |s| {
+        s.contains("Task dump:") && s.contains("64  producer-*") && s.contains("BoundedQueue::push")
+    });
+    assert!(dump.contains("tasks in"), "{dump}");
+    tui.send("\r"); // the biggest group's whole trace
+    tui.wait_for("the producers' whole trace", |s| {
+        s.contains("Task dump: producer-* (64)") && s.contains("Esc: back to the groups")
+    });
+    tui.send("\x1b");
+    tui.wait_for("the groups again", |s| s.contains("tasks in"));
+    tui.send("\x1b");
+    tui.wait_for("the dashboard again", |s| {
+        !s.contains("Task dump") && s.contains("Queue depth")
+    });
+}
+
 #[test]
 fn the_picker_switches_scenarios_and_e_explains_them() {
     let mut tui = Tui::start(&[], 100, 30);

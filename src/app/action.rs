@@ -18,6 +18,8 @@ pub enum Action {
     ToggleHelp,
     ToggleExplain,
     OpenPicker,
+    /// Take a task dump and show it (again, when one is shown).
+    TaskDump,
     /// Enter: switch to the scenario chosen in the picker.
     Confirm,
     /// Esc: close what is open; with nothing open it does nothing (a

@@ -13,6 +13,7 @@ use std::time::Duration;
 use crate::sampler::{History, Snapshot};
 use crate::scenario::{Explain, Scenario};
 use crate::settings::{KnobId, Settings};
+use crate::taskdump::{self, DumpError, TaskDump};
 
 /// What the event loop must do outside the app after an action.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +23,19 @@ pub enum Effect {
     /// Stop the running workloads and start those of this scenario (a
     /// built-in name or a file, read again so edits take effect).
     SwitchScenario(String),
+    /// Take a dump of every task; give it to `App::dump_taken`.
+    TakeDump,
+}
+
+/// The task dump panel: a dump being taken, or its groups with one
+/// selected, and that group's whole trace when opened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DumpPanel {
+    /// None while the dump is being taken.
+    pub result: Option<Result<TaskDump, DumpError>>,
+    pub selected: usize,
+    /// The selected group's whole trace is shown.
+    pub open: bool,
 }
 
 /// What a key that would steer a read-only source says.
@@ -75,6 +89,8 @@ pub struct App {
     pub scenarios: Vec<Choice>,
     /// The picker's highlighted row while it is open.
     pub picker: Option<usize>,
+    /// The task dump panel, while it is open.
+    pub dump: Option<DumpPanel>,
     /// A message for the user, such as a scenario that would not load.
     pub notice: Option<String>,
     /// Whether the source takes knob changes and scenario switches.
@@ -95,6 +111,7 @@ impl App {
             show_explain: false,
             scenarios: Vec::new(),
             picker: None,
+            dump: None,
             notice: None,
             steerable: true,
             quit: false,
@@ -153,6 +170,9 @@ impl App {
         if let Some(row) = self.picker {
             return self.update_picker(row, action);
         }
+        if self.dump.is_some() {
+            return self.update_dump(action);
+        }
         match action {
             Action::SelectPrevious => self.selected = self.step_selection(-1),
             Action::SelectNext => self.selected = self.step_selection(1),
@@ -201,6 +221,16 @@ impl App {
                 self.show_help = false;
                 self.show_explain = false;
             }
+            Action::TaskDump => {
+                self.dump = Some(DumpPanel {
+                    result: None,
+                    selected: 0,
+                    open: false,
+                });
+                self.show_help = false;
+                self.show_explain = false;
+                return Some(Effect::TakeDump);
+            }
             Action::Confirm => {}
             Action::Cancel => {
                 self.show_help = false;
@@ -209,6 +239,48 @@ impl App {
             }
             Action::Quit => self.quit = true,
             Action::Suspend => {}
+        }
+        None
+    }
+
+    /// A dump came: with the polls holding workers now, which it cannot
+    /// show.
+    pub fn dump_taken(&mut self, result: Result<TaskDump, DumpError>) {
+        let running = self.history.latest().map_or(&[][..], |s| &s.stalls.running);
+        let result = taskdump::with_held(result, running);
+        if let Some(panel) = &mut self.dump {
+            panel.result = Some(result);
+        }
+    }
+
+    /// Keys while the dump panel is open: move, open a trace, close, take
+    /// another.
+    fn update_dump(&mut self, action: Action) -> Option<Effect> {
+        let panel = self.dump.as_mut()?;
+        let groups = match &panel.result {
+            Some(Ok(dump)) => dump.groups.len(),
+            _ => 0,
+        };
+        match action {
+            Action::SelectPrevious if !panel.open => {
+                panel.selected = panel.selected.saturating_sub(1);
+            }
+            Action::SelectNext if !panel.open => {
+                panel.selected = (panel.selected + 1).min(groups.saturating_sub(1));
+            }
+            Action::Confirm => panel.open = groups > 0,
+            Action::Cancel if panel.open => panel.open = false,
+            Action::Cancel => self.dump = None,
+            Action::TaskDump => {
+                *panel = DumpPanel {
+                    result: None,
+                    selected: 0,
+                    open: false,
+                };
+                return Some(Effect::TakeDump);
+            }
+            Action::Quit => self.quit = true,
+            _ => {}
         }
         None
     }

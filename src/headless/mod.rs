@@ -10,9 +10,11 @@ use tokio::time::{sleep_until, Instant};
 
 use crate::cli::{Cli, Format};
 use crate::observed::Observed;
+use crate::sampler::Snapshot;
 use crate::settings::Settings;
 use crate::signals::Shutdown;
 use crate::source::Source;
+use crate::taskdump::{DumpError, TaskDump};
 pub use summary::Summary;
 
 /// Runs until the duration is up, or a signal ends it (its number is
@@ -37,6 +39,7 @@ pub fn run(
     let mut source: Box<dyn Source> = Box::new(observed);
     let mut summary = Summary::new(scenario);
     let mut ended_by = None;
+    let mut dumped = false;
     let result = runtime.block_on(async {
         let start = Instant::now();
         let mut due = start + cli.tick;
@@ -54,6 +57,11 @@ pub fn run(
             }
             due = next_tick(due, Instant::now(), cli.tick);
             let snapshot = source.sample();
+            if let Some(at) = cli.dump_at.filter(|&at| !dumped && start.elapsed() >= at) {
+                dumped = true;
+                let dump = dump_now(source.as_ref(), &snapshot).await;
+                print_dump(out, cli.format, at, &dump)?;
+            }
             if cli.format == Format::Json {
                 serde_json::to_writer(&mut *out, &snapshot)?;
                 out.write_all(b"\n")?;
@@ -73,6 +81,47 @@ pub fn run(
         out.write_all(summary.render().as_bytes())?;
     }
     Ok(ended_by)
+}
+
+/// A dump of the source's tasks now, with the polls holding workers in
+/// `latest` (a dump cannot show a task while it runs).
+async fn dump_now(source: &dyn Source, latest: &Snapshot) -> Result<TaskDump, DumpError> {
+    let Some(dump) = source.task_dump() else {
+        return Err(DumpError::Unsupported);
+    };
+    crate::taskdump::with_held(dump.await, &latest.stalls.running)
+}
+
+/// The dump as one JSON line (`{"task_dump": …}`) or as text.
+fn print_dump(
+    out: &mut impl Write,
+    format: Format,
+    at: Duration,
+    dump: &Result<TaskDump, DumpError>,
+) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            let value = match dump {
+                Ok(dump) => serde_json::to_value(dump),
+                Err(error) => serde_json::to_value(error),
+            }
+            .map_err(io::Error::other)?;
+            serde_json::to_writer(&mut *out, &serde_json::json!({ "task_dump": value }))?;
+            out.write_all(b"\n")?;
+        }
+        Format::Text => {
+            writeln!(
+                out,
+                "task dump at {}:",
+                crate::format::micros(at.as_micros() as f64)
+            )?;
+            match dump {
+                Ok(dump) => out.write_all(crate::taskdump::render(dump).as_bytes())?,
+                Err(error) => writeln!(out, "  {error}")?,
+            }
+        }
+    }
+    out.flush()
 }
 
 /// When the tick after the one due at `due` is, read at `now`: on the grid

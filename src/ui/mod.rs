@@ -2,6 +2,7 @@
 //! the same frame (which is what the snapshot tests rely on).
 
 pub mod controls_pane;
+pub mod dump_panel;
 pub mod explain;
 pub mod header;
 pub mod help;
@@ -133,6 +134,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     if let Some(row) = app.picker {
         picker::draw(frame, area, app, row);
+    }
+    if let Some(panel) = &app.dump {
+        dump_panel::draw(frame, area, panel);
     }
     if app.show_help {
         help::draw(frame, area);
