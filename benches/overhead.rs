@@ -26,9 +26,13 @@
 //!    worker thread's CPU clock, scheduler counts and system call, as the
 //!    stall watch does once a tick for each worker in a long poll.
 //!
-//! `cargo bench --bench overhead` runs all four (about half an hour,
-//! with the second build); `-- --rounds 80 --seconds 2` for more,
-//! `-- --per-poll` for the second alone, `-- --stall-cause` for the fourth.
+//! 5. What tokio's `taskdump` feature costs while no dump is taken: plain
+//!    tokio with it and without it (a third build, into target/no-taskdump).
+//!
+//! `cargo bench --bench overhead` runs all five (about forty minutes,
+//! with the other builds); `-- --rounds 80 --seconds 2` for more,
+//! `-- --per-poll` for the second alone, `-- --stall-cause` for the fourth,
+//! `-- --taskdump` for the fifth.
 
 #[path = "support/args.rs"]
 mod args;
@@ -71,6 +75,10 @@ fn main() {
         stall_cause_cost();
         return;
     }
+    if args.iter().any(|a| a == "--taskdump") {
+        taskdump_cost(args::option(&args, "--rounds", 8) as usize, 1);
+        return;
+    }
     let option = |name: &str, default: u64| args::option(&args, name, default);
     // Many short rounds: on two workers each round lands in a fast or a slow
     // mode by chance, and only many draws make the median trustworthy.
@@ -93,6 +101,7 @@ fn main() {
     }
     println!();
     stall_cause_cost();
+    taskdump_cost(rounds.div_ceil(4), seconds);
 
     println!();
     println!(
@@ -394,33 +403,39 @@ fn cpu_seconds(stat_path: &str) -> f64 {
 /// Builds this bench without the `console` feature (so without tokio's
 /// `tracing` feature and named spawns) into target/no-console.
 fn build_without_console() -> PathBuf {
+    build_variant("no-console", &["--no-default-features"], None)
+}
+
+/// Builds this bench without task dumps (tokio's `taskdump` feature, which
+/// a target-specific dependency turns on and only a cfg can keep off) into
+/// target/no-taskdump.
+fn build_without_taskdump() -> PathBuf {
+    build_variant(
+        "no-taskdump",
+        &[],
+        Some("--cfg tokio_unstable --cfg looptop_no_taskdump"),
+    )
+}
+
+/// Builds this bench with `args` (and these RUSTFLAGS, in place of the
+/// config's) into target/DIR; returns its executable.
+fn build_variant(dir: &str, args: &[&str], rustflags: Option<&str>) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let target = root.join("target/no-console");
-    println!(
-        "building the bench --no-default-features into {} ...",
-        target.display()
-    );
-    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args([
-            "bench",
-            "--bench",
-            "overhead",
-            "--no-run",
-            "--quiet",
-            "--no-default-features",
-            "--message-format",
-            "json",
-            "--target-dir",
-        ])
+    let target = root.join("target").join(dir);
+    println!("building the bench {args:?} into {} ...", target.display());
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo
+        .args(["bench", "--bench", "overhead", "--no-run", "--quiet"])
+        .args(args)
+        .args(["--message-format", "json", "--target-dir"])
         .arg(&target)
         .current_dir(&root)
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run cargo");
-    assert!(
-        output.status.success(),
-        "cargo bench --no-default-features failed"
-    );
+        .stderr(Stdio::inherit());
+    if let Some(flags) = rustflags {
+        cargo.env("RUSTFLAGS", flags);
+    }
+    let output = cargo.output().expect("run cargo");
+    assert!(output.status.success(), "cargo bench {args:?} failed");
     // cargo names the bench's executable in its JSON messages.
     String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -431,6 +446,33 @@ fn build_without_console() -> PathBuf {
                 .flatten()
         })
         .expect("cargo names the bench's executable")
+}
+
+/// What tokio's `taskdump` feature costs when no dump is taken: plain tokio
+/// built with and without it, in turn, on the per-poll and the queue loads.
+fn taskdump_cost(rounds: usize, seconds: u64) {
+    let with = std::env::current_exe().expect("the bench's own path");
+    let without = build_without_taskdump();
+    println!();
+    println!("tokio's taskdump feature, no dump taken: plain tokio with / without it, {rounds} rounds of {seconds}s in turn");
+    for (kind, what) in [
+        ("yield", "polls/s (yield_now loop)"),
+        ("queue", "items/s (queue at full speed)"),
+    ] {
+        for workers in [1, 2] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for _ in 0..rounds {
+                a.push(run_arm(&without, kind, "plain", workers, seconds));
+                b.push(run_arm(&with, kind, "plain", workers, seconds));
+            }
+            println!(
+                "  {what:<32} {workers} worker(s): without {:>6.2} M, with {:>6.2} M, ratio {:.3}",
+                median(&a) / 1e6,
+                median(&b) / 1e6,
+                median(&b) / median(&a)
+            );
+        }
+    }
 }
 
 fn clock_ticks_per_second() -> i64 {

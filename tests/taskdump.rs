@@ -9,7 +9,8 @@
         target_arch = "x86_64",
         target_arch = "aarch64",
         target_arch = "s390x"
-    )
+    ),
+    not(looptop_no_taskdump),
 ))]
 
 #[path = "support/run.rs"]

@@ -146,7 +146,8 @@ fn turning_blocking_on_names_the_culprit_and_offloading_clears_it() {
         target_arch = "x86_64",
         target_arch = "aarch64",
         target_arch = "s390x"
-    )
+    ),
+    not(looptop_no_taskdump),
 ))]
 #[test]
 fn t_dumps_every_task_and_esc_closes_it() {

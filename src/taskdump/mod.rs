@@ -11,7 +11,8 @@
         target_arch = "x86_64",
         target_arch = "aarch64",
         target_arch = "s390x"
-    )
+    ),
+    not(looptop_no_taskdump),
 ))]
 mod take;
 
@@ -127,7 +128,8 @@ impl std::fmt::Display for DumpError {
         target_arch = "x86_64",
         target_arch = "aarch64",
         target_arch = "s390x"
-    )
+    ),
+    not(looptop_no_taskdump),
 ))]
 pub use take::take;
 
@@ -138,7 +140,8 @@ pub use take::take;
         target_arch = "x86_64",
         target_arch = "aarch64",
         target_arch = "s390x"
-    )
+    ),
+    not(looptop_no_taskdump),
 )))]
 pub async fn take(_: &tokio::runtime::Handle) -> Result<TaskDump, DumpError> {
     Err(DumpError::Unsupported)
