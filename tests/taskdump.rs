@@ -2,16 +2,7 @@
 //! where they wait, and a dump that cannot finish naming what holds a
 //! worker. tokio takes dumps on Linux for x86, x86_64, aarch64 and s390x.
 
-#![cfg(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86",
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "s390x"
-    ),
-    not(looptop_no_taskdump),
-))]
+#![cfg(taskdumps)]
 
 #[path = "support/run.rs"]
 mod run;

@@ -139,16 +139,7 @@ fn turning_blocking_on_names_the_culprit_and_offloading_clears_it() {
     });
 }
 
-#[cfg(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86",
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "s390x"
-    ),
-    not(looptop_no_taskdump),
-))]
+#[cfg(taskdumps)]
 #[test]
 fn t_dumps_every_task_and_esc_closes_it() {
     let mut tui = Tui::start(&["--producers", "64"], 120, 40);

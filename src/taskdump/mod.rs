@@ -4,16 +4,7 @@
 //! (`Handle::dump`) on Linux for x86, x86_64, aarch64 and s390x; elsewhere
 //! looptop builds without and says so.
 
-#[cfg(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86",
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "s390x"
-    ),
-    not(looptop_no_taskdump),
-))]
+#[cfg(taskdumps)]
 mod take;
 
 use std::collections::BTreeMap;
@@ -121,28 +112,10 @@ impl std::fmt::Display for DumpError {
 
 /// Takes a dump of the runtime `handle` runs, within `TIMEOUT`; resolving
 /// its symbols runs on a blocking thread of the caller's runtime.
-#[cfg(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86",
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "s390x"
-    ),
-    not(looptop_no_taskdump),
-))]
+#[cfg(taskdumps)]
 pub use take::take;
 
-#[cfg(not(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86",
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "s390x"
-    ),
-    not(looptop_no_taskdump),
-)))]
+#[cfg(not(taskdumps))]
 pub async fn take(_: &tokio::runtime::Handle) -> Result<TaskDump, DumpError> {
     Err(DumpError::Unsupported)
 }
