@@ -38,6 +38,17 @@ pub struct DumpPanel {
     pub open: bool,
 }
 
+impl DumpPanel {
+    /// A dump on its way: nothing to show or select yet.
+    fn taking() -> Self {
+        Self {
+            result: None,
+            selected: 0,
+            open: false,
+        }
+    }
+}
+
 /// What a key that would steer a read-only source says.
 pub const READ_ONLY: &str = "this source takes no knob changes or scenario switches";
 
@@ -222,11 +233,7 @@ impl App {
                 self.show_explain = false;
             }
             Action::TaskDump => {
-                self.dump = Some(DumpPanel {
-                    result: None,
-                    selected: 0,
-                    open: false,
-                });
+                self.dump = Some(DumpPanel::taking());
                 self.show_help = false;
                 self.show_explain = false;
                 return Some(Effect::TakeDump);
@@ -272,11 +279,7 @@ impl App {
             Action::Cancel if panel.open => panel.open = false,
             Action::Cancel => self.dump = None,
             Action::TaskDump => {
-                *panel = DumpPanel {
-                    result: None,
-                    selected: 0,
-                    open: false,
-                };
+                *panel = DumpPanel::taking();
                 return Some(Effect::TakeDump);
             }
             Action::Quit => self.quit = true,
