@@ -23,7 +23,7 @@ use looptop::workload::contract::Counted;
 use looptop::workload::knob::{defaults, LiveKnobs};
 use looptop::workload::requests::knobs::*;
 use looptop::workload::requests::server::Site;
-use looptop::workload::requests::RequestsWorkload;
+use looptop::workload::requests::{RequestsWorkload, Target};
 use stats::{median, range};
 
 /// Client threads tried: the site takes a core of its own, so on a small
@@ -123,7 +123,8 @@ struct ClientRun {
 fn looptop_run(url: &str, values: &[u64], seconds: u64, workers: usize) -> ClientRun {
     let tracker = PollTracker::new(workers, Duration::from_millis(10));
     let rt = runtime::build(workers, Instruments::HistogramsAndStalls(tracker)).unwrap();
-    let workload = RequestsWorkload::start(rt.handle(), values, Some(url)).unwrap();
+    let target = Target::parse(url).unwrap();
+    let workload = RequestsWorkload::start(rt.handle(), values, Some(&target)).unwrap();
     let metrics = rt.metrics();
     let sum = |count: &dyn Fn(usize) -> u64| (0..workers).map(count).sum::<u64>() as f64;
     let polls = || sum(&|w| metrics.worker_poll_count(w));

@@ -8,6 +8,7 @@ use clap::error::ErrorKind;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::settings::{Group, Settings, STALL_THRESHOLD};
+use crate::workload::requests::Target;
 use crate::workload::{KnobSpec, QueueKnob, Unit};
 
 pub const TICK_RANGE: (Duration, Duration) = (Duration::from_millis(50), Duration::from_secs(5));
@@ -94,9 +95,13 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = knob_duration(STALL_THRESHOLD.spec()))]
     pub stall_threshold: Option<Duration>,
 
-    /// Send the requests scenario's requests to this HTTP server instead of the embedded site, e.g. http://127.0.0.1:8080
-    #[arg(long, value_name = "URL", value_parser = http_url)]
-    pub target: Option<String>,
+    /// Send the requests scenario's requests to this URL instead of the embedded site, e.g. http://127.0.0.1:8080/index.html: the closed and open loops ask for it, the crawl starts there
+    #[arg(long, value_name = "URL", value_parser = Target::parse)]
+    pub target: Option<Target>,
+
+    /// Accept any certificate from an https:// --target, a self-signed one say (the header says so, in red)
+    #[arg(long)]
+    pub insecure: bool,
 
     /// Serve tokio-console's endpoint, on 127.0.0.1:6669 or ADDR; attach with
     /// `tokio-console http://ADDR`. Costs CPU: every poll, wake and timer is traced
@@ -150,6 +155,13 @@ impl Cli {
         }
     }
 
+    /// `--target`, with `--insecure` if given.
+    pub fn target(&self) -> Option<Target> {
+        let mut target = self.target.clone()?;
+        target.insecure = self.insecure;
+        Some(target)
+    }
+
     pub fn workers(&self) -> usize {
         self.workers.map_or_else(
             || std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -194,6 +206,12 @@ impl Cli {
                 "--target aims the requests workload, which this scenario does not run".to_string(),
             );
         }
+        if self.insecure && !self.target.as_ref().is_some_and(Target::is_https) {
+            return Err(
+                "--insecure accepts the certificate of an https:// --target; there is none to accept"
+                    .to_string(),
+            );
+        }
         for (flag, knob, value) in given {
             if let Some(value) = value {
                 if !settings.set(knob, value) {
@@ -205,16 +223,6 @@ impl Cli {
             }
         }
         Ok(settings)
-    }
-}
-
-/// scheme://host[:port] of a plain-HTTP server (looptop speaks no TLS).
-fn http_url(text: &str) -> Result<String, String> {
-    let expected = || "must be an http:// URL such as http://127.0.0.1:8080".to_string();
-    let uri: hyper::Uri = text.trim().parse().map_err(|_| expected())?;
-    match (uri.scheme_str(), uri.authority()) {
-        (Some("http"), Some(authority)) => Ok(format!("http://{authority}")),
-        _ => Err(expected()),
     }
 }
 
@@ -444,18 +452,23 @@ mod tests {
     }
 
     #[test]
-    fn target_takes_a_plain_http_url() {
-        let target = |t: &str| parse(&["--target", t]).map(|cli| cli.target);
+    fn target_takes_an_http_or_https_url_with_its_path() {
+        let target = |args: &[&str]| parse(args).map(|cli| cli.target());
+        let given = target(&["--target", "http://127.0.0.1:8080/a/b.html?q=1"]);
         assert_eq!(
-            target("http://127.0.0.1:8080/").unwrap().as_deref(),
-            Some("http://127.0.0.1:8080")
+            given.unwrap().unwrap().to_string(),
+            "http://127.0.0.1:8080/a/b.html?q=1"
         );
+        let https = target(&["--target", "https://example.com", "--insecure"]);
+        let https = https.unwrap().unwrap();
+        assert!(https.is_https() && https.insecure, "{https:?}");
         for bad in [
             "127.0.0.1:8080",
-            "https://example.com",
+            "ftp://example.com",
             "http://",
             "not a url",
         ] {
+            let target = |t: &str| target(&["--target", t]);
             let (message, code) = target(bad).expect_err(bad);
             assert_eq!(code, 2);
             assert!(
@@ -463,6 +476,25 @@ mod tests {
                 "{message}"
             );
         }
+    }
+
+    #[test]
+    fn insecure_needs_an_https_target() {
+        let settings = |args: &[&str]| {
+            let cli = parse(args).unwrap();
+            cli.settings(Settings::defaults(&[Group::Requests]))
+        };
+        for args in [
+            &["--insecure"][..],
+            &["--insecure", "--target", "http://127.0.0.1:8080/"],
+        ] {
+            let message = settings(args).expect_err("nothing to accept");
+            assert!(
+                message.contains("--insecure") && message.contains("https://"),
+                "{message}"
+            );
+        }
+        assert!(settings(&["--insecure", "--target", "https://127.0.0.1:8443/"]).is_ok());
     }
 
     #[test]

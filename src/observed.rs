@@ -16,6 +16,7 @@ use crate::source::{DumpFuture, Source};
 use crate::stall::{PollTracker, StallWatch};
 use crate::taskdump;
 use crate::workload::contract::Tick;
+use crate::workload::requests::Target;
 use crate::workload::Running;
 
 pub struct Observed {
@@ -25,7 +26,7 @@ pub struct Observed {
     diagnosis: Diagnosis,
     /// Where the request workload sends its requests, if not to the
     /// embedded site.
-    target: Option<String>,
+    target: Option<Target>,
     /// Always `Some` until dropped; an `Option` so `Drop` can take it.
     runtime: Option<Runtime>,
 }
@@ -39,7 +40,7 @@ impl Observed {
     pub fn start_with_target(
         workers: usize,
         settings: &Settings,
-        target: Option<String>,
+        target: Option<Target>,
     ) -> io::Result<Self> {
         let threshold = settings
             .get(STALL_THRESHOLD)
@@ -47,7 +48,7 @@ impl Observed {
         let tracker = PollTracker::new(workers, Duration::from_micros(threshold));
         let instruments = Instruments::HistogramsAndStalls(tracker.clone());
         let runtime = runtime::build(workers, instruments)?;
-        let running = Running::start(runtime.handle(), settings, target.as_deref())?;
+        let running = Running::start(runtime.handle(), settings, target.as_ref())?;
         let sampler = Sampler::new(runtime.handle()).with_worker_threads(tracker.clone());
         Ok(Self {
             running,
@@ -107,7 +108,7 @@ impl Observed {
         };
         // Started before the old ones stop, so one that fails to start
         // leaves the running scenario running.
-        let started = Running::start(runtime.handle(), settings, self.target.as_deref())?;
+        let started = Running::start(runtime.handle(), settings, self.target.as_ref())?;
         // Dropping the old workloads cancels their tasks.
         self.running = started;
         if let Some(threshold) = settings.get(STALL_THRESHOLD) {
@@ -201,8 +202,9 @@ mod tests {
 
     #[test]
     fn a_scenario_that_cannot_start_leaves_the_running_one_running() {
-        // A target no Host header can name: the request workload refuses it.
-        let target = Some("http://bad\u{1}host:80".to_string());
+        // A "TLS" server that answers in plain text: the request workload's
+        // handshake check refuses it.
+        let target = Some(crate::workload::requests::test_support::plain_text_as_tls());
         let queue = Settings::defaults(&[Group::Queue]);
         let mut observed = Observed::start_with_target(1, &queue, target).unwrap();
         let requests = Settings::defaults(&[Group::Requests]);

@@ -55,13 +55,14 @@ pub fn run(
     })?;
     priority::stop_passing_on();
     tracing::info!(?raised, "the dashboard's thread priority");
-    let observed = Observed::start_with_target(cli.workers(), settings, cli.target.clone())?;
+    let observed = Observed::start_with_target(cli.workers(), settings, cli.target())?;
     let mut source: Box<dyn Source> = Box::new(observed);
     let info = RunInfo {
         scenario: scenario.name.clone(),
         workers: source.workers(),
         tick: cli.tick,
         console: cli.console,
+        insecure: cli.insecure,
     };
     let app = match source.settings() {
         Some(settings) => App::new(info, settings, scenario.explain.clone()),

@@ -10,6 +10,7 @@ use looptop::sampler::snapshot::WarningKind;
 use looptop::sampler::Snapshot;
 use looptop::settings::{Group, KnobId, Settings};
 use looptop::workload::chain::report::ChainSample;
+use looptop::workload::requests::Target;
 use looptop::workload::timeouts::report::TimeoutsSample;
 use looptop::workload::{QueueKnob, QueueSettings};
 
@@ -174,7 +175,7 @@ fn failing_requests_are_named_by_kind() {
         .local_addr()
         .unwrap()
         .port();
-    let target = Some(format!("http://127.0.0.1:{port}"));
+    let target = Target::parse(&format!("http://127.0.0.1:{port}")).ok();
     let settings = Settings::defaults(&[Group::Requests]);
     let mut observed = Observed::start_with_target(2, &settings, target).unwrap();
     let seen = until(&mut observed, |s| has(s, WarningKind::RequestErrors))

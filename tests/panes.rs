@@ -192,6 +192,7 @@ fn info() -> RunInfo {
         workers: 2,
         tick: Duration::from_millis(250),
         console: None,
+        insecure: false,
     }
 }
 
@@ -246,6 +247,22 @@ fn header_shows_the_console_address() {
     app.info.console = Some("0.0.0.0:6669".parse().unwrap());
     let t = render(100, 1, |f, area| ui::header::draw(f, area, &app));
     insta::assert_snapshot!("header_console_not_loopback", t.backend());
+}
+
+#[test]
+fn header_says_in_red_that_certificates_are_not_checked() {
+    let mut app = app();
+    app.info.insecure = true;
+    let t = render(110, 1, |f, area| ui::header::draw(f, area, &app));
+    insta::assert_snapshot!(t.backend());
+    let cells = t.backend().buffer().content();
+    let symbols: Vec<&str> = cells.iter().map(|c| c.symbol()).collect();
+    let word: Vec<&str> = "--insecure".split("").filter(|s| !s.is_empty()).collect();
+    let at = symbols
+        .windows(word.len())
+        .position(|w| w == word.as_slice())
+        .expect("--insecure in the header");
+    assert_eq!(cells[at].fg, ratatui::style::Color::Red);
 }
 
 #[test]

@@ -334,7 +334,7 @@ fn an_unreachable_target_is_counted_not_fatal() {
         "http://127.0.0.1:1",
     ]);
     let r = &t.last().unwrap()["requests"];
-    assert_eq!(r["target"], "http://127.0.0.1:1");
+    assert_eq!(r["target"], "http://127.0.0.1:1/", "the whole URL");
     assert!(r["connect_errors"].as_u64().unwrap() > 0, "{r}");
     assert_eq!(r["ok"], 0);
     let out = looptop(&["--headless", "--target", "http://127.0.0.1:1"]);

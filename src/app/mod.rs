@@ -80,6 +80,8 @@ pub struct RunInfo {
     pub tick: Duration,
     /// Where tokio-console can attach, if it can.
     pub console: Option<SocketAddr>,
+    /// Requests go to an https:// target whose certificate is not checked.
+    pub insecure: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -338,6 +340,7 @@ mod tests {
             workers: 2,
             tick: Duration::from_millis(250),
             console: None,
+            insecure: false,
         };
         let scenarios = crate::scenario::built_in().unwrap();
         let choices = scenarios.iter().map(|s| Choice::new(&s.name, s)).collect();

@@ -35,7 +35,7 @@ pub fn run(
     let raised = crate::priority::raise_this_thread();
     crate::priority::stop_passing_on();
     tracing::info!(?raised, "the sampler's thread priority");
-    let observed = Observed::start_with_target(cli.workers(), settings, cli.target.clone())?;
+    let observed = Observed::start_with_target(cli.workers(), settings, cli.target())?;
     let mut source: Box<dyn Source> = Box::new(observed);
     let mut summary = Summary::new(scenario);
     let mut ended_by = None;

@@ -50,6 +50,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             spans.push(Span::styled("(not loopback) ", Style::new().fg(Color::Red)));
         }
     }
+    if info.insecure {
+        // A certificate that is not checked could be anyone's.
+        spans.push(Span::styled("│", dim));
+        spans.push(Span::styled(
+            " --insecure: certificates not checked ",
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        ));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
     if app.paused() {
         let paused = Span::styled(

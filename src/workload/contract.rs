@@ -12,12 +12,13 @@ use tokio::runtime::Handle;
 use crate::sampler::sections::{Sections, WorkloadSample};
 use crate::sampler::{History, Snapshot};
 use crate::ui::layout::Want;
+use crate::workload::requests::Target;
 use crate::workload::KnobSpec;
 
 /// Starts a workload on the runtime with these knob values; the last
 /// argument is where a workload that sends requests sends them, if not to
 /// its own server.
-pub type Start = fn(&Handle, &[u64], Option<&str>) -> io::Result<Box<dyn Workload>>;
+pub type Start = fn(&Handle, &[u64], Option<&Target>) -> io::Result<Box<dyn Workload>>;
 
 /// A kind of workload: its scenario table, how it starts, its pane and its
 /// lines in the text summary. Each workload declares one, as a static.

@@ -4,6 +4,7 @@
 use tokio::runtime::Handle;
 
 use super::contract::{Tick, Workload};
+use super::requests::Target;
 use crate::sampler::sections::Sections;
 use crate::settings::{Group, KnobId, Settings};
 
@@ -19,7 +20,7 @@ impl Running {
     pub fn start(
         handle: &Handle,
         settings: &Settings,
-        target: Option<&str>,
+        target: Option<&Target>,
     ) -> std::io::Result<Self> {
         let mut workloads = Vec::new();
         for group in settings.workloads() {

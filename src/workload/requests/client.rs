@@ -11,61 +11,112 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::header::HeaderValue;
+use hyper::http::uri::InvalidUri;
 use hyper::{StatusCode, Uri};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
+use tokio::net::TcpStream;
 use tokio::runtime::Handle;
 use tokio::time::Sleep;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+use tokio_util::either::Either;
 
 use super::knobs::*;
-use super::site;
 use super::stats::{InFlight, Outcome, Stats};
+use super::target::Target;
+use super::{site, tls};
 use crate::workload::knob::LiveKnobs;
 
-type HttpClient = Client<HttpConnector, Empty<Bytes>>;
+type HttpClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A connection of the closed loop's own: plain, or TLS over TCP.
+pub(super) type Stream = TokioIo<Either<TcpStream, TlsStream<TcpStream>>>;
 
 pub(super) struct Shared {
     pub knobs: Arc<LiveKnobs>,
     pub stats: Stats,
     client: HttpClient,
-    /// scheme://authority the paths are joined to.
-    pub base: String,
+    /// Where the requests go.
+    pub target: Target,
+    /// The target's path and query, which the closed and open loops ask
+    /// for every time; `None` for the embedded site, whose pages they ask
+    /// for at random.
+    fixed_path: Option<Uri>,
     /// The Host header of the closed loop's requests, made once.
     pub host: HeaderValue,
+    /// For an https:// target: the closed loop's handshakes.
+    tls: Option<(TlsConnector, ServerName<'static>)>,
     pub open_files_limit: Option<u64>,
 }
 
 impl Shared {
-    /// A client of `base` (scheme://host:port), its pool on the runtime of
-    /// `handle`.
+    /// A client of `target`, its pool on the runtime of `handle`; of the
+    /// embedded site's random pages if `site`, else of the target's path.
     pub(super) fn new(
         handle: &Handle,
         knobs: Arc<LiveKnobs>,
-        base: String,
+        target: Target,
+        site: bool,
     ) -> std::io::Result<Self> {
-        let authority = authority_of(&base);
-        let host = HeaderValue::from_str(authority).map_err(|_| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("{authority:?} is not a host name"),
-            )
-        })?;
+        let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, what);
+        let authority = target.authority();
+        let host = HeaderValue::from_str(authority)
+            .map_err(|_| invalid(format!("{authority:?} is not a host name")))?;
+        let fixed_path = match site {
+            true => None,
+            false => {
+                Some(Uri::try_from(target.path_and_query()).map_err(|e| invalid(e.to_string()))?)
+            }
+        };
+        let config = tls::client_config(&target)?;
+        let tls = match target.is_https() {
+            true => {
+                tls::check_handshake(&target, config.clone())?;
+                Some((
+                    TlsConnector::from(config.clone()),
+                    tls::server_name(&target)?,
+                ))
+            }
+            false => None,
+        };
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config((*config).clone())
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
         // The pool's connection tasks run on the observed runtime too.
         let _entered = handle.enter();
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(usize::MAX)
-            .build(HttpConnector::new());
+            .build(connector);
         Ok(Self {
             knobs,
             stats: Stats::default(),
             client,
-            base,
+            target,
+            fixed_path,
             host,
+            tls,
             // Each requester holds two descriptors (client and site).
             open_files_limit: crate::limits::raise_open_files(),
         })
+    }
+
+    /// Where requests go, as shown: the whole URL of a target, the
+    /// embedded site's address.
+    pub(super) fn shown_target(&self) -> String {
+        match self.fixed_path {
+            Some(_) => self.target.to_string(),
+            None => self.target.origin(),
+        }
     }
 
     pub(super) fn timeout(&self) -> Duration {
@@ -76,13 +127,42 @@ impl Shared {
         usize::try_from(self.knobs.get(MAX_BODY)).unwrap_or(usize::MAX)
     }
 
-    pub(super) fn random_page(&self) -> String {
-        site::path_of(fastrand::u64(0..self.knobs.get(PAGES).max(1)))
+    /// The path (and query) the next request asks for: the target's, or
+    /// one of the embedded site's pages at random.
+    pub(super) fn next_path(&self) -> Result<Uri, InvalidUri> {
+        match &self.fixed_path {
+            Some(path) => Ok(path.clone()),
+            None => Uri::try_from(site::path_of(fastrand::u64(
+                0..self.knobs.get(PAGES).max(1),
+            ))),
+        }
     }
 
-    /// GETs `path` through the shared pool; see `exchange`.
-    pub(super) async fn fetch(&self, path: &str, since: Instant) -> Outcome {
-        let uri: Result<Uri, _> = format!("{}{path}", self.base).parse();
+    /// The whole URL of `path` on the target.
+    pub(super) fn url_of(&self, path: &Uri) -> Result<Uri, InvalidUri> {
+        Uri::try_from(format!("{}{path}", self.target.origin()))
+    }
+
+    /// Opens a connection of the closed loop's own to the target: TCP, and
+    /// TLS over it for https://.
+    pub(super) async fn connect(&self) -> Result<Stream, ConnectError> {
+        let target = &self.target;
+        let tcp = TcpStream::connect((target.host(), target.port()))
+            .await
+            .map_err(ConnectError)?;
+        tcp.set_nodelay(true).map_err(ConnectError)?;
+        let stream = match &self.tls {
+            None => Either::Left(tcp),
+            Some((connector, name)) => {
+                let tls = connector.connect(name.clone(), tcp).await;
+                Either::Right(tls.map_err(ConnectError)?)
+            }
+        };
+        Ok(TokioIo::new(stream))
+    }
+
+    /// GETs `url` through the shared pool; see `exchange`.
+    pub(super) async fn fetch(&self, uri: Result<Uri, InvalidUri>, since: Instant) -> Outcome {
         let deadline = pin!(tokio::time::sleep(self.timeout()));
         self.exchange(since, deadline, async {
             let response = self.client.get(uri?).await?;
@@ -140,11 +220,6 @@ pub(super) fn out_of_files(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// host:port of a scheme://host:port base.
-pub(super) fn authority_of(base: &str) -> &str {
-    base.trim_start_matches("http://")
-}
-
 /// A connection that could not be opened.
 #[derive(Debug)]
 pub(super) struct ConnectError(pub std::io::Error);
@@ -165,7 +240,7 @@ mod tests {
 
     /// A server whose answers never end: a chunked body, 4 KiB a chunk,
     /// for as long as the client reads.
-    fn endless_server() -> String {
+    fn endless_server() -> crate::workload::requests::Target {
         use std::io::{Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
@@ -181,7 +256,7 @@ mod tests {
                 });
             }
         });
-        format!("http://{addr}")
+        crate::workload::requests::Target::parse(&format!("http://{addr}/")).unwrap()
     }
 
     #[test]

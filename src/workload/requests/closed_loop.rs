@@ -13,13 +13,11 @@ use hyper::client::conn::http1;
 use hyper::header::HOST;
 use hyper::http::uri::InvalidUri;
 use hyper::{Request, StatusCode, Uri};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 use tokio::time::Sleep;
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
-use super::client::{authority_of, read_capped, BoxError, ConnectError, Shared};
+use super::client::{read_capped, BoxError, Shared, Stream};
 use super::stats::Outcome;
 
 /// Closed loop: one request after another, as fast as answers come, each
@@ -34,7 +32,7 @@ pub(super) async fn requester(shared: Arc<Shared>, cancel: CancellationToken) {
     let mut deadline = pin!(tokio::time::sleep(Duration::ZERO));
     let mut backoff = Backoff::default();
     loop {
-        let path = Uri::try_from(shared.random_page());
+        let path = shared.next_path();
         let outcome = tokio::select! {
             biased;
             _ = &mut cancelled => return,
@@ -70,7 +68,7 @@ impl Shared {
             // then it is dropped with the request.
             let mut open = match link.take() {
                 Some(open) => open,
-                None => self.connect().await?,
+                None => self.link().await?,
             };
             let mut request = Request::new(Empty::new());
             *request.uri_mut() = path?;
@@ -85,18 +83,10 @@ impl Shared {
         .await
     }
 
-    fn authority(&self) -> &str {
-        authority_of(&self.base)
-    }
-
     /// Boxed: a connection's state is large, and it moves in and out of
     /// its requester's hands with every request.
-    async fn connect(&self) -> Result<Box<Link>, BoxError> {
-        let stream = tokio::net::TcpStream::connect(self.authority())
-            .await
-            .map_err(ConnectError)?;
-        stream.set_nodelay(true).map_err(ConnectError)?;
-        let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
+    async fn link(&self) -> Result<Box<Link>, BoxError> {
+        let (sender, connection) = http1::handshake(self.connect().await?).await?;
         Ok(Box::new(Link {
             sender,
             connection,
@@ -109,7 +99,7 @@ impl Shared {
 /// that uses it rather than by a task of its own.
 struct Link {
     sender: http1::SendRequest<Empty<Bytes>>,
-    connection: http1::Connection<TokioIo<TcpStream>, Empty<Bytes>>,
+    connection: http1::Connection<Stream, Empty<Bytes>>,
     /// The connection has ended (its future is done: not to be polled).
     closed: bool,
 }
@@ -190,7 +180,7 @@ mod tests {
 
     /// A server that answers every request `200 ok` and then closes the
     /// connection, as servers without keep-alive do. Its address.
-    fn closing_server() -> String {
+    fn closing_server() -> crate::workload::requests::Target {
         use std::io::{Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
@@ -202,7 +192,7 @@ mod tests {
                 );
             }
         });
-        format!("http://{addr}")
+        crate::workload::requests::Target::parse(&format!("http://{addr}/")).unwrap()
     }
 
     #[test]

@@ -1,14 +1,17 @@
-//! The crawl: breadth-first from the root, on the shared pool, following
-//! the links of each page fetched.
+//! The crawl: breadth-first from the target's page (the embedded site's
+//! root), on the shared pool, following the links of each page fetched
+//! that stay on the same site.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
+use hyper::Uri;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use url::Url;
 
 use super::backoff::Backoff;
 use super::client::Shared;
@@ -19,12 +22,15 @@ use super::site;
 /// page, waits before the next.
 pub(super) async fn crawler(shared: Arc<Shared>, cancel: CancellationToken) {
     let mut backoff = Backoff::default();
+    let Ok(start) = Url::parse(&shared.target.to_string()) else {
+        return;
+    };
     tokio::select! {
         _ = cancel.cancelled() => {}
         _ = async {
             loop {
                 let before = shared.stats.pages_crawled.load(Ordering::Relaxed);
-                crawl(&shared).await;
+                crawl(&shared, &start).await;
                 if shared.stats.pages_crawled.load(Ordering::Relaxed) == before {
                     backoff.wait(&shared.stats).await;
                 } else {
@@ -35,41 +41,44 @@ pub(super) async fn crawler(shared: Arc<Shared>, cancel: CancellationToken) {
     }
 }
 
-/// One breadth-first crawl from the root, to the depth knob, with at most
+/// One breadth-first crawl from `start`, to the depth knob, with at most
 /// `concurrency` fetches at once (a semaphore) and no page fetched twice.
-async fn crawl(shared: &Arc<Shared>) {
+async fn crawl(shared: &Arc<Shared>, start: &Url) {
     let permits = Arc::new(Semaphore::new(shared.knobs.get(CONCURRENCY) as usize));
     let depth = shared.knobs.get(DEPTH);
-    let mut visited: HashSet<String> = HashSet::from(["/".to_string()]);
-    let mut frontier: VecDeque<(String, u64)> = VecDeque::from([("/".to_string(), 0)]);
+    let mut visited: HashSet<Url> = HashSet::from([start.clone()]);
+    let mut frontier: VecDeque<(Url, u64)> = VecDeque::from([(start.clone(), 0)]);
     let mut fetches = JoinSet::new();
     let mut fetched = 0;
     loop {
-        while let Some((path, at)) = frontier.pop_front() {
+        while let Some((page, at)) = frontier.pop_front() {
             let Ok(permit) = permits.clone().acquire_owned().await else {
                 return;
             };
             let shared = shared.clone();
             fetched += 1;
             fetches.spawn(Box::pin(async move {
-                let body = shared.fetch(&path, Instant::now()).await.body();
+                let uri = Uri::try_from(page.as_str());
+                let body = shared.fetch(uri, Instant::now()).await.body();
                 drop(permit);
-                (body, at)
+                (body, page, at)
             }));
         }
         let Some(done) = fetches.join_next().await else {
             break;
         };
-        let Ok((Some(body), at)) = done else {
+        let Ok((Some(body), page, at)) = done else {
             continue;
         };
         shared.stats.pages_crawled.fetch_add(1, Ordering::Relaxed);
         let html = String::from_utf8_lossy(&body);
         for href in site::hrefs(&html) {
             shared.stats.links_found.fetch_add(1, Ordering::Relaxed);
-            // Same site only, and within the depth.
-            if href.starts_with('/') && at < depth && visited.insert(href.to_string()) {
-                frontier.push_back((href.to_string(), at + 1));
+            let Some(link) = same_site(start, &page, href) else {
+                continue;
+            };
+            if at < depth && visited.insert(link.clone()) {
+                frontier.push_back((link, at + 1));
             }
         }
     }
@@ -79,6 +88,14 @@ async fn crawl(shared: &Arc<Shared>) {
         .last_crawl_pages
         .store(visited.len() as u64, Ordering::Relaxed);
     stats.crawls.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Where `href` on `page` leads, if it stays on `start`'s site (scheme,
+/// host and port), without its fragment: `#top` on a page is that page.
+fn same_site(start: &Url, page: &Url, href: &str) -> Option<Url> {
+    let mut link = page.join(href).ok()?;
+    link.set_fragment(None);
+    (link.origin() == start.origin()).then_some(link)
 }
 
 #[cfg(test)]
@@ -107,5 +124,33 @@ mod tests {
             "{c:?}"
         );
         assert!(c.links_found >= 40 * 3, "{c:?}");
+    }
+
+    #[test]
+    fn links_are_followed_relative_to_their_page_and_only_on_the_same_site() {
+        use super::same_site;
+        let start = url::Url::parse("http://127.0.0.1:8080/docs/index.html").unwrap();
+        let page = url::Url::parse("http://127.0.0.1:8080/docs/a/b.html").unwrap();
+        let link = |href| same_site(&start, &page, href).map(|u| u.to_string());
+        for (href, expected) in [
+            ("c.html", "http://127.0.0.1:8080/docs/a/c.html"),
+            (
+                "../d.html?x=1#part",
+                "http://127.0.0.1:8080/docs/d.html?x=1",
+            ),
+            ("/e.html", "http://127.0.0.1:8080/e.html"),
+            ("http://127.0.0.1:8080/f", "http://127.0.0.1:8080/f"),
+            ("#top", "http://127.0.0.1:8080/docs/a/b.html"),
+        ] {
+            assert_eq!(link(href).as_deref(), Some(expected), "{href}");
+        }
+        for elsewhere in [
+            "http://127.0.0.1:8081/",
+            "https://127.0.0.1:8080/",
+            "//example.com/",
+            "mailto:someone@example.com",
+        ] {
+            assert_eq!(link(elsewhere), None, "{elsewhere}");
+        }
     }
 }

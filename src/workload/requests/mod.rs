@@ -2,7 +2,7 @@
 //! observed runtime (hyper; keep-alive connections, in hyper-util's shared
 //! pool for the open loop and the crawl, one per requester, driven by the
 //! requester itself, in the closed loop) against the embedded site or a
-//! `--target` server. Three modes, switchable live: a closed loop of
+//! `--target` URL (HTTP or HTTPS). Three modes, switchable live: a closed loop of
 //! concurrent requesters; an open loop at a rate, whose latency counts from
 //! each request's scheduled time, so a stalled client shows as latency
 //! rather than as a lower rate; and a breadth-first crawl that follows links
@@ -13,6 +13,7 @@
 //! - `client`: what the client's tasks share, and the connection handling
 //!   every request goes through: hyper-util's pool, the deadline, the
 //!   capped body, the errors that say why no answer came;
+//! - `target` and `tls`: the `--target` URL, and HTTPS to it (rustls);
 //! - `closed_loop`, `open_loop`, `crawl`: the three modes, the closed loop
 //!   with the connections its requesters keep and drive themselves;
 //! - `stats`: the counters, and how each request's end is counted once;
@@ -33,8 +34,10 @@ pub mod report;
 pub mod server;
 pub mod site;
 mod stats;
+pub mod target;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
+mod tls;
 
 use crate::workload::contract::{Counted, Readings, Tick};
 use report::RequestsSample;
@@ -51,6 +54,7 @@ use client::Shared;
 use knobs::*;
 use server::Site;
 use stats::Ending;
+pub use target::Target;
 
 /// Cumulative counts.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -101,20 +105,25 @@ pub struct RequestsWorkload {
 }
 
 impl RequestsWorkload {
-    /// Against `target` (scheme://host:port), or the embedded site.
-    pub fn start(handle: &Handle, values: &[u64], target: Option<&str>) -> std::io::Result<Self> {
+    /// Against `target`, or the embedded site. An https:// target whose
+    /// certificate is refused is an error here, before any request.
+    pub fn start(
+        handle: &Handle,
+        values: &[u64],
+        target: Option<&Target>,
+    ) -> std::io::Result<Self> {
         let knobs = Arc::new(LiveKnobs::new(&REQUEST_KNOBS, values));
-        let site = match target {
-            Some(_) => None,
-            None => Some(Site::start(knobs.clone())?),
-        };
-        let base = match (&site, target) {
-            (Some(site), _) => format!("http://{}", site.addr()),
-            (None, Some(target)) => target.trim_end_matches('/').to_string(),
-            (None, None) => unreachable!("a site or a target"),
+        let (site, shared) = match target {
+            Some(target) => (None, Shared::new(handle, knobs, target.clone(), false)?),
+            None => {
+                let site = Site::start(knobs.clone())?;
+                let own = Target::parse(&format!("http://{}/", site.addr()))
+                    .map_err(std::io::Error::other)?;
+                (Some(site), Shared::new(handle, knobs, own, true)?)
+            }
         };
         let mut workload = Self {
-            shared: Arc::new(Shared::new(handle, knobs, base)?),
+            shared: Arc::new(shared),
             site,
             requesters: TaskGroup::new(handle.clone(), "requester"),
             scheduler: TaskGroup::new(handle.clone(), "scheduler"),
@@ -187,7 +196,7 @@ impl Counted for RequestsWorkload {
         RequestCounters {
             mode: self.shared.knobs.choice(MODE),
             concurrency: self.shared.knobs.get(CONCURRENCY),
-            target: self.shared.base.clone(),
+            target: self.shared.shown_target(),
             sent: get(&s.sent),
             in_flight: get(&s.in_flight),
             ok: s.ended(Ending::Ok),

@@ -31,12 +31,10 @@ pub(super) async fn open_loop(shared: Arc<Shared>, cancel: CancellationToken) {
             continue;
         }
         let (request, scheduled) = (shared.clone(), next);
-        let path = shared.random_page();
+        let url = shared.next_path().and_then(|path| shared.url_of(&path));
         // Boxed: a request future is over a kilobyte, and the task holding
         // it would be twice that (see runtime::spawn_named).
-        tokio::spawn(Box::pin(
-            async move { request.fetch(&path, scheduled).await },
-        ));
+        tokio::spawn(Box::pin(async move { request.fetch(url, scheduled).await }));
         // Catching up after a stall spawns many at once: let others run.
         tokio::task::coop::consume_budget().await;
     }

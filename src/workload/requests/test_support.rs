@@ -35,3 +35,18 @@ pub fn wait(w: &RequestsWorkload, done: impl Fn(&RequestCounters) -> bool) -> Re
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// An https:// target that answers every connection in plain HTTP, as a
+/// server on the wrong port would: no TLS handshake can finish with it.
+pub fn plain_text_as_tls() -> super::Target {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.read(&mut [0; 4096]);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
+    super::Target::parse(&format!("https://{addr}/")).unwrap()
+}
