@@ -454,6 +454,7 @@ fn crawl_sample(t: u64) -> RequestsSample {
         },
         sent: 60_000,
         ok: 59_350,
+        redirects: 0,
         client_errors: 0,
         server_errors: 600,
         timeouts: 40,

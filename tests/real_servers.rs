@@ -88,6 +88,27 @@ fn the_closed_and_open_loops_ask_for_the_target_page_and_agree_with_the_access_l
 }
 
 #[test]
+fn a_redirect_is_counted_as_one_not_as_a_client_error() {
+    let Some(nginx) = Nginx::start(false) else {
+        return;
+    };
+    // A folder without its slash: nginx answers 301 to /docs/.
+    let c = client(
+        Target::parse(&nginx.url("docs")).unwrap(),
+        Mode::Closed,
+        |c| c.redirects >= 100,
+    );
+    no_errors(&c);
+    assert_eq!(c.ok, 0, "redirects are not followed: {c:?}");
+    let log = nginx.requests();
+    let moved = log.iter().filter(|(_, status)| *status == 301).count() as u64;
+    assert!(
+        c.redirects <= moved && moved <= c.redirects + c.cancelled,
+        "{moved}: {c:?}"
+    );
+}
+
+#[test]
 fn the_crawl_starts_at_the_target_and_visits_every_page_of_the_site_once() {
     let Some(nginx) = Nginx::start(false) else {
         return;

@@ -266,6 +266,7 @@ fn requests_against_the_embedded_site_add_up() {
     assert_eq!(r["mode"], "closed");
     let count = |k: &str| r[k].as_u64().unwrap();
     let ended = count("ok")
+        + count("redirects")
         + count("client_errors")
         + count("server_errors")
         + count("timeouts")

@@ -123,6 +123,11 @@ impl Nginx {
         Some(nginx)
     }
 
+    /// Serves `html` at `path` too.
+    pub fn add_page(&self, path: &str, html: &str) {
+        std::fs::write(self.dir.join("site").join(path), html).unwrap();
+    }
+
     /// The URL of `path` on this server.
     pub fn url(&self, path: &str) -> String {
         let scheme = if self.https { "https" } else { "http" };

@@ -67,7 +67,12 @@ async fn crawl(shared: &Arc<Shared>, start: &Url) {
         let Some(done) = fetches.join_next().await else {
             break;
         };
-        let Ok((Some(body), page, at)) = done else {
+        // A fetch cancelled (the runtime shutting down) or panicked: the
+        // crawl is not whole, and is not counted as one.
+        let Ok(done) = done else {
+            return;
+        };
+        let (Some(body), page, at) = done else {
             continue;
         };
         shared.stats.pages_crawled.fetch_add(1, Ordering::Relaxed);

@@ -65,6 +65,8 @@ pub struct RequestCounters {
     pub sent: u64,
     pub in_flight: u64,
     pub ok: u64,
+    /// 3xx answers: not followed.
+    pub redirects: u64,
     pub client_errors: u64,
     pub server_errors: u64,
     pub timeouts: u64,
@@ -200,6 +202,7 @@ impl Counted for RequestsWorkload {
             sent: get(&s.sent),
             in_flight: get(&s.in_flight),
             ok: s.ended(Ending::Ok),
+            redirects: s.ended(Ending::Redirected),
             client_errors: s.ended(Ending::ClientError),
             server_errors: s.ended(Ending::ServerError),
             timeouts: s.ended(Ending::TimedOut),

@@ -55,6 +55,11 @@ fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
         0 => String::new(),
         n => format!("  {n} waiting to retry"),
     };
+    // Only a server of the user's redirects: the embedded site never does.
+    let redirects = match r.redirects {
+        0 => String::new(),
+        n => format!("  3xx {}", format::count(n as f64)),
+    };
     let mut lines = vec![
         Line::from(vec![
             Span::styled(format!("{how}  "), Style::new().fg(ACCENT)),
@@ -69,7 +74,7 @@ fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
         Line::from(vec![
             Span::styled("status ", gray),
             Span::raw(format!(
-                "2xx {}  4xx {}  5xx {}",
+                "2xx {}{redirects}  4xx {}  5xx {}",
                 format::count(r.ok as f64),
                 format::count(r.client_errors as f64),
                 format::count(r.server_errors as f64)

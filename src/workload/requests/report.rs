@@ -42,6 +42,7 @@ pub(super) fn section(
         latency: workload.take_latency(),
         sent: total(|c| c.sent),
         ok: total(|c| c.ok),
+        redirects: total(|c| c.redirects),
         client_errors: total(|c| c.client_errors),
         server_errors: total(|c| c.server_errors),
         timeouts: total(|c| c.timeouts),
@@ -83,8 +84,8 @@ impl SummaryPart for RequestsSummary {
             return String::new();
         };
         let mut text = format!(
-            "http     {} sent to {} ({}): {} ok, {} 4xx, {} 5xx, {} timed out, {} connect errors, {} too large, {} other errors\n",
-            r.sent, r.target, r.mode.name(), r.ok, r.client_errors, r.server_errors, r.timeouts, r.connect_errors, r.too_large, r.other_errors
+            "http     {} sent to {} ({}): {} ok, {} 3xx, {} 4xx, {} 5xx, {} timed out, {} connect errors, {} too large, {} other errors\n",
+            r.sent, r.target, r.mode.name(), r.ok, r.redirects, r.client_errors, r.server_errors, r.timeouts, r.connect_errors, r.too_large, r.other_errors
         );
         if r.mode == Mode::Crawl {
             text += &format!(
@@ -114,6 +115,8 @@ pub struct RequestsSample {
     /// Since start or the last statistics reset.
     pub sent: u64,
     pub ok: u64,
+    /// 3xx answers, not followed.
+    pub redirects: u64,
     pub client_errors: u64,
     pub server_errors: u64,
     pub timeouts: u64,

@@ -17,6 +17,8 @@ use crate::workload::latency::LatencyRecorder;
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Ending {
     Ok,
+    /// 3xx: counted, not followed (as wrk and oha do).
+    Redirected,
     ClientError,
     ServerError,
     TimedOut,
@@ -89,6 +91,8 @@ impl Stats {
                 self.latency.record(since.elapsed());
                 let ending = if status.is_success() {
                     Ending::Ok
+                } else if status.is_redirection() {
+                    Ending::Redirected
                 } else if status.is_server_error() {
                     Ending::ServerError
                 } else {
@@ -174,6 +178,7 @@ mod tests {
         w.set(RATE, 1);
         let c = wait(&w, |c| c.in_flight == 0);
         let ended = c.ok
+            + c.redirects
             + c.client_errors
             + c.server_errors
             + c.timeouts
