@@ -115,12 +115,78 @@ pub struct Cli {
     /// Write looptop's log to FILE (filter with LOOPTOP_LOG, e.g. looptop=debug) [default: no log]
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+
+    /// Record every tick and knob change to FILE as it happens, to replay with `looptop replay FILE`
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
+    /// The most a recording may hold (for example 100MB or 2GiB); recording stops there, with a message
+    #[arg(long, value_name = "SIZE", default_value = "512MB", value_parser = byte_size)]
+    pub record_limit: u64,
+
+    /// Keep the last minute in memory and, when a warning begins, write the minute before and the minute after to a file in DIR
+    #[arg(long, value_name = "DIR")]
+    pub record_on_warning: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the built-in scenarios, one line each
     Scenarios,
+    /// Open the dashboard on a recording (made with --record): play, pause, rewind, speed
+    Replay {
+        /// The recording
+        file: PathBuf,
+        /// Playback speed, 0.25 to 8 (< and > change it while it plays)
+        #[arg(long, default_value = "1", value_parser = speed)]
+        speed: f64,
+        /// Print the recording's ticks as JSON lines instead of drawing them
+        #[arg(long)]
+        headless: bool,
+    },
+}
+
+/// Replay speeds, slowest to fastest: what < and > step through.
+pub const SPEEDS: [f64; 6] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0];
+
+fn speed(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .trim_end_matches('x')
+        .parse()
+        .map_err(|_| "must be a speed from 0.25 to 8, such as 2".to_string())?;
+    if (SPEEDS[0]..=SPEEDS[SPEEDS.len() - 1]).contains(&value) {
+        Ok(value)
+    } else {
+        Err("must be a speed from 0.25 to 8, such as 2".to_string())
+    }
+}
+
+/// A size in bytes: a number with B, KB, MB, GB (powers of 1000) or KiB,
+/// MiB, GiB (of 1024).
+fn byte_size(text: &str) -> Result<u64, String> {
+    let expected = || "must be a size such as 500KB, 100MB or 2GiB".to_string();
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().map_err(|_| expected())?;
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(expected()),
+    };
+    let bytes = number * scale;
+    if bytes < 1024.0 || !bytes.is_finite() {
+        return Err("must be at least 1KiB, such as 100MB".to_string());
+    }
+    Ok(bytes as u64)
 }
 
 /// What `parse` decided: run, or exit now with this text and code.
@@ -475,6 +541,19 @@ mod tests {
                 message.contains("--target") && message.contains("http://127.0.0.1:8080"),
                 "{message}"
             );
+        }
+    }
+
+    #[test]
+    fn sizes_take_decimal_and_binary_units() {
+        let limit = |size: &str| parse(&["--record-limit", size]).map(|cli| cli.record_limit);
+        assert_eq!(limit("100MB").ok(), Some(100_000_000));
+        assert_eq!(limit("2GiB").ok(), Some(2 << 30));
+        assert_eq!(limit("1.5kb").ok(), Some(1_500));
+        for bad in ["", "ten", "5 parsecs", "100"] {
+            let (message, code) = limit(bad).expect_err(bad);
+            assert_eq!(code, 2);
+            assert!(message.contains("--record-limit"), "{message}");
         }
     }
 

@@ -47,6 +47,16 @@ pub fn percent(ratio: f64) -> String {
     format!("{:.0}%", ratio * 100.0)
 }
 
+/// How far back in time: 0.8s, 12.5s, 3m05s.
+pub fn behind(seconds: f64) -> String {
+    if seconds < 60.0 {
+        format!("{seconds:.1}s")
+    } else {
+        let s = seconds as u64;
+        format!("{}m{:02}s", s / 60, s % 60)
+    }
+}
+
 /// h:mm:ss
 pub fn uptime(seconds: f64) -> String {
     let s = seconds.max(0.0) as u64;

@@ -16,6 +16,7 @@ pub mod headless;
 pub mod limits;
 pub mod observed;
 pub mod priority;
+pub mod recording;
 pub mod runtime;
 pub mod sampler;
 pub mod scenario;

@@ -1,8 +1,11 @@
-use std::io::{self, IsTerminal};
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use looptop::app::Choice;
+use looptop::app::{App, Choice, RunInfo};
 use looptop::cli::{Cli, Command, Parsed};
+use looptop::recording::Recording;
 use looptop::scenario::{self, Scenario};
 use looptop::telemetry;
 use looptop::tui::Ending;
@@ -23,9 +26,17 @@ fn main() -> ExitCode {
     let Ok(built_in) = scenario::built_in() else {
         unreachable!("the built-in scenarios are checked by the tests");
     };
-    if let Some(Command::Scenarios) = cli.command {
-        print!("{}", list(&built_in));
-        return ExitCode::SUCCESS;
+    match &cli.command {
+        Some(Command::Scenarios) => {
+            print!("{}", list(&built_in));
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Replay {
+            file,
+            speed,
+            headless,
+        }) => return replay(file, *speed, *headless),
+        None => {}
     }
     let chosen = match scenario::load(&cli.scenario) {
         Ok(chosen) => chosen,
@@ -46,14 +57,11 @@ fn main() -> ExitCode {
     if !choices.iter().any(|c| c.source == cli.scenario) {
         choices.push(Choice::new(&cli.scenario, &chosen));
     }
-    // A terminal that says it cannot move the cursor cannot show a dashboard.
-    if !cli.headless && std::env::var("TERM").is_ok_and(|term| term == "dumb") {
-        eprintln!("looptop: TERM=dumb cannot draw the dashboard; run it in a full terminal, or pass --headless");
-        return ExitCode::from(2);
-    }
-    if !cli.headless && !io::stdout().is_terminal() {
-        eprintln!("looptop: stdout is not a terminal; run it in a terminal, or pass --headless for JSON lines");
-        return ExitCode::from(2);
+    if !cli.headless {
+        if let Err(message) = can_draw() {
+            eprintln!("looptop: {message}");
+            return ExitCode::from(2);
+        }
     }
     // Before the terminal is touched, so an address in use or an unwritable
     // log file is one plain line.
@@ -85,6 +93,75 @@ fn main() -> ExitCode {
         eprintln!("looptop: {e}");
         ExitCode::FAILURE
     })
+}
+
+/// Whether this terminal can show the dashboard; if not, what to do.
+fn can_draw() -> Result<(), &'static str> {
+    // A terminal that says it cannot move the cursor cannot show a dashboard.
+    if std::env::var("TERM").is_ok_and(|term| term == "dumb") {
+        return Err(
+            "TERM=dumb cannot draw the dashboard; run it in a full terminal, or pass --headless",
+        );
+    }
+    if !io::stdout().is_terminal() {
+        return Err(
+            "stdout is not a terminal; run it in a terminal, or pass --headless for JSON lines",
+        );
+    }
+    Ok(())
+}
+
+/// `looptop replay FILE`: the dashboard on a recording, or its ticks as
+/// JSON lines with `--headless`.
+fn replay(file: &Path, speed: f64, headless: bool) -> ExitCode {
+    let recording = match Recording::load(file) {
+        Ok(recording) => recording,
+        Err(message) => {
+            eprintln!("looptop: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if headless {
+        let mut out = io::stdout().lock();
+        for tick in &recording.ticks {
+            let written = serde_json::to_writer(&mut out, tick)
+                .map_err(io::Error::from)
+                .and_then(|()| out.write_all(b"\n"));
+            match written {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break,
+                Err(e) => {
+                    eprintln!("looptop: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    if let Err(message) = can_draw() {
+        eprintln!("looptop: {message}");
+        return ExitCode::from(2);
+    }
+    let header = &recording.header;
+    // The explanation of a built-in scenario; a file's may be gone.
+    let explain = scenario::load(&header.scenario)
+        .map(|s| s.explain)
+        .unwrap_or_default();
+    let info = RunInfo {
+        scenario: header.scenario.clone(),
+        workers: header.workers,
+        tick: Duration::from_secs_f64(header.tick_s),
+        console: None,
+        insecure: false,
+    };
+    match tui::replay(App::replay(info, recording, speed, explain)) {
+        Ok(Ending::Signal(n)) => ExitCode::from(128 + n as u8),
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("looptop: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// `looptop scenarios`: a name and a summary a line.

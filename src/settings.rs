@@ -33,6 +33,22 @@ impl KnobId {
     pub fn spec(self) -> &'static KnobSpec {
         &self.group.knobs()[self.index]
     }
+
+    /// `table.knob`, as a scenario file names it: `queue.consumers`.
+    pub fn name(self) -> String {
+        format!("{}.{}", self.group.name(), self.spec().id)
+    }
+
+    /// The knob `name` names, if any.
+    pub fn named(name: &str) -> Option<Self> {
+        let (table, id) = name.split_once('.')?;
+        let group = Group::WORKLOADS
+            .into_iter()
+            .chain([Group::Runtime])
+            .find(|g| g.name() == table)?;
+        let index = group.knobs().iter().position(|spec| spec.id == id)?;
+        Some(KnobId { group, index })
+    }
 }
 
 impl From<QueueKnob> for KnobId {
@@ -164,6 +180,16 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_knob_is_found_by_its_name() {
+        let all = Settings::defaults(&Group::WORKLOADS);
+        for (knob, _) in all.knobs() {
+            assert_eq!(KnobId::named(&knob.name()), Some(knob), "{}", knob.name());
+        }
+        assert_eq!(KnobId::named("queue.nothing"), None);
+        assert_eq!(KnobId::named("consumers"), None);
+    }
 
     #[test]
     fn defaults_list_workload_knobs_then_the_runtime() {

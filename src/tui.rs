@@ -13,6 +13,7 @@ use crate::app::{keys, Action, App, Choice, Effect, RunInfo};
 use crate::cli::Cli;
 use crate::observed::Observed;
 use crate::priority;
+use crate::recording::{Change, Header, Sinks};
 use crate::scenario::Scenario;
 use crate::settings::Settings;
 use crate::signals::{Shutdown, SuspendRequests};
@@ -57,6 +58,20 @@ pub fn run(
     tracing::info!(?raised, "the dashboard's thread priority");
     let observed = Observed::start_with_target(cli.workers(), settings, cli.target())?;
     let mut source: Box<dyn Source> = Box::new(observed);
+    let header = Header::new(
+        &scenario.name,
+        source.workers(),
+        cli.tick.as_secs_f64(),
+        settings,
+    );
+    let mut sinks = Sinks::open(
+        cli.record.as_deref(),
+        cli.record_on_warning.as_deref(),
+        cli.record_limit,
+        header,
+        settings,
+    )
+    .map_err(io::Error::other)?;
     let info = RunInfo {
         scenario: scenario.name.clone(),
         workers: source.workers(),
@@ -72,26 +87,57 @@ pub fn run(
     ui_runtime.block_on(event_loop(
         &mut terminal.0,
         &mut app,
-        source.as_mut(),
+        Some(source.as_mut()),
+        &mut sinks,
         (shutdown, suspends, events),
-        cli,
+        (cli.tick, cli.duration),
     ))
 }
 
+/// The dashboard on a recording: the same panes, played by moving the
+/// cursor through it.
+pub fn replay(mut app: App) -> io::Result<Ending> {
+    let ui_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (shutdown, suspends, mut terminal, events) = ui_runtime.block_on(async {
+        let shutdown = Shutdown::listen()?;
+        let suspends = SuspendRequests::listen()?;
+        let terminal = TerminalGuard::enter()?;
+        Ok::<_, io::Error>((shutdown, suspends, terminal, EventStream::new()))
+    })?;
+    let tick = playback_period(&app).unwrap_or(Duration::from_millis(250));
+    ui_runtime.block_on(event_loop(
+        &mut terminal.0,
+        &mut app,
+        None,
+        &mut Sinks::default(),
+        (shutdown, suspends, events),
+        (tick, None),
+    ))
+}
+
+/// A replay's time between ticks: as recorded, at its speed.
+fn playback_period(app: &App) -> Option<Duration> {
+    let playback = app.playback.as_ref()?;
+    let period = playback.recording.header.tick_s / playback.speed;
+    Some(Duration::from_secs_f64(period.clamp(0.001, 60.0)))
+}
+
+/// The dashboard's loop: each tick a snapshot from `source` (recorded to
+/// `sinks`), or with no source, a replay's next tick.
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     app: &mut App,
-    source: &mut dyn Source,
+    mut source: Option<&mut dyn Source>,
+    sinks: &mut Sinks,
     (mut shutdown, mut suspends, mut events): (Shutdown, SuspendRequests, EventStream),
-    cli: &Cli,
+    (mut tick, duration): (Duration, Option<Duration>),
 ) -> io::Result<Ending> {
-    let mut ticks = interval_at(Instant::now() + cli.tick, cli.tick);
-    // A tick the dashboard could not take in time (a starved machine) is
-    // followed a whole tick later, never by a burst of tiny ticks.
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut ticks = ticker(tick);
     let mut frames = interval(FRAME);
     frames.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    let deadline = cli.duration.map(|d| Instant::now() + d);
+    let deadline = duration.map(|d| Instant::now() + d);
     let stop = async {
         match deadline {
             Some(at) => tokio::time::sleep_until(at).await,
@@ -110,7 +156,16 @@ async fn event_loop(
                 dirty = true;
             }
             _ = ticks.tick() => {
-                app.record(source.sample());
+                match source.as_deref_mut() {
+                    Some(source) => {
+                        let snapshot = source.sample();
+                        for message in sinks.tick(&snapshot) {
+                            app.notice = Some(message);
+                        }
+                        app.record(snapshot);
+                    }
+                    None => app.advance(),
+                }
                 dirty = true;
             }
             _ = frames.tick(), if dirty => {
@@ -123,14 +178,22 @@ async fn event_loop(
                         if action == Action::Suspend {
                             suspend(terminal)?;
                         } else if let Some(effect) = app.update(action) {
-                            if effect == Effect::TakeDump {
-                                dump = source.task_dump();
-                                if dump.is_none() {
-                                    app.dump_taken(Err(DumpError::Unsupported));
+                            // A replay's keys change only the app.
+                            if let Some(source) = source.as_deref_mut() {
+                                if effect == Effect::TakeDump {
+                                    dump = source.task_dump();
+                                    if dump.is_none() {
+                                        app.dump_taken(Err(DumpError::Unsupported));
+                                    }
+                                } else {
+                                    apply(source, app, sinks, effect);
                                 }
-                            } else {
-                                apply(source, app, effect);
                             }
+                        }
+                        // A replay's speed sets its clock.
+                        if let Some(period) = playback_period(app).filter(|p| *p != tick) {
+                            tick = period;
+                            ticks = ticker(tick);
                         }
                         dirty = true;
                     }
@@ -153,16 +216,39 @@ async fn event_loop(
     }
 }
 
-/// Passes a key's effect to the source; a scenario that would not load is
-/// a notice, and the one running goes on.
-fn apply(source: &mut dyn Source, app: &mut App, effect: Effect) {
-    match source.apply(effect) {
+/// A tick every `period`; one the dashboard could not take in time (a
+/// starved machine) is followed a whole tick later, never by a burst of
+/// tiny ticks.
+fn ticker(period: Duration) -> tokio::time::Interval {
+    let mut ticks = interval_at(Instant::now() + period, period);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    ticks
+}
+
+/// Passes a key's effect to the source, and what it changed to the
+/// recordings; a scenario that would not load is a notice, and the one
+/// running goes on.
+fn apply(source: &mut dyn Source, app: &mut App, sinks: &mut Sinks, effect: Effect) {
+    let turned = match effect {
+        Effect::SetKnob(knob, value) => Some(Change::Knob(knob, value)),
+        _ => None,
+    };
+    let change = match source.apply(effect) {
         Ok(Some(scenario)) => {
             let settings = source.settings().unwrap_or_default();
-            app.switched(&scenario, settings);
+            app.switched(&scenario, settings.clone());
+            Some(Change::Scenario(scenario.name, settings))
         }
-        Ok(None) => {}
-        Err(e) => app.notice = Some(e.to_string()),
+        Ok(None) => turned,
+        Err(e) => {
+            app.notice = Some(e.to_string());
+            None
+        }
+    };
+    if let Some(change) = change {
+        for message in sinks.change(&change) {
+            app.notice = Some(message);
+        }
     }
 }
 

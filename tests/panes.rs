@@ -844,3 +844,58 @@ fn every_scenario_at_every_size() {
         }
     }
 }
+
+/// A replay draws what the live run drew from the same ticks: every
+/// scenario's ticks written to a recording, read back and replayed to the
+/// end, against the live app that recorded them (read-only too, so the
+/// controls are titled alike). Only the header's right end differs.
+#[test]
+fn a_replay_draws_the_frames_the_live_run_drew() {
+    use looptop::recording::{Header, Recorder, Recording};
+    let dir = std::env::temp_dir().join(format!("looptop-panes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for scenario in scenario::built_in().unwrap() {
+        let mut live = App::new(info(), scenario.settings.clone(), scenario.explain.clone());
+        live = live.read_only();
+        live.info.scenario = scenario.name.clone();
+        let file = dir.join(format!("{}.jsonl", scenario.name));
+        let header = Header::new(&scenario.name, 2, 0.25, &scenario.settings);
+        let mut recorder = Recorder::create(&file, 1 << 30, &header).unwrap();
+        for t in 1..=80 {
+            let tick = scenario_snapshot(&scenario.settings, t);
+            assert_eq!(recorder.tick(&tick), None);
+            live.record(tick);
+        }
+        let recording = Recording::load(&file).unwrap();
+        let mut replay = App::replay(info(), recording, 1.0, scenario.explain.clone());
+        for _ in 1..80 {
+            replay.advance();
+        }
+        let (width, height) = (120, 40);
+        let live_frame = render(width, height, |f, _| ui::draw(f, &live));
+        let replay_frame = render(width, height, |f, _| ui::draw(f, &replay));
+        let (live_frame, replay_frame) = (
+            live_frame.backend().buffer(),
+            replay_frame.backend().buffer(),
+        );
+        let header_end = 80;
+        for y in 0..height {
+            for x in 0..width {
+                if y == 0 && x >= header_end {
+                    continue;
+                }
+                assert_eq!(
+                    live_frame[(x, y)],
+                    replay_frame[(x, y)],
+                    "{}: at ({x}, {y})",
+                    scenario.name
+                );
+            }
+        }
+        if scenario.name == "mixed" {
+            let t = render(width, height, |f, _| ui::draw(f, &replay));
+            insta::assert_snapshot!("replay_of_mixed", t.backend());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -227,6 +227,53 @@ fn help_and_pause_show_on_screen() {
     });
 }
 
+/// How far back the header says the cursor is: `PAUSED -10.2s`.
+fn seconds_back(screen: &str) -> Option<f64> {
+    let start = screen.find("PAUSED -")? + "PAUSED -".len();
+    screen[start..].split('s').next()?.parse().ok()
+}
+
+#[test]
+fn paused_the_arrows_go_back_in_time_and_every_pane_follows() {
+    const LEFT_SHIFT: &str = "\x1b[1;2D";
+    let mut tui = Tui::start(&[], 120, 40);
+    tui.wait_for_dashboard();
+    tui.wait_for("15 s of history", |s| {
+        uptime_seconds(s).is_some_and(|u| u >= 15)
+    });
+    tui.send(" ");
+    let now = tui.wait_for("PAUSED", |s| s.contains("PAUSED"));
+    let now_up = uptime_seconds(&now).unwrap();
+    // Shift+Left: ten seconds' worth of ticks back; the header says how
+    // far, and shows the uptime of the tick at the cursor.
+    tui.send(LEFT_SHIFT);
+    let back = tui.wait_for("the cursor 10 s back", |s| {
+        seconds_back(s).is_some_and(|b| (9.0..11.0).contains(&b))
+    });
+    let back_up = uptime_seconds(&back).unwrap();
+    assert!(
+        (now_up - 11..=now_up - 9).contains(&back_up),
+        "up {now_up}s, then {back_up}s:\n{back}"
+    );
+    // Left: one tick further back; Right twice: one tick nearer than that.
+    let ten = seconds_back(&back).unwrap();
+    tui.send("\x1b[D");
+    let further = tui.wait_for("a tick further back", |s| {
+        seconds_back(s).is_some_and(|b| b > ten)
+    });
+    let further = seconds_back(&further).unwrap();
+    tui.send("\x1b[C\x1b[C");
+    tui.wait_for("two ticks on", |s| {
+        seconds_back(s).is_some_and(|b| b < ten && b > ten - 0.6)
+    });
+    assert!(further - ten < 0.6, "one tick, not {}", further - ten);
+    // Unpausing returns to now.
+    tui.send(" ");
+    tui.wait_for("now again", |s| {
+        !s.contains("PAUSED") && uptime_seconds(s).is_some_and(|u| u >= now_up)
+    });
+}
+
 #[test]
 fn too_small_terminal_says_so_then_recovers_on_resize() {
     let tui = Tui::start(&[], 60, 20);

@@ -29,4 +29,11 @@ pub enum Action {
     /// Ctrl-Z: give the terminal back and stop, as full-screen programs do
     /// (the terminal loop does it; the app state has nothing to change).
     Suspend,
+    /// Paused or replaying: to the tick where the previous (next) warning
+    /// began.
+    PreviousEvent,
+    NextEvent,
+    /// Replaying: play slower, or faster.
+    Slower,
+    Faster,
 }

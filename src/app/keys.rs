@@ -19,7 +19,13 @@ pub const HELP: &[(&str, &str)] = &[
     ("s", "choose a scenario (↑↓, Enter)"),
     ("e", "explain the running scenario"),
     ("t", "task dump: where every task waits (↑↓, Enter)"),
-    ("space", "pause the display (sampling goes on)"),
+    (
+        "space",
+        "pause the display (sampling goes on); in a replay, play or pause",
+    ),
+    ("paused: ← →", "a tick back or on in time; with Shift, 10 s"),
+    ("[ ]", "paused: to where the previous or next warning began"),
+    ("< >", "replay: slower or faster, 0.25x to 8x"),
     ("r", "reset statistics"),
     ("?", "show or hide this help"),
     ("Esc", "close what is open"),
@@ -54,6 +60,10 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char(' ') => Action::TogglePause,
         KeyCode::Char('r') => Action::ResetStatistics,
         KeyCode::Char('?') => Action::ToggleHelp,
+        KeyCode::Char('[') => Action::PreviousEvent,
+        KeyCode::Char(']') => Action::NextEvent,
+        KeyCode::Char('<') => Action::Slower,
+        KeyCode::Char('>') => Action::Faster,
         _ => return None,
     };
     Some(action)
@@ -114,7 +124,7 @@ mod tests {
         let steps = HELP
             .iter()
             .filter(|(keys, _)| keys.contains('←') || *keys == "d");
-        assert_eq!(steps.clone().count(), 3);
+        assert_eq!(steps.clone().count(), 4);
         for (keys, what) in steps {
             assert!(
                 readme.contains(&format!(" | {what} |")),

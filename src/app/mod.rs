@@ -4,12 +4,18 @@
 
 mod action;
 pub mod keys;
+pub mod timeline;
 
 pub use action::Action;
+pub use timeline::Playback;
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use timeline::{Turned, MAX_TURNS};
+
+use crate::recording::Recording;
 use crate::sampler::{History, Snapshot};
 use crate::scenario::{Explain, Scenario};
 use crate::settings::{KnobId, Settings};
@@ -108,6 +114,12 @@ pub struct App {
     pub notice: Option<String>,
     /// Whether the source takes knob changes and scenario switches.
     pub steerable: bool,
+    /// A recording being replayed: its history is all there at once.
+    pub playback: Option<Playback>,
+    /// Knobs turned, to show them as they were at a rewound cursor.
+    turns: VecDeque<Turned>,
+    /// The knobs as they were at the cursor, where they differ from now.
+    shown: Option<Settings>,
     pub quit: bool,
 }
 
@@ -127,8 +139,29 @@ impl App {
             dump: None,
             notice: None,
             steerable: true,
+            playback: None,
+            turns: VecDeque::new(),
+            shown: None,
             quit: false,
         }
+    }
+
+    /// The dashboard on a recording: its every tick held, the cursor on the
+    /// first, playing at `speed`; read-only.
+    pub fn replay(info: RunInfo, recording: Recording, speed: f64, explain: Explain) -> Self {
+        let mut history = History::new(recording.ticks.len());
+        for tick in &recording.ticks {
+            history.push(tick.clone());
+        }
+        let mut app = Self::new(info, recording.settings.clone(), explain).read_only();
+        app.history = history;
+        app.playback = Some(Playback {
+            recording,
+            speed,
+            playing: true,
+        });
+        app.move_cursor(0);
+        app
     }
 
     /// For a source that takes no changes: its knobs are shown, not offered.
@@ -151,6 +184,8 @@ impl App {
         self.selected = 0;
         self.history.clear();
         self.frozen = self.frozen.as_ref().map(|_| History::default());
+        self.turns.clear();
+        self.shown = None;
         self.notice = None;
     }
 
@@ -169,13 +204,21 @@ impl App {
 
     /// Applies an action; returns what the caller must do beyond the state.
     pub fn update(&mut self, action: Action) -> Option<Effect> {
+        // Paused, or in a replay, the arrows move through time.
+        let rewinding = self.playback.is_some() || self.frozen.is_some();
+        let overlay = self.picker.is_some() || self.dump.is_some();
+        if rewinding && !overlay {
+            if let Some(effect) = self.update_timeline(action) {
+                return effect;
+            }
+        }
         let steers = matches!(
             action,
             Action::Increase { .. }
                 | Action::Decrease { .. }
                 | Action::DefaultKnob
                 | Action::OpenPicker
-        );
+        ) || (self.playback.is_some() && action == Action::ResetStatistics);
         if steers && !self.steerable {
             self.notice = Some(READ_ONLY.to_string());
             return None;
@@ -198,23 +241,22 @@ impl App {
                     spec.step_down(value, big)
                 };
                 if next != value {
-                    self.settings.set(knob, next);
-                    return Some(Effect::SetKnob(knob, next));
+                    return Some(self.turn(knob, next));
                 }
             }
             Action::DefaultKnob => {
                 let (knob, value) = self.settings.at(self.selected)?;
                 let default = knob.spec().default;
                 if default != value {
-                    self.settings.set(knob, default);
-                    return Some(Effect::SetKnob(knob, default));
+                    return Some(self.turn(knob, default));
                 }
             }
             Action::TogglePause => {
                 self.frozen = match self.frozen {
                     Some(_) => None,
                     None => Some(self.history.clone()),
-                }
+                };
+                self.shown = None;
             }
             Action::ResetStatistics => {
                 self.history.clear();
@@ -234,6 +276,9 @@ impl App {
                 self.show_help = false;
                 self.show_explain = false;
             }
+            Action::TaskDump if self.playback.is_some() => {
+                self.notice = Some("a recording holds no task dump".to_string());
+            }
             Action::TaskDump => {
                 self.dump = Some(DumpPanel::taking());
                 self.show_help = false;
@@ -248,8 +293,45 @@ impl App {
             }
             Action::Quit => self.quit = true,
             Action::Suspend => {}
+            // Only while paused or replaying (`update_timeline`).
+            Action::PreviousEvent | Action::NextEvent | Action::Slower | Action::Faster => {
+                self.notice = Some("pause (space) to go back in time".to_string());
+            }
         }
         None
+    }
+
+    /// Keys that move through time, while paused or replaying; `None` for
+    /// the others. (The outer `Option` is whether the key was taken.)
+    fn update_timeline(&mut self, action: Action) -> Option<Option<Effect>> {
+        match action {
+            Action::Increase { big } => self.step(true, big),
+            Action::Decrease { big } => self.step(false, big),
+            Action::PreviousEvent => self.jump(false),
+            Action::NextEvent => self.jump(true),
+            Action::Slower | Action::Faster if self.playback.is_some() => {
+                self.change_speed(action == Action::Faster);
+            }
+            Action::TogglePause if self.playback.is_some() => self.toggle_play(),
+            _ => return None,
+        }
+        Some(None)
+    }
+
+    /// Turns `knob` to `value`, remembering what it was.
+    fn turn(&mut self, knob: KnobId, value: u64) -> Effect {
+        let before = self.settings.get(knob).unwrap_or(value);
+        let after_s = self.history.all().last().map_or(0.0, |s| s.uptime_s);
+        if self.turns.len() == MAX_TURNS {
+            self.turns.pop_front();
+        }
+        self.turns.push_back(Turned {
+            after_s,
+            knob,
+            before,
+        });
+        self.settings.set(knob, value);
+        Effect::SetKnob(knob, value)
     }
 
     /// A dump came: with the polls holding workers now, which it cannot

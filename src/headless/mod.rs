@@ -10,6 +10,7 @@ use tokio::time::{sleep_until, Instant};
 
 use crate::cli::{Cli, Format};
 use crate::observed::Observed;
+use crate::recording::{Header, Sinks};
 use crate::sampler::Snapshot;
 use crate::settings::Settings;
 use crate::signals::Shutdown;
@@ -37,6 +38,15 @@ pub fn run(
     tracing::info!(?raised, "the sampler's thread priority");
     let observed = Observed::start_with_target(cli.workers(), settings, cli.target())?;
     let mut source: Box<dyn Source> = Box::new(observed);
+    let header = Header::new(scenario, source.workers(), cli.tick.as_secs_f64(), settings);
+    let mut sinks = Sinks::open(
+        cli.record.as_deref(),
+        cli.record_on_warning.as_deref(),
+        cli.record_limit,
+        header,
+        settings,
+    )
+    .map_err(io::Error::other)?;
     let mut summary = Summary::new(scenario);
     let mut ended_by = None;
     let mut dumped = false;
@@ -57,6 +67,9 @@ pub fn run(
             }
             due = next_tick(due, Instant::now(), cli.tick);
             let snapshot = source.sample();
+            for message in sinks.tick(&snapshot) {
+                eprintln!("looptop: {message}");
+            }
             if let Some(at) = cli.dump_at.filter(|&at| !dumped && start.elapsed() >= at) {
                 dumped = true;
                 let dump = dump_now(source.as_ref(), &snapshot).await;

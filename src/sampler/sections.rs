@@ -6,10 +6,13 @@
 use std::any::Any;
 use std::fmt::Debug;
 
+use serde::de::{DeserializeOwned, Deserializer, IgnoredAny};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// A workload's part of one tick.
-pub trait WorkloadSample: Serialize + Clone + PartialEq + Debug + Send + Sync + 'static {
+pub trait WorkloadSample:
+    Serialize + DeserializeOwned + Clone + PartialEq + Debug + Send + Sync + 'static
+{
     /// Its key in the JSON (the workload's scenario table, with `_` for
     /// `-`).
     const KEY: &'static str;
@@ -101,6 +104,50 @@ impl PartialEq for Sections {
     }
 }
 
+/// How one workload's section is read back from a snapshot's JSON: its key,
+/// and its type. Each workload's `Kind` has one.
+#[derive(Clone, Copy)]
+pub struct SectionReader {
+    pub key: &'static str,
+    read: fn(&serde_json::Value) -> Result<Box<dyn AnySample>, serde_json::Error>,
+}
+
+impl SectionReader {
+    pub const fn of<T: WorkloadSample>() -> Self {
+        Self {
+            key: T::KEY,
+            read: |json| Ok(Box::new(T::deserialize(json)?)),
+        }
+    }
+}
+
+impl Sections {
+    /// The sections `readers` know, read from a snapshot's JSON object, in
+    /// the readers' order.
+    pub fn read(
+        object: &serde_json::Map<String, serde_json::Value>,
+        readers: impl IntoIterator<Item = SectionReader>,
+    ) -> Result<Self, String> {
+        let mut sections = Self::default();
+        for reader in readers {
+            if let Some(json) = object.get(reader.key) {
+                let sample = (reader.read)(json).map_err(|e| format!("{}: {e}", reader.key))?;
+                sections.0.push(sample);
+            }
+        }
+        Ok(sections)
+    }
+}
+
+/// Read as none: a snapshot knows no workload, so its sections are read
+/// from the same JSON by the workloads' readers (`Sections::read`).
+impl<'de> serde::Deserialize<'de> for Sections {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(IgnoredAny)?;
+        Ok(Self::default())
+    }
+}
+
 /// Each sample under its key, as fields of the snapshot around it.
 impl Serialize for Sections {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -115,9 +162,9 @@ impl Serialize for Sections {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde::Serialize;
+    use serde::{Deserialize, Serialize};
 
-    #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+    #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
     struct Apples {
         count: u32,
     }
@@ -125,7 +172,7 @@ mod tests {
         const KEY: &'static str = "apples";
     }
 
-    #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+    #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
     struct Pears(u32);
     impl WorkloadSample for Pears {
         const KEY: &'static str = "pears";

@@ -3,13 +3,13 @@
 //! prints. Each workload's own part is its section, of a type its report
 //! defines (`workload/*/report.rs`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use super::sections::{Sections, WorkloadSample};
 pub use crate::stall::cause::Cause;
 pub use crate::workload::latency::Latency;
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// Ticks since start (or since the last statistics reset).
     pub tick: u64,
@@ -40,7 +40,7 @@ impl Snapshot {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RuntimeSample {
     pub workers: usize,
     pub alive_tasks: usize,
@@ -66,7 +66,7 @@ pub struct RuntimeSample {
     pub cores: u64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkerSample {
     /// Share of the tick this worker spent polling tasks, 0..=1.
     pub busy_ratio: f64,
@@ -88,7 +88,7 @@ pub struct WorkerSample {
 /// polls took, or how long woken tasks waited to be polled. Values are the
 /// upper bounds of log-scale buckets (within 25%), in microseconds, except
 /// a maximum known exactly (`max_exact`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Distribution {
     pub count: u64,
     pub p50_us: f64,
@@ -109,12 +109,36 @@ pub struct Distribution {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Bin {
+    /// One of `distribution::BINS`' labels.
     pub label: &'static str,
     pub count: u64,
 }
 
+/// Read back with its label as one of `BINS`' own.
+impl<'de> Deserialize<'de> for Bin {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Read {
+            label: String,
+            count: u64,
+        }
+        let read = Read::deserialize(d)?;
+        let label = super::distribution::BINS
+            .iter()
+            .map(|(known, _)| *known)
+            .find(|known| *known == read.label)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("no bin is labelled {:?}", read.label))
+            })?;
+        Ok(Bin {
+            label,
+            count: read.count,
+        })
+    }
+}
+
 /// Polls that held a worker for at least the stall threshold.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StallSample {
     pub threshold_us: f64,
     /// Long polls that ended this tick.
@@ -129,7 +153,7 @@ pub struct StallSample {
     pub running: Vec<Stall>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stall {
     pub task: String,
     /// Where the task was spawned, file:line.
@@ -147,7 +171,7 @@ pub struct Stall {
     pub cpu_share: Option<f64>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Culprit {
     pub location: String,
     /// The task of the longest poll.
@@ -160,7 +184,7 @@ pub struct Culprit {
 }
 
 /// A problem named in plain words while it lasts, with what to try.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Warning {
     pub kind: WarningKind,
     pub message: String,
@@ -169,7 +193,7 @@ pub struct Warning {
     pub since_s: f64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WarningKind {
     BlockedWorker,

@@ -21,7 +21,7 @@ pub struct Scenario {
 }
 
 /// The explanation panel's text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Explain {
     /// What the scenario models.
     pub models: String,

@@ -46,12 +46,12 @@ pub fn want(app: &App, width: u16) -> Want {
 fn lines(app: &App, width: u16) -> (Vec<Line<'static>>, usize) {
     let width = width as usize;
     // With several workloads, each group of knobs is headed by its name.
-    let headed = app.settings.workloads().len() > 1;
+    let headed = app.knobs().workloads().len() > 1;
     let mut lines: Vec<Line> = Vec::new();
     let mut selected_line = 0;
     let mut group = None;
-    for (position, (knob, value)) in app.settings.knobs().enumerate() {
-        if !app.settings.is_shown(knob) {
+    for (position, (knob, value)) in app.knobs().knobs().enumerate() {
+        if !app.knobs().is_shown(knob) {
             continue;
         }
         if headed && group != Some(knob.group) {

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::app::App;
+use crate::app::{App, Playback};
 use crate::format;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -59,17 +59,37 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-    if app.paused() {
-        let paused = Span::styled(
-            " PAUSED ",
+    let state = match (&app.playback, app.rewound_s()) {
+        (Some(playback), _) => Some(replay_state(app, playback)),
+        (None, Some(back)) => Some(format!(" PAUSED -{} ", format::behind(back))),
+        (None, None) => app.paused().then(|| " PAUSED ".to_string()),
+    };
+    if let Some(state) = state {
+        let state = Span::styled(
+            state,
             Style::new()
                 .fg(Color::Black)
                 .bg(Color::Yellow)
                 .add_modifier(Modifier::BOLD),
         );
         frame.render_widget(
-            Paragraph::new(Line::from(paused)).alignment(Alignment::Right),
+            Paragraph::new(Line::from(state)).alignment(Alignment::Right),
             area,
         );
     }
+}
+
+/// `REPLAY ▶ 2x 12.5s of 9m58s`: playing or paused, the speed, where the
+/// cursor is in the recording.
+fn replay_state(app: &App, playback: &Playback) -> String {
+    let history = app.view();
+    let total: f64 = history.all().skip(1).map(|s| s.interval_s).sum();
+    let at = total - history.behind_s();
+    let sign = if playback.playing { "▶" } else { "‖" };
+    format!(
+        " REPLAY {sign} {}x {} of {} ",
+        playback.speed,
+        format::behind(at),
+        format::behind(total)
+    )
 }

@@ -146,7 +146,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
 /// What each workload's pane asks for, in the order they stack.
 fn workload_wants(app: &App, width: u16) -> Vec<Want> {
     let history = app.view();
-    app.settings
+    app.knobs()
         .workloads()
         .iter()
         .map(|group| {
@@ -160,7 +160,7 @@ fn workload_wants(app: &App, width: u16) -> Vec<Want> {
 /// One pane per workload the scenario runs, stacked.
 fn draw_workloads(frame: &mut Frame, areas: &[Rect], app: &App) {
     let history = app.view();
-    for (group, area) in app.settings.workloads().iter().zip(areas) {
+    for (group, area) in app.knobs().workloads().iter().zip(areas) {
         if let Some(kind) = group.kind() {
             (kind.draw)(frame, *area, history);
         }

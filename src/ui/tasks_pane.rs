@@ -47,7 +47,7 @@ fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
         row("spawned", runtime(|rt| format::rate(rt.spawned_per_s))),
         row("completed", runtime(|rt| format::rate(rt.completed_per_s))),
     ];
-    if let Some(asked) = app.settings.queue() {
+    if let Some(asked) = app.knobs().queue() {
         let running = latest.and_then(|s| s.section::<QueueSample>());
         lines.push(row(
             "producers·consumers",

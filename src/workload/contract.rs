@@ -9,7 +9,7 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 use tokio::runtime::Handle;
 
-use crate::sampler::sections::{Sections, WorkloadSample};
+use crate::sampler::sections::{SectionReader, Sections, WorkloadSample};
 use crate::sampler::{History, Snapshot};
 use crate::ui::layout::Want;
 use crate::workload::requests::Target;
@@ -35,6 +35,8 @@ pub struct Kind {
     pub draw: fn(&mut Frame, Rect, &History),
     /// Its part of headless mode's text summary, fed every snapshot.
     pub summary: fn() -> Box<dyn SummaryPart>,
+    /// How its section is read back from a recording.
+    pub section: SectionReader,
 }
 
 /// A workload running on the observed runtime.

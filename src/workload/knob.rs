@@ -233,6 +233,15 @@ pub fn by_name<C: Choice, S: serde::Serializer>(choice: &C, s: S) -> Result<S::O
     s.serialize_str(choice.name())
 }
 
+/// Reads a choice back from its name (`deserialize_with = "from_name"`).
+pub fn from_name<'de, C: Choice, D: serde::Deserializer<'de>>(d: D) -> Result<C, D::Error> {
+    let name = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+    let at = C::NAMES.iter().position(|n| *n == name).ok_or_else(|| {
+        serde::de::Error::custom(format!("{name:?} is none of {}", C::NAMES.join(", ")))
+    })?;
+    Ok(C::ALL[at])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,7 @@ pub mod work;
 
 use serde::Serialize;
 
+use crate::sampler::sections::SectionReader;
 use crate::settings::RUNTIME_KNOBS;
 use contract::Kind;
 pub use knob::{KnobSpec, Unit};
@@ -73,4 +74,12 @@ impl Group {
     pub fn knobs(self) -> &'static [KnobSpec] {
         self.kind().map_or(&RUNTIME_KNOBS, |kind| kind.knobs)
     }
+}
+
+/// How every workload's section is read back from a recording.
+pub fn section_readers() -> impl Iterator<Item = SectionReader> {
+    Group::WORKLOADS
+        .iter()
+        .filter_map(|group| group.kind())
+        .map(|kind| kind.section)
 }

@@ -1,13 +1,13 @@
 //! The pipeline as the rest of looptop sees it: its section of a tick, its
 //! pane, its summary lines.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::knobs::CHAIN_KNOBS;
 use super::{pane, ChainCounters, ChainWorkload};
 use crate::format;
 use crate::sampler::rates::{busy_ratio, per_second};
-use crate::sampler::sections::WorkloadSample;
+use crate::sampler::sections::{SectionReader, WorkloadSample};
 use crate::sampler::snapshot::Latency;
 use crate::sampler::Snapshot;
 use crate::workload::contract::{Counting, Kind, Readings, SummaryPart, Tick};
@@ -19,6 +19,7 @@ pub static KIND: Kind = Kind {
     want: pane::want,
     draw: pane::draw,
     summary: || Box::<ChainSummary>::default(),
+    section: SectionReader::of::<ChainSample>(),
 };
 
 pub(super) fn section(
@@ -96,7 +97,7 @@ impl SummaryPart for ChainSummary {
 }
 
 /// The pipeline: items in and out, their end-to-end latency, each stage.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChainSample {
     pub produced_per_s: f64,
     pub done_per_s: f64,
@@ -130,7 +131,7 @@ impl ChainSample {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StageSample {
     /// Items waiting in the stage's input queue.
     pub depth: u64,

@@ -1,9 +1,9 @@
 //! The queue workload's knobs, and a typed view of their values for code
 //! and tests that set a few of them by name.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::workload::knob::{by_name, Choice, KnobSpec, Step, Unit};
+use crate::workload::knob::{by_name, from_name, Choice, KnobSpec, Step, Unit};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum QueueKnob {
@@ -129,7 +129,7 @@ impl QueueKnob {
 }
 
 /// Every queue knob's value by name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueSettings {
     pub producers: u64,
     pub consumers: u64,
@@ -138,7 +138,7 @@ pub struct QueueSettings {
     pub io_wait_us: u64,
     pub cpu_work_us: u64,
     pub blocking_pct: u64,
-    #[serde(serialize_with = "by_name")]
+    #[serde(serialize_with = "by_name", deserialize_with = "from_name")]
     pub offload: Offload,
 }
 

@@ -1,13 +1,13 @@
 //! The queue as the rest of looptop sees it: its section of a tick, its
 //! pane, its summary lines.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::knobs::{QueueKnob, QueueSettings, QUEUE_KNOBS};
 use super::{pane, QueueCounters, QueueWorkload};
 use crate::format;
 use crate::sampler::rates::per_second;
-use crate::sampler::sections::WorkloadSample;
+use crate::sampler::sections::{SectionReader, WorkloadSample};
 use crate::sampler::Snapshot;
 use crate::workload::contract::{Counted, Counting, Kind, Readings, SummaryPart, Tick};
 
@@ -21,6 +21,7 @@ pub static KIND: Kind = Kind {
     want: |_, _| pane::WANT,
     draw: pane::draw,
     summary: || Box::<QueueSummary>::default(),
+    section: SectionReader::of::<QueueSample>(),
 };
 
 impl Counted for QueueWorkload {
@@ -105,7 +106,7 @@ impl SummaryPart for QueueSummary {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct QueueSample {
     pub depth: u64,
     pub capacity: u64,

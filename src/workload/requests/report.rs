@@ -1,16 +1,16 @@
 //! HTTP requests as the rest of looptop sees them: their section of a tick,
 //! their pane, their summary lines.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::knobs::{Mode, REQUEST_KNOBS};
 use super::{pane, RequestCounters, RequestsWorkload};
 use crate::sampler::rates::per_second;
-use crate::sampler::sections::WorkloadSample;
+use crate::sampler::sections::{SectionReader, WorkloadSample};
 use crate::sampler::snapshot::Latency;
 use crate::sampler::Snapshot;
 use crate::workload::contract::{Counting, Kind, Readings, SummaryPart, Tick};
-use crate::workload::knob::{by_name, Choice};
+use crate::workload::knob::{by_name, from_name, Choice};
 
 pub static KIND: Kind = Kind {
     name: "requests",
@@ -23,6 +23,7 @@ pub static KIND: Kind = Kind {
     want: pane::want,
     draw: pane::draw,
     summary: || Box::<RequestsSummary>::default(),
+    section: SectionReader::of::<RequestsSample>(),
 };
 
 pub(super) fn section(
@@ -98,9 +99,9 @@ impl SummaryPart for RequestsSummary {
 }
 
 /// HTTP requests: how many, how fast, how they ended, and the crawl.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestsSample {
-    #[serde(serialize_with = "by_name")]
+    #[serde(serialize_with = "by_name", deserialize_with = "from_name")]
     pub mode: Mode,
     pub concurrency: u64,
     /// Where requests go: the embedded site or --target.

@@ -1,17 +1,17 @@
 //! Threads versus tasks as the rest of looptop sees them: their section of
 //! a tick, their pane, their summary line.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     pane, ThreadCounters, ThreadsVia, ThreadsVsTasks, THREAD_KNOBS, THREAD_STACK, TOKIO_STACK,
 };
 use crate::format;
 use crate::sampler::rates::per_second;
-use crate::sampler::sections::WorkloadSample;
+use crate::sampler::sections::{SectionReader, WorkloadSample};
 use crate::sampler::Snapshot;
 use crate::workload::contract::{Counting, Kind, Readings, SummaryPart, Tick};
-use crate::workload::knob::{by_name, Choice};
+use crate::workload::knob::{by_name, from_name, Choice};
 
 pub static KIND: Kind = Kind {
     name: "threads-vs-tasks",
@@ -20,6 +20,7 @@ pub static KIND: Kind = Kind {
     want: pane::want,
     draw: pane::draw,
     summary: || Box::<ThreadsSummary>::default(),
+    section: SectionReader::of::<ThreadsSample>(),
 };
 
 /// The task side's CPU is the runtime's workers': this workload is all
@@ -100,13 +101,13 @@ impl SummaryPart for ThreadsSummary {
 }
 
 /// The same jobs as tasks and as threads, side by side.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ThreadsSample {
     /// Jobs asked of each side.
     pub jobs: u64,
     pub tasks: SideSample,
     pub threads: SideSample,
-    #[serde(serialize_with = "by_name")]
+    #[serde(serialize_with = "by_name", deserialize_with = "from_name")]
     pub threads_via: ThreadsVia,
     /// Why a thread could not be started, if one could not.
     pub thread_error: Option<String>,
@@ -129,7 +130,7 @@ impl WorkloadSample for ThreadsSample {
     const KEY: &'static str = "threads_vs_tasks";
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SideSample {
     /// Jobs running now (thread jobs beyond the blocking pool's limit wait).
     pub running: u64,

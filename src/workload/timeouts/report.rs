@@ -1,15 +1,15 @@
 //! Requests with a deadline as the rest of looptop sees them: their section
 //! of a tick, their pane, their summary line.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{pane, CancelBy, TimeoutCounters, TimeoutsWorkload, TIMEOUT_KNOBS};
 use crate::sampler::rates::per_second;
-use crate::sampler::sections::WorkloadSample;
+use crate::sampler::sections::{SectionReader, WorkloadSample};
 use crate::sampler::snapshot::Latency;
 use crate::sampler::Snapshot;
 use crate::workload::contract::{Counting, Kind, Readings, SummaryPart, Tick};
-use crate::workload::knob::{by_name, Choice};
+use crate::workload::knob::{by_name, from_name, Choice};
 
 pub static KIND: Kind = Kind {
     name: "timeouts",
@@ -18,6 +18,7 @@ pub static KIND: Kind = Kind {
     want: pane::want,
     draw: pane::draw,
     summary: || Box::<TimeoutsSummary>::default(),
+    section: SectionReader::of::<TimeoutsSample>(),
 };
 
 pub(super) fn section(
@@ -67,9 +68,9 @@ impl SummaryPart for TimeoutsSummary {
 
 /// Rounds of requests against a deadline: what finished, what timed out,
 /// what was cancelled.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TimeoutsSample {
-    #[serde(serialize_with = "by_name")]
+    #[serde(serialize_with = "by_name", deserialize_with = "from_name")]
     pub mode: CancelBy,
     pub started_per_s: f64,
     pub finished_per_s: f64,
