@@ -899,3 +899,22 @@ fn a_replay_draws_the_frames_the_live_run_drew() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Paused and ten seconds back: the header says how far, and the charts end
+/// there, labelled so rather than "now".
+#[test]
+fn rewound_the_charts_end_at_the_cursor_and_say_so() {
+    let mut app = app();
+    app.update(Action::TogglePause);
+    app.update(Action::Decrease { big: true });
+    let t = render(100, 30, |f, _| ui::draw(f, &app));
+    insta::assert_snapshot!(t.backend());
+    let screen = format!("{:?}", t.backend());
+    assert!(screen.contains("PAUSED -10.0s"), "{screen}");
+    let axis = screen
+        .lines()
+        .find(|l| l.contains("│-20s"))
+        .expect("the queue chart's axis");
+    assert!(axis.contains("-10.0s││"), "its right edge: {axis}");
+    assert!(!screen.contains("now│"), "no chart ends now: {screen}");
+}

@@ -9,7 +9,7 @@ use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
 use super::layout::Want;
-use super::widgets::{draw_pane, sparkline, ACCENT, WARN};
+use super::widgets::{draw_pane, sparkline, time_labels, ACCENT, WARN};
 use crate::format;
 use crate::sampler::distribution::SLOW;
 use crate::sampler::snapshot::Distribution;
@@ -151,7 +151,7 @@ fn chart(frame: &mut Frame, area: Rect, history: &History) {
         Axis::default()
             .style(axis)
             .bounds([oldest, 0.0])
-            .labels([format!("{oldest:.0}s"), "now".to_string()]),
+            .labels(time_labels(history, oldest)),
     )
     .y_axis(Axis::default().style(axis).bounds([lowest, top]).labels([
         format::micros(10f64.powf(lowest)),

@@ -42,6 +42,19 @@ pub fn bar(ratio: f64, width: usize, color: Color) -> [Span<'static>; 2] {
 }
 
 /// One character per value, scaled to `max`.
+/// A time chart's edge labels, both from now: its oldest point, `oldest`
+/// seconds before the cursor, and its right edge, `now` or, with the cursor
+/// rewound, how far back the cursor is (`-12.5s`): the chart ends there.
+pub fn time_labels(history: &crate::sampler::History, oldest: f64) -> [String; 2] {
+    let behind = history.behind_s();
+    let end = if history.at_newest() {
+        "now".to_string()
+    } else {
+        format!("-{}", crate::format::behind(behind))
+    };
+    [format!("{:.0}s", oldest - behind), end]
+}
+
 pub fn sparkline(values: impl Iterator<Item = f64>, max: f64) -> String {
     values
         .map(|v| {

@@ -11,7 +11,7 @@ use ratatui::Frame;
 use crate::format;
 use crate::sampler::History;
 use crate::ui::layout::Want;
-use crate::ui::widgets::{draw_pane, ACCENT, WAITING, WARN};
+use crate::ui::widgets::{draw_pane, time_labels, ACCENT, WAITING, WARN};
 use crate::workload::queue::report::QueueSample;
 
 /// The summary line and a chart: one row of plot over its axis at least,
@@ -97,7 +97,7 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             Axis::default()
                 .style(axis)
                 .bounds([oldest, 0.0])
-                .labels([format!("{oldest:.0}s"), "now".to_string()]),
+                .labels(time_labels(history, oldest)),
         )
         .y_axis(
             Axis::default()
