@@ -114,6 +114,8 @@ fn main() {
         tick: Duration::from_millis(250),
         console: None,
         insecure: false,
+        serving: None,
+        attached: None,
     };
     let explain = looptop::scenario::load("queue").unwrap().explain;
     let mut live = App::new(info.clone(), recording.settings.clone(), explain.clone());
@@ -128,12 +130,12 @@ fn main() {
             start.elapsed().as_secs_f64() * 1e6
         })
         .collect();
-    let ticks = recording.ticks.len();
     let mut replay = App::replay(info, recording, 8.0, explain);
     let replay_frames: Vec<f64> = (0..500)
-        .map(|i| {
-            if i % ticks == 0 {
-                replay.update(looptop::app::Action::PreviousEvent);
+        .map(|_| {
+            // At the end, space plays it again from the start.
+            if !replay.playback.as_ref().is_some_and(|p| p.playing) {
+                replay.update(looptop::app::Action::TogglePause);
             }
             let start = Instant::now();
             replay.advance();

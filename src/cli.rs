@@ -14,6 +14,7 @@ use crate::workload::{KnobSpec, QueueKnob, Unit};
 pub const TICK_RANGE: (Duration, Duration) = (Duration::from_millis(50), Duration::from_secs(5));
 pub const MAX_WORKERS: u64 = 512;
 pub const CONSOLE_DEFAULT_ADDR: &str = "127.0.0.1:6669";
+pub const SERVE_DEFAULT_ADDR: &str = "127.0.0.1:6670";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -40,19 +41,19 @@ pub struct Cli {
     pub workers: Option<u64>,
 
     /// Sampling interval, 50ms to 5s
-    #[arg(long, value_name = "DURATION", default_value = "250ms", allow_hyphen_values = true, value_parser = duration_between(TICK_RANGE.0, TICK_RANGE.1))]
+    #[arg(global = true, long, value_name = "DURATION", default_value = "250ms", allow_hyphen_values = true, value_parser = duration_between(TICK_RANGE.0, TICK_RANGE.1))]
     pub tick: Duration,
 
     /// Print samples instead of drawing the dashboard
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub headless: bool,
 
     /// Stop after this long (for example 10s or 2m) [default: run until quit]
-    #[arg(long, value_name = "DURATION", value_parser = duration_between(Duration::from_millis(1), Duration::from_secs(7 * 24 * 3600)))]
+    #[arg(global = true, long, value_name = "DURATION", value_parser = duration_between(Duration::from_millis(1), Duration::from_secs(7 * 24 * 3600)))]
     pub duration: Option<Duration>,
 
     /// Headless output
-    #[arg(long, value_enum, default_value = "json")]
+    #[arg(global = true, long, value_enum, default_value = "json")]
     pub format: Format,
 
     /// Headless: take one task dump this long after the start and print it (where every task waits; Linux x86, x86_64, aarch64, s390x)
@@ -116,16 +117,20 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
 
+    /// Serve this run's figures, read-only, on ADDR (127.0.0.1:6670 alone): `looptop attach ADDR` from another terminal, and GET /metrics for Prometheus
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = SERVE_DEFAULT_ADDR, value_parser = socket_addr)]
+    pub serve: Option<SocketAddr>,
+
     /// Record every tick and knob change to FILE as it happens, to replay with `looptop replay FILE`
-    #[arg(long, value_name = "FILE")]
+    #[arg(global = true, long, value_name = "FILE")]
     pub record: Option<PathBuf>,
 
     /// The most a recording may hold (for example 100MB or 2GiB); recording stops there, with a message
-    #[arg(long, value_name = "SIZE", default_value = "512MB", value_parser = byte_size)]
+    #[arg(global = true, long, value_name = "SIZE", default_value = "512MB", value_parser = byte_size)]
     pub record_limit: u64,
 
     /// Keep the last minute in memory and, when a warning begins, write the minute before and the minute after to a file in DIR
-    #[arg(long, value_name = "DIR")]
+    #[arg(global = true, long, value_name = "DIR")]
     pub record_on_warning: Option<PathBuf>,
 }
 
@@ -133,16 +138,19 @@ pub struct Cli {
 pub enum Command {
     /// List the built-in scenarios, one line each
     Scenarios,
-    /// Open the dashboard on a recording (made with --record): play, pause, rewind, speed
+    /// Open the dashboard on a recording (made with --record): play, pause, rewind, speed; --headless prints its ticks
     Replay {
         /// The recording
         file: PathBuf,
         /// Playback speed, 0.25 to 8 (< and > change it while it plays)
         #[arg(long, default_value = "1", value_parser = speed)]
         speed: f64,
-        /// Print the recording's ticks as JSON lines instead of drawing them
-        #[arg(long)]
-        headless: bool,
+    },
+    /// Open the dashboard on another looptop's endpoint (its --serve ADDR), read-only; --headless prints its ticks
+    Attach {
+        /// Where it serves, e.g. 127.0.0.1:6670
+        #[arg(value_parser = socket_addr)]
+        addr: SocketAddr,
     },
 }
 

@@ -6,11 +6,13 @@
 //! (`headless`).
 
 pub mod app;
+pub mod attach;
 pub mod cli;
 #[cfg(feature = "console")]
 pub mod console;
 pub mod cpu_time;
 pub mod diagnosis;
+pub mod endpoint;
 pub mod format;
 pub mod headless;
 pub mod limits;

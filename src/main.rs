@@ -1,9 +1,11 @@
 use std::io::{self, IsTerminal, Write};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use looptop::app::{App, Choice, RunInfo};
+use looptop::attach::Attached;
 use looptop::cli::{Cli, Command, Parsed};
 use looptop::recording::Recording;
 use looptop::scenario::{self, Scenario};
@@ -31,11 +33,8 @@ fn main() -> ExitCode {
             print!("{}", list(&built_in));
             return ExitCode::SUCCESS;
         }
-        Some(Command::Replay {
-            file,
-            speed,
-            headless,
-        }) => return replay(file, *speed, *headless),
+        Some(Command::Replay { file, speed }) => return replay(file, *speed, cli.headless),
+        Some(Command::Attach { addr }) => return attach(&cli, *addr),
         None => {}
     }
     let chosen = match scenario::load(&cli.scenario) {
@@ -153,8 +152,43 @@ fn replay(file: &Path, speed: f64, headless: bool) -> ExitCode {
         tick: Duration::from_secs_f64(header.tick_s),
         console: None,
         insecure: false,
+        serving: None,
+        attached: None,
     };
     match tui::replay(App::replay(info, recording, speed, explain)) {
+        Ok(Ending::Signal(n)) => ExitCode::from(128 + n as u8),
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("looptop: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `looptop attach ADDR`: the dashboard (or, headless, the ticks) of
+/// another looptop's endpoint. Nothing there yet is no error: it says so,
+/// and tries again.
+fn attach(cli: &Cli, addr: SocketAddr) -> ExitCode {
+    if !cli.headless {
+        if let Err(message) = can_draw() {
+            eprintln!("looptop: {message}");
+            return ExitCode::from(2);
+        }
+    }
+    let attached = match Attached::connect(addr) {
+        Ok(attached) => attached,
+        Err(e) => {
+            eprintln!("looptop: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let ended = if cli.headless {
+        headless::attach(cli, attached, &mut io::stdout().lock())
+            .map(|signal| signal.map_or(Ending::Quit, Ending::Signal))
+    } else {
+        tui::attach(cli, attached)
+    };
+    match ended {
         Ok(Ending::Signal(n)) => ExitCode::from(128 + n as u8),
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {

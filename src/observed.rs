@@ -6,13 +6,12 @@ use std::time::Duration;
 
 use tokio::runtime::Runtime;
 
-use crate::app::Effect;
 use crate::diagnosis::Diagnosis;
 use crate::runtime::{self, Instruments};
 use crate::sampler::{Sampler, Snapshot};
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::settings::{KnobId, Settings, STALL_THRESHOLD};
-use crate::source::{DumpFuture, Source};
+use crate::source::{DumpFuture, Effect, Source};
 use crate::stall::{PollTracker, StallWatch};
 use crate::taskdump;
 use crate::workload::contract::Tick;
@@ -149,8 +148,8 @@ impl Observed {
 }
 
 impl Source for Observed {
-    fn sample(&mut self) -> Snapshot {
-        Observed::sample(self)
+    fn sample(&mut self) -> Vec<Snapshot> {
+        vec![Observed::sample(self)]
     }
 
     fn workers(&self) -> usize {

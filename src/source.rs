@@ -1,23 +1,37 @@
-//! Where the dashboard and headless mode get their snapshots. Today that is
-//! the observed runtime in this process (`Observed`); a recording being
-//! replayed, or another process, are sources too, and such a source may
-//! take no knob changes, so the dashboard offers knobs only where it can.
+//! Where the dashboard and headless mode get their snapshots: the observed
+//! runtime in this process (`Observed`), or another process's endpoint
+//! (`attach::Attached`). A source may take no knob changes, so the
+//! dashboard offers knobs only where it can. (A replay needs no source: the
+//! whole recording is there at once, and the app plays it.)
 
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::app::Effect;
 use crate::sampler::Snapshot;
 use crate::scenario::{Scenario, ScenarioError};
-use crate::settings::Settings;
+use crate::settings::{KnobId, Settings};
 use crate::taskdump::{DumpError, TaskDump};
+
+/// What a key asked of the source, beyond the dashboard's own state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    SetKnob(KnobId, u64),
+    ResetStatistics,
+    /// Stop the running workloads and start those of this scenario (a
+    /// built-in name or a file, read again so edits take effect).
+    SwitchScenario(String),
+    /// Take a dump of every task; give it to `App::dump_taken`.
+    TakeDump,
+}
 
 /// A task dump being taken.
 pub type DumpFuture = Pin<Box<dyn Future<Output = Result<TaskDump, DumpError>> + Send>>;
 
 pub trait Source {
-    /// The tick's snapshot: every figure since the last one.
-    fn sample(&mut self) -> Snapshot;
+    /// The ticks since the last call, oldest first: one for a runtime in
+    /// this process; from another process, as many as have come (none
+    /// while it does not answer, a minute of them when it first does).
+    fn sample(&mut self) -> Vec<Snapshot>;
 
     /// The worker threads of the runtime it shows.
     fn workers(&self) -> usize;
@@ -34,4 +48,15 @@ pub trait Source {
     /// A dump of every task of the runtime it shows, to await on another
     /// runtime; none when this source cannot take one.
     fn task_dump(&self) -> Option<DumpFuture>;
+
+    /// Why no ticks come now (the other process gone, say), in one line.
+    fn problem(&self) -> Option<String> {
+        None
+    }
+
+    /// The header of the run it shows, where that run is another's: its
+    /// scenario, workers and knobs, as it says them.
+    fn header(&self) -> Option<crate::recording::Header> {
+        None
+    }
 }

@@ -10,7 +10,9 @@ use ratatui::DefaultTerminal;
 use tokio::time::{interval, interval_at, Instant, MissedTickBehavior};
 
 use crate::app::{keys, Action, App, Choice, Effect, RunInfo};
+use crate::attach::Attached;
 use crate::cli::Cli;
+use crate::endpoint::Publisher;
 use crate::observed::Observed;
 use crate::priority;
 use crate::recording::{Change, Header, Sinks};
@@ -33,29 +35,90 @@ pub enum Ending {
     DurationElapsed,
 }
 
+/// The dashboard's runtime, signal handlers, terminal and input.
+struct Session {
+    runtime: tokio::runtime::Runtime,
+    shutdown: Shutdown,
+    suspends: SuspendRequests,
+    terminal: TerminalGuard,
+    events: EventStream,
+}
+
+impl Session {
+    /// First of all: a workload may use up the process's file
+    /// descriptors, and these need some.
+    fn start() -> io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        // Above the workload's threads, and so is the input reader that
+        // EventStream starts; the workload's threads, started later from
+        // this one, are not.
+        let raised = priority::raise_this_thread();
+        let (shutdown, suspends, terminal, events) = runtime.block_on(async {
+            let shutdown = Shutdown::listen()?;
+            let suspends = SuspendRequests::listen()?;
+            let terminal = TerminalGuard::enter()?;
+            Ok::<_, io::Error>((shutdown, suspends, terminal, EventStream::new()))
+        })?;
+        priority::stop_passing_on();
+        tracing::info!(?raised, "the dashboard's thread priority");
+        Ok(Self {
+            runtime,
+            shutdown,
+            suspends,
+            terminal,
+            events,
+        })
+    }
+
+    /// Runs the dashboard until it ends.
+    fn run(
+        mut self,
+        app: &mut App,
+        source: Option<&mut dyn Source>,
+        sinks: &mut Sinks,
+        clock: (Duration, Option<Duration>),
+    ) -> io::Result<Ending> {
+        let signals = (self.shutdown, self.suspends, self.events);
+        let terminal = &mut self.terminal.0;
+        self.runtime
+            .block_on(event_loop(terminal, app, source, sinks, signals, clock))
+    }
+}
+
+/// What `--record`, `--record-on-warning` and `--serve` ask for; the
+/// address really served on goes in `info`.
+pub fn sinks(
+    cli: &Cli,
+    header: Header,
+    settings: &Settings,
+    serving: &mut Option<std::net::SocketAddr>,
+) -> io::Result<Sinks> {
+    let mut sinks = Sinks::open(
+        cli.record.as_deref(),
+        cli.record_on_warning.as_deref(),
+        cli.record_limit,
+        header.clone(),
+        settings,
+    )
+    .map_err(io::Error::other)?;
+    if let Some(addr) = cli.serve {
+        let publisher =
+            Publisher::serve(addr, header, settings.clone()).map_err(io::Error::other)?;
+        *serving = Some(publisher.addr);
+        sinks = sinks.serving(publisher);
+    }
+    Ok(sinks)
+}
+
 pub fn run(
     cli: &Cli,
     scenario: &Scenario,
     settings: &Settings,
     choices: Vec<Choice>,
 ) -> io::Result<Ending> {
-    // The dashboard's runtime, signal handlers, terminal and input first: a
-    // workload may use up the process's file descriptors, and these need some.
-    let ui_runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    // Above the workload's threads, and so is the input reader that
-    // EventStream starts; the workload's threads, started later from this
-    // one, are not.
-    let raised = priority::raise_this_thread();
-    let (shutdown, suspends, mut terminal, events) = ui_runtime.block_on(async {
-        let shutdown = Shutdown::listen()?;
-        let suspends = SuspendRequests::listen()?;
-        let terminal = TerminalGuard::enter()?;
-        Ok::<_, io::Error>((shutdown, suspends, terminal, EventStream::new()))
-    })?;
-    priority::stop_passing_on();
-    tracing::info!(?raised, "the dashboard's thread priority");
+    let session = Session::start()?;
     let observed = Observed::start_with_target(cli.workers(), settings, cli.target())?;
     let mut source: Box<dyn Source> = Box::new(observed);
     let header = Header::new(
@@ -64,57 +127,72 @@ pub fn run(
         cli.tick.as_secs_f64(),
         settings,
     );
-    let mut sinks = Sinks::open(
-        cli.record.as_deref(),
-        cli.record_on_warning.as_deref(),
-        cli.record_limit,
-        header,
-        settings,
-    )
-    .map_err(io::Error::other)?;
-    let info = RunInfo {
+    let mut info = RunInfo {
         scenario: scenario.name.clone(),
         workers: source.workers(),
         tick: cli.tick,
         console: cli.console,
         insecure: cli.insecure,
+        serving: None,
+        attached: None,
     };
+    let mut sinks = sinks(cli, header, settings, &mut info.serving)?;
     let app = match source.settings() {
         Some(settings) => App::new(info, settings, scenario.explain.clone()),
         None => App::new(info, Settings::defaults(&[]), scenario.explain.clone()).read_only(),
     };
     let mut app = app.with_scenarios(choices);
-    ui_runtime.block_on(event_loop(
-        &mut terminal.0,
+    session.run(
         &mut app,
         Some(source.as_mut()),
         &mut sinks,
-        (shutdown, suspends, events),
         (cli.tick, cli.duration),
-    ))
+    )
+}
+
+/// The dashboard on another process's endpoint: its runtime panes,
+/// read-only, and recorded as a live run is, if asked.
+pub fn attach(cli: &Cli, mut attached: Attached) -> io::Result<Ending> {
+    let mut sinks = attach_sinks(cli, &attached)?;
+    let session = Session::start()?;
+    let info = RunInfo {
+        scenario: "attaching".to_string(),
+        workers: 0,
+        tick: cli.tick,
+        console: None,
+        insecure: false,
+        serving: None,
+        attached: Some(attached.addr()),
+    };
+    let mut app = App::new(info, Settings::defaults(&[]), Default::default()).read_only();
+    session.run(
+        &mut app,
+        Some(&mut attached),
+        &mut sinks,
+        (cli.tick, cli.duration),
+    )
+}
+
+/// A recording of an attached run begins with its header: with `--record`
+/// or `--record-on-warning`, the other run must answer first.
+pub fn attach_sinks(cli: &Cli, attached: &Attached) -> io::Result<Sinks> {
+    if cli.record.is_none() && cli.record_on_warning.is_none() {
+        return Ok(Sinks::default());
+    }
+    let header = attached
+        .first_answer(Duration::from_secs(5))
+        .map_err(|why| io::Error::other(format!("cannot record: {why}")))?;
+    let settings = crate::recording::settings_of(&header.knobs).map_err(io::Error::other)?;
+    let mut none = None;
+    sinks(cli, header, &settings, &mut none)
 }
 
 /// The dashboard on a recording: the same panes, played by moving the
 /// cursor through it.
 pub fn replay(mut app: App) -> io::Result<Ending> {
-    let ui_runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let (shutdown, suspends, mut terminal, events) = ui_runtime.block_on(async {
-        let shutdown = Shutdown::listen()?;
-        let suspends = SuspendRequests::listen()?;
-        let terminal = TerminalGuard::enter()?;
-        Ok::<_, io::Error>((shutdown, suspends, terminal, EventStream::new()))
-    })?;
+    let session = Session::start()?;
     let tick = playback_period(&app).unwrap_or(Duration::from_millis(250));
-    ui_runtime.block_on(event_loop(
-        &mut terminal.0,
-        &mut app,
-        None,
-        &mut Sinks::default(),
-        (shutdown, suspends, events),
-        (tick, None),
-    ))
+    session.run(&mut app, None, &mut Sinks::default(), (tick, None))
 }
 
 /// A replay's time between ticks: as recorded, at its speed.
@@ -158,11 +236,16 @@ async fn event_loop(
             _ = ticks.tick() => {
                 match source.as_deref_mut() {
                     Some(source) => {
-                        let snapshot = source.sample();
-                        for message in sinks.tick(&snapshot) {
-                            app.notice = Some(message);
+                        if let Some(header) = source.header() {
+                            app.adopt(&header);
                         }
-                        app.record(snapshot);
+                        for snapshot in source.sample() {
+                            for message in sinks.tick(&snapshot) {
+                                app.notice = Some(message);
+                            }
+                            app.record(snapshot);
+                        }
+                        app.problem = source.problem();
                     }
                     None => app.advance(),
                 }

@@ -193,6 +193,8 @@ fn info() -> RunInfo {
         tick: Duration::from_millis(250),
         console: None,
         insecure: false,
+        serving: None,
+        attached: None,
     }
 }
 
@@ -666,7 +668,7 @@ fn controls_pane_of_a_read_only_source_shows_values_only() {
 
 #[test]
 fn hints_line() {
-    let t = render(80, 1, ui::hints::draw);
+    let t = render(80, 1, |f, area| ui::hints::draw(f, area, false));
     insta::assert_snapshot!(t.backend());
 }
 
@@ -848,7 +850,8 @@ fn every_scenario_at_every_size() {
 /// A replay draws what the live run drew from the same ticks: every
 /// scenario's ticks written to a recording, read back and replayed to the
 /// end, against the live app that recorded them (read-only too, so the
-/// controls are titled alike). Only the header's right end differs.
+/// controls are titled alike). Only the header's right end and the key
+/// hints (a replay's arrows move through time) differ.
 #[test]
 fn a_replay_draws_the_frames_the_live_run_drew() {
     use looptop::recording::{Header, Recorder, Recording};
@@ -879,7 +882,7 @@ fn a_replay_draws_the_frames_the_live_run_drew() {
             replay_frame.backend().buffer(),
         );
         let header_end = 80;
-        for y in 0..height {
+        for y in 0..height - 1 {
             for x in 0..width {
                 if y == 0 && x >= header_end {
                     continue;

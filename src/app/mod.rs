@@ -15,23 +15,14 @@ use std::time::Duration;
 
 use timeline::{Turned, MAX_TURNS};
 
-use crate::recording::Recording;
+use crate::recording::{Header, Recording};
 use crate::sampler::{History, Snapshot};
 use crate::scenario::{Explain, Scenario};
 use crate::settings::{KnobId, Settings};
 use crate::taskdump::{self, DumpError, TaskDump};
 
 /// What the event loop must do outside the app after an action.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Effect {
-    SetKnob(KnobId, u64),
-    ResetStatistics,
-    /// Stop the running workloads and start those of this scenario (a
-    /// built-in name or a file, read again so edits take effect).
-    SwitchScenario(String),
-    /// Take a dump of every task; give it to `App::dump_taken`.
-    TakeDump,
-}
+pub use crate::source::Effect;
 
 /// The task dump panel: a dump being taken, or its groups with one
 /// selected, and that group's whole trace when opened.
@@ -86,6 +77,10 @@ pub struct RunInfo {
     pub tick: Duration,
     /// Where tokio-console can attach, if it can.
     pub console: Option<SocketAddr>,
+    /// Where this run's endpoint serves (`--serve`).
+    pub serving: Option<SocketAddr>,
+    /// The other process this dashboard shows (`looptop attach`).
+    pub attached: Option<SocketAddr>,
     /// Requests go to an https:// target whose certificate is not checked.
     pub insecure: bool,
 }
@@ -120,6 +115,8 @@ pub struct App {
     turns: VecDeque<Turned>,
     /// The knobs as they were at the cursor, where they differ from now.
     shown: Option<Settings>,
+    /// Why the source sends no ticks now, if it sends none.
+    pub problem: Option<String>,
     pub quit: bool,
 }
 
@@ -142,16 +139,32 @@ impl App {
             playback: None,
             turns: VecDeque::new(),
             shown: None,
+            problem: None,
             quit: false,
         }
     }
 
+    /// An attached run's header: its scenario, workers and knobs, shown
+    /// read-only; a change of scenario starts the history afresh.
+    pub fn adopt(&mut self, header: &Header) {
+        let Ok(settings) = crate::recording::settings_of(&header.knobs) else {
+            return;
+        };
+        if header.scenario != self.info.scenario {
+            self.history.clear();
+            self.info.scenario = header.scenario.clone();
+        }
+        self.info.workers = header.workers;
+        self.settings = settings;
+    }
+
     /// The dashboard on a recording: its every tick held, the cursor on the
     /// first, playing at `speed`; read-only.
-    pub fn replay(info: RunInfo, recording: Recording, speed: f64, explain: Explain) -> Self {
+    pub fn replay(info: RunInfo, mut recording: Recording, speed: f64, explain: Explain) -> Self {
+        // The ticks move into the history: a recording is held once.
         let mut history = History::new(recording.ticks.len());
-        for tick in &recording.ticks {
-            history.push(tick.clone());
+        for tick in std::mem::take(&mut recording.ticks) {
+            history.push(tick);
         }
         let mut app = Self::new(info, recording.settings.clone(), explain).read_only();
         app.history = history;
@@ -256,7 +269,7 @@ impl App {
                     Some(_) => None,
                     None => Some(self.history.clone()),
                 };
-                self.shown = None;
+                self.knobs_at_cursor();
             }
             Action::ResetStatistics => {
                 self.history.clear();
@@ -331,6 +344,7 @@ impl App {
             before,
         });
         self.settings.set(knob, value);
+        self.knobs_at_cursor();
         Effect::SetKnob(knob, value)
     }
 
@@ -423,6 +437,8 @@ mod tests {
             tick: Duration::from_millis(250),
             console: None,
             insecure: false,
+            serving: None,
+            attached: None,
         };
         let scenarios = crate::scenario::built_in().unwrap();
         let choices = scenarios.iter().map(|s| Choice::new(&s.name, s)).collect();

@@ -228,6 +228,8 @@ mod tests {
             tick: Duration::from_millis(250),
             console: None,
             insecure: false,
+            serving: None,
+            attached: None,
         }
     }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::time::{sleep_until, Instant};
 
+use crate::attach::Attached;
 use crate::cli::{Cli, Format};
 use crate::observed::Observed;
 use crate::recording::{Header, Sinks};
@@ -31,7 +32,7 @@ pub fn run(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let mut shutdown = runtime.block_on(async { Shutdown::listen() })?;
+    let shutdown = runtime.block_on(async { Shutdown::listen() })?;
     // Ticks on time however many threads the workload runs.
     let raised = crate::priority::raise_this_thread();
     crate::priority::stop_passing_on();
@@ -39,15 +40,61 @@ pub fn run(
     let observed = Observed::start_with_target(cli.workers(), settings, cli.target())?;
     let mut source: Box<dyn Source> = Box::new(observed);
     let header = Header::new(scenario, source.workers(), cli.tick.as_secs_f64(), settings);
-    let mut sinks = Sinks::open(
-        cli.record.as_deref(),
-        cli.record_on_warning.as_deref(),
-        cli.record_limit,
-        header,
-        settings,
+    let mut serving = None;
+    let sinks = crate::tui::sinks(cli, header, settings, &mut serving)?;
+    if let Some(addr) = serving {
+        eprintln!("looptop: serving on {addr}{}", off_loopback(addr));
+    }
+    follow(
+        cli,
+        scenario,
+        source.as_mut(),
+        sinks,
+        (runtime, shutdown),
+        out,
     )
-    .map_err(io::Error::other)?;
+}
+
+/// `looptop attach ADDR --headless`: another run's ticks, printed as they
+/// come; a connection lost is a line on stderr, and it tries again.
+pub fn attach(cli: &Cli, attached: Attached, out: &mut impl Write) -> io::Result<Option<i32>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let shutdown = runtime.block_on(async { Shutdown::listen() })?;
+    let sinks = crate::tui::attach_sinks(cli, &attached)?;
+    let mut attached = attached;
+    follow(
+        cli,
+        "attached",
+        &mut attached,
+        sinks,
+        (runtime, shutdown),
+        out,
+    )
+}
+
+/// Says so when an endpoint is open beyond this machine.
+pub fn off_loopback(addr: std::net::SocketAddr) -> &'static str {
+    if addr.ip().is_loopback() {
+        ""
+    } else {
+        " (not loopback: visible to the network)"
+    }
+}
+
+/// Samples `source` every tick until the duration is up or a signal comes,
+/// printing each tick (JSON) or a summary at the end (text).
+fn follow(
+    cli: &Cli,
+    scenario: &str,
+    source: &mut dyn Source,
+    mut sinks: Sinks,
+    (runtime, mut shutdown): (tokio::runtime::Runtime, Shutdown),
+    out: &mut impl Write,
+) -> io::Result<Option<i32>> {
     let mut summary = Summary::new(scenario);
+    let mut reported = None;
     let mut ended_by = None;
     let mut dumped = false;
     let result = runtime.block_on(async {
@@ -66,25 +113,32 @@ pub fn run(
                 }
             }
             due = next_tick(due, Instant::now(), cli.tick);
-            let snapshot = source.sample();
-            for message in sinks.tick(&snapshot) {
-                eprintln!("looptop: {message}");
+            let problem = source.problem();
+            if problem != reported {
+                if let Some(problem) = &problem {
+                    eprintln!("looptop: {problem}");
+                }
+                reported = problem;
             }
-            if let Some(at) = cli.dump_at.filter(|&at| !dumped && start.elapsed() >= at) {
-                dumped = true;
-                let dump = dump_now(source.as_ref(), &snapshot).await;
-                print_dump(out, cli.format, at, &dump)?;
+            for snapshot in source.sample() {
+                for message in sinks.tick(&snapshot) {
+                    eprintln!("looptop: {message}");
+                }
+                if let Some(at) = cli.dump_at.filter(|&at| !dumped && start.elapsed() >= at) {
+                    dumped = true;
+                    let dump = dump_now(&*source, &snapshot).await;
+                    print_dump(out, cli.format, at, &dump)?;
+                }
+                if cli.format == Format::Json {
+                    serde_json::to_writer(&mut *out, &snapshot)?;
+                    out.write_all(b"\n")?;
+                    out.flush()?;
+                }
+                summary.add(&snapshot);
             }
-            if cli.format == Format::Json {
-                serde_json::to_writer(&mut *out, &snapshot)?;
-                out.write_all(b"\n")?;
-                out.flush()?;
-            }
-            summary.add(&snapshot);
         }
         Ok::<(), io::Error>(())
     });
-    drop(source);
     match result {
         // A reader that went away (`| head`) is not an error.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ended_by),

@@ -17,8 +17,7 @@ use crate::settings::Settings;
 pub const WINDOW_S: f64 = 60.0;
 
 /// Ticks and changes kept at most: a minute at the shortest tick (50 ms),
-/// and then some. Uptime starts again with a scenario switch, so time alone
-/// cannot bound it.
+/// and then some, whatever the ticks' uptimes say.
 const MAX_KEPT: usize = 2_048;
 
 enum Kept {
@@ -81,10 +80,11 @@ impl FlightRecorder {
         if let Some(first) = begun.first() {
             match &mut self.open {
                 Some((_, until)) => *until = now + WINDOW_S,
-                None => message = self.open_file(first.name(), now),
+                None => {
+                    // The kept ticks, this one among them, go in the new file.
+                    return self.open_file(first.name(), now);
+                }
             }
-            // The kept ticks, this one among them, are in the file now.
-            return message;
         }
         if let Some((recorder, until)) = &mut self.open {
             message = recorder.tick(snapshot);
@@ -157,5 +157,64 @@ impl FlightRecorder {
             }
         }
         self.header.knobs = super::by_name(&self.settings);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recording::Recording;
+    use crate::sampler::snapshot::Warning;
+
+    /// Tick `t` of a quarter second, with these warnings.
+    fn tick(t: u64, kinds: &[WarningKind]) -> Snapshot {
+        let warnings = kinds.iter().map(|&kind| Warning {
+            kind,
+            message: String::new(),
+            advice: String::new(),
+            since_s: 0.0,
+        });
+        Snapshot {
+            tick: t,
+            uptime_s: t as f64 * 0.25,
+            interval_s: 0.25,
+            warnings: warnings.collect(),
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn a_file_holds_the_minute_before_every_tick_through_a_second_warning_and_the_minute_after() {
+        let dir = std::env::temp_dir().join(format!("looptop-flight-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let settings = Settings::defaults(&[]);
+        let header = Header::new("queue", 2, 0.25, &settings);
+        let mut flight = FlightRecorder::new(dir.clone(), 1 << 30, header, settings).unwrap();
+        let (blocked, full) = (WarningKind::BlockedWorker, WarningKind::Backpressure);
+        // Calm for two minutes; blocked from 2:00; full too from 2:30.
+        for t in 1..=1_200 {
+            let kinds: &[WarningKind] = match t {
+                ..480 => &[],
+                480..600 => &[blocked],
+                _ => &[blocked, full],
+            };
+            flight.tick(&tick(t, kinds));
+        }
+        assert_eq!(
+            flight.written.len(),
+            1,
+            "the second warning extends the file"
+        );
+        let recording = Recording::load(&flight.written[0]).unwrap();
+        let ticks: Vec<u64> = recording.ticks.iter().map(|s| s.tick).collect();
+        // A minute before the first warning, to a minute after the second.
+        let (first, last) = (480 - 240, 600 + 240);
+        assert_eq!(
+            ticks,
+            (first..=last).collect::<Vec<_>>(),
+            "every tick, once"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -102,7 +102,7 @@ fn by_name(settings: &Settings) -> BTreeMap<String, u64> {
 }
 
 /// The settings `knobs` names: their workloads' knobs, each at its value.
-fn settings_of(knobs: &BTreeMap<String, u64>) -> Result<Settings, String> {
+pub fn settings_of(knobs: &BTreeMap<String, u64>) -> Result<Settings, String> {
     let mut known = Vec::new();
     for (name, value) in knobs {
         let knob = KnobId::named(name).ok_or_else(|| format!("no knob is named {name:?}"))?;
@@ -116,12 +116,13 @@ fn settings_of(knobs: &BTreeMap<String, u64>) -> Result<Settings, String> {
     Ok(settings)
 }
 
-/// Where a run's ticks and changes go: `--record`, `--record-on-warning`,
-/// both or neither.
+/// Where a run's ticks and changes go besides the screen: `--record`,
+/// `--record-on-warning`, the `--serve` endpoint; any of them or none.
 #[derive(Default)]
 pub struct Sinks {
     record: Option<Recorder>,
     flight: Option<FlightRecorder>,
+    serve: Option<crate::endpoint::Publisher>,
 }
 
 impl Sinks {
@@ -146,11 +147,24 @@ impl Sinks {
             )?),
             None => None,
         };
-        Ok(Self { record, flight })
+        Ok(Self {
+            record,
+            flight,
+            serve: None,
+        })
+    }
+
+    /// Publishes every tick and change on the endpoint too.
+    pub fn serving(mut self, publisher: crate::endpoint::Publisher) -> Self {
+        self.serve = Some(publisher);
+        self
     }
 
     /// A tick, to each; what they have to say (a file begun or stopped).
     pub fn tick(&mut self, snapshot: &crate::sampler::Snapshot) -> Vec<String> {
+        if let Some(serve) = &self.serve {
+            serve.tick(snapshot);
+        }
         let record = self.record.as_mut().and_then(|r| r.tick(snapshot));
         let flight = self.flight.as_mut().and_then(|f| f.tick(snapshot));
         record.into_iter().chain(flight).collect()
@@ -158,6 +172,9 @@ impl Sinks {
 
     /// A change of the knobs, to each.
     pub fn change(&mut self, change: &Change) -> Vec<String> {
+        if let Some(serve) = &self.serve {
+            serve.change(change);
+        }
         let record = self.record.as_mut().and_then(|r| r.change(change));
         let flight = self.flight.as_mut().and_then(|f| f.change(change));
         record.into_iter().chain(flight).collect()

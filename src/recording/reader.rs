@@ -62,6 +62,23 @@ impl Recording {
                 }
                 Header::deserialize(&v).map_err(|e| (1, format!("a header, but {e}")))
             })?;
+        let (min, max) = crate::cli::TICK_RANGE;
+        if !(min.as_secs_f64()..=max.as_secs_f64()).contains(&header.tick_s) {
+            return Err((
+                1,
+                format!("a tick of {}s: ticks are 50ms to 5s", header.tick_s),
+            ));
+        }
+        if header.workers > crate::cli::MAX_WORKERS as usize {
+            return Err((
+                1,
+                format!(
+                    "{} workers: at most {}",
+                    header.workers,
+                    crate::cli::MAX_WORKERS
+                ),
+            ));
+        }
         let settings = settings_of(&header.knobs).map_err(|e| (1, e))?;
         let mut recording = Recording {
             header,
@@ -103,10 +120,7 @@ impl Recording {
             self.changes
                 .push((next, Change::Scenario(name, settings_of(&knobs)?)));
         } else if object.contains_key("tick") {
-            let mut snapshot =
-                Snapshot::deserialize(value).map_err(|e| format!("not a tick: {e}"))?;
-            snapshot.sections = Sections::read(object, crate::workload::section_readers())?;
-            self.ticks.push(snapshot);
+            self.ticks.push(snapshot(value)?);
         } else {
             return Err("neither a tick nor a change of the knobs".to_string());
         }
@@ -133,4 +147,13 @@ impl Recording {
         }
         (scenario, settings)
     }
+}
+
+/// A tick read back from its JSON (as headless mode prints it), with every
+/// workload's section.
+pub fn snapshot(value: &Value) -> Result<Snapshot, String> {
+    let object = value.as_object().ok_or("not a JSON object")?;
+    let mut snapshot = Snapshot::deserialize(value).map_err(|e| format!("not a tick: {e}"))?;
+    snapshot.sections = Sections::read(object, crate::workload::section_readers())?;
+    Ok(snapshot)
 }

@@ -85,7 +85,12 @@ impl Recorder {
                 self.written += line.len() as u64;
                 None
             }
-            Err(e) => self.stop(format!("stopped: {e}")),
+            Err(e) => {
+                // A line written in part (a full disk) is taken back, so
+                // the file still ends with a whole tick.
+                let _ = self.file.set_len(self.written);
+                self.stop(format!("stopped: {e}"))
+            }
         }
     }
 

@@ -33,22 +33,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             format::micros(info.tick.as_micros() as f64)
         )),
     ];
-    if let Some(addr) = info.console {
-        spans.push(Span::styled("│", dim));
-        // Tracing every poll is slow, and an endpoint off loopback is visible
-        // to the network: both deserve to be seen.
-        let warn = if addr.ip().is_loopback() {
-            Color::Magenta
-        } else {
-            Color::Red
-        };
-        spans.push(Span::styled(
-            format!(" console {addr} "),
-            Style::new().fg(warn),
-        ));
-        if !addr.ip().is_loopback() {
-            spans.push(Span::styled("(not loopback) ", Style::new().fg(Color::Red)));
+    // Tracing every poll is slow, and an endpoint off loopback is visible
+    // to the network: both deserve to be seen.
+    for (what, addr) in [("console", info.console), ("serving", info.serving)] {
+        if let Some(addr) = addr {
+            spans.push(Span::styled("│", dim));
+            spans.extend(endpoint(what, addr));
         }
+    }
+    if let Some(addr) = info.attached {
+        spans.push(Span::styled("│", dim));
+        spans.push(Span::raw(format!(" attached to {addr} ")));
     }
     if info.insecure {
         // A certificate that is not checked could be anyone's.
@@ -64,12 +59,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         (None, Some(back)) => Some(format!(" PAUSED -{} ", format::behind(back))),
         (None, None) => app.paused().then(|| " PAUSED ".to_string()),
     };
+    // An attached run that does not answer: why, in red, until it does.
+    let (state, color) = match (state, &app.problem) {
+        (Some(state), _) => (Some(state), Color::Yellow),
+        (None, Some(problem)) => (Some(format!(" {problem} ")), Color::Red),
+        (None, None) => (None, Color::Yellow),
+    };
     if let Some(state) = state {
         let state = Span::styled(
             state,
             Style::new()
                 .fg(Color::Black)
-                .bg(Color::Yellow)
+                .bg(color)
                 .add_modifier(Modifier::BOLD),
         );
         frame.render_widget(
@@ -92,4 +93,18 @@ fn replay_state(app: &App, playback: &Playback) -> String {
         format::behind(at),
         format::behind(total)
     )
+}
+
+/// `console 127.0.0.1:6669`: magenta on loopback, red, and said, off it.
+fn endpoint(what: &str, addr: std::net::SocketAddr) -> Vec<Span<'static>> {
+    let loopback = addr.ip().is_loopback();
+    let color = if loopback { Color::Magenta } else { Color::Red };
+    let mut spans = vec![Span::styled(
+        format!(" {what} {addr} "),
+        Style::new().fg(color),
+    )];
+    if !loopback {
+        spans.push(Span::styled("(not loopback) ", Style::new().fg(Color::Red)));
+    }
+    spans
 }

@@ -17,9 +17,21 @@ const HINTS: [(&str, &str); 7] = [
     ("q", "quit"),
 ];
 
-pub fn draw(frame: &mut Frame, area: Rect) {
+/// Paused, or in a replay, the arrows move through time.
+const IN_TIME: [(&str, &str); 6] = [
+    ("←→", "a tick"),
+    ("⇧←→", "10 s"),
+    ("[ ]", "warnings"),
+    ("space", "go on"),
+    ("?", "help"),
+    ("q", "quit"),
+];
+
+/// The hints for now: `in_time` while paused or replaying.
+pub fn draw(frame: &mut Frame, area: Rect, in_time: bool) {
     let key = Style::new().fg(Color::Black).bg(Color::DarkGray);
-    let spans: Vec<Span> = HINTS
+    let hints: &[(&str, &str)] = if in_time { &IN_TIME } else { &HINTS };
+    let spans: Vec<Span> = hints
         .iter()
         .flat_map(|(k, what)| {
             [

@@ -128,7 +128,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     poll_pane::draw(frame, polls, history);
     controls_pane::draw(frame, controls, app);
     warnings::draw(frame, feed, app.notice.as_deref(), warnings);
-    hints::draw(frame, hints);
+    hints::draw(frame, hints, app.paused() || app.playback.is_some());
     if app.show_explain {
         explain::draw(frame, area, &app.info.scenario, &app.explain);
     }

@@ -41,7 +41,6 @@ pub fn bar(ratio: f64, width: usize, color: Color) -> [Span<'static>; 2] {
     ]
 }
 
-/// One character per value, scaled to `max`.
 /// A time chart's edge labels, both from now: its oldest point, `oldest`
 /// seconds before the cursor, and its right edge, `now` or, with the cursor
 /// rewound, how far back the cursor is (`-12.5s`): the chart ends there.
@@ -55,6 +54,7 @@ pub fn time_labels(history: &crate::sampler::History, oldest: f64) -> [String; 2
     [format!("{:.0}s", oldest - behind), end]
 }
 
+/// One character per value, scaled to `max`.
 pub fn sparkline(values: impl Iterator<Item = f64>, max: f64) -> String {
     values
         .map(|v| {

@@ -18,6 +18,9 @@ use super::client::Shared;
 use super::knobs::*;
 use super::site;
 
+/// Pages one crawl visits at most: its memory stays bounded on any site.
+const MAX_PAGES: usize = 100_000;
+
 /// Crawls, one after another, until cancelled; after a crawl that got no
 /// page, waits before the next.
 pub(super) async fn crawler(shared: Arc<Shared>, cancel: CancellationToken) {
@@ -82,7 +85,9 @@ async fn crawl(shared: &Arc<Shared>, start: &Url) {
             let Some(link) = same_site(start, &page, href) else {
                 continue;
             };
-            if at < depth && visited.insert(link.clone()) {
+            // A site of the user's may be far larger than the embedded one.
+            let room = visited.len() < MAX_PAGES;
+            if at < depth && room && visited.insert(link.clone()) {
                 frontier.push_back((link, at + 1));
             }
         }
