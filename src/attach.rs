@@ -103,7 +103,7 @@ impl Source for Attached {
         Err(ScenarioError {
             origin: self.addr.to_string(),
             line: None,
-            message: crate::app::READ_ONLY.to_string(),
+            message: crate::source::READ_ONLY.to_string(),
         })
     }
 

@@ -8,11 +8,10 @@ use clap::error::ErrorKind;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::settings::{Group, Settings, STALL_THRESHOLD};
+pub use crate::settings::{MAX_WORKERS, TICK_RANGE};
 use crate::workload::requests::Target;
 use crate::workload::{KnobSpec, QueueKnob, Unit};
 
-pub const TICK_RANGE: (Duration, Duration) = (Duration::from_millis(50), Duration::from_secs(5));
-pub const MAX_WORKERS: u64 = 512;
 pub const CONSOLE_DEFAULT_ADDR: &str = "127.0.0.1:6669";
 pub const SERVE_DEFAULT_ADDR: &str = "127.0.0.1:6670";
 

@@ -5,8 +5,10 @@
 //! state (`app`) and draws it (`ui`) from another thread (`tui`), or prints it
 //! (`headless`).
 
+#[cfg(feature = "ui")]
 pub mod app;
 pub mod attach;
+#[cfg(feature = "ui")]
 pub mod cli;
 #[cfg(feature = "console")]
 pub mod console;
@@ -14,6 +16,7 @@ pub mod cpu_time;
 pub mod diagnosis;
 pub mod endpoint;
 pub mod format;
+#[cfg(feature = "ui")]
 pub mod headless;
 pub mod limits;
 pub mod observed;
@@ -28,6 +31,9 @@ pub mod source;
 pub mod stall;
 pub mod taskdump;
 pub mod telemetry;
+#[cfg(feature = "ui")]
 pub mod tui;
+#[cfg(feature = "ui")]
 pub mod ui;
+pub mod watch;
 pub mod workload;

@@ -6,23 +6,21 @@ use std::time::Duration;
 
 use tokio::runtime::Runtime;
 
-use crate::diagnosis::Diagnosis;
 use crate::runtime::{self, Instruments};
-use crate::sampler::{Sampler, Snapshot};
+use crate::sampler::Snapshot;
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::settings::{KnobId, Settings, STALL_THRESHOLD};
 use crate::source::{DumpFuture, Effect, Source};
-use crate::stall::{PollTracker, StallWatch};
+use crate::stall::PollTracker;
 use crate::taskdump;
+use crate::watch::RuntimeWatch;
 use crate::workload::contract::Tick;
 use crate::workload::requests::Target;
 use crate::workload::Running;
 
 pub struct Observed {
     running: Running,
-    sampler: Sampler,
-    stalls: StallWatch,
-    diagnosis: Diagnosis,
+    watch: RuntimeWatch,
     /// Where the request workload sends its requests, if not to the
     /// embedded site.
     target: Option<Target>,
@@ -48,33 +46,24 @@ impl Observed {
         let instruments = Instruments::HistogramsAndStalls(tracker.clone());
         let runtime = runtime::build(workers, instruments)?;
         let running = Running::start(runtime.handle(), settings, target.as_ref())?;
-        let sampler = Sampler::new(runtime.handle()).with_worker_threads(tracker.clone());
         Ok(Self {
             running,
-            sampler,
-            stalls: StallWatch::new(tracker),
-            diagnosis: Diagnosis::default(),
+            watch: RuntimeWatch::new(runtime.handle(), tracker),
             target,
             runtime: Some(runtime),
         })
     }
 
     pub fn sample(&mut self) -> Snapshot {
-        let mut snapshot = self.sampler.sample();
-        // The threads-vs-tasks workload is all the workers run: their CPU is
-        // its tasks' side.
-        let tick = Tick {
-            workers_cpu: snapshot.workers.iter().map(|w| w.cpu_ratio).sum(),
-            cores: snapshot.runtime.cores,
-        };
-        snapshot.sections = self.running.sample(&tick);
-        snapshot.stalls = self.stalls.sample(self.sampler.worker_cpu());
-        if let Some(exact) = snapshot.stalls.longest_ended_us {
-            snapshot.poll_times.refine_max(exact);
-        }
-        mark_blocked_workers(&mut snapshot);
-        snapshot.warnings = self.diagnosis.update(&snapshot);
-        snapshot
+        let running = &mut self.running;
+        self.watch.sample(|snapshot| {
+            // The threads-vs-tasks workload is all the workers run: their
+            // CPU is its tasks' side.
+            running.sample(&Tick {
+                workers_cpu: snapshot.workers.iter().map(|w| w.cpu_ratio).sum(),
+                cores: snapshot.runtime.cores,
+            })
+        })
     }
 
     /// Applies an effect; after a scenario switch, returns the scenario now
@@ -119,15 +108,15 @@ impl Observed {
 
     fn reset(&mut self) {
         self.running.reset();
-        self.sampler.reset();
-        self.stalls.reset();
-        self.diagnosis.reset();
+        self.watch.reset();
     }
 
     fn set(&mut self, knob: KnobId, value: u64) {
         let value = knob.spec().clamp(value);
         if knob == STALL_THRESHOLD {
-            self.stalls.set_threshold(Duration::from_micros(value));
+            self.watch
+                .stalls
+                .set_threshold(Duration::from_micros(value));
         } else if !self.running.set(knob, value) {
             tracing::debug!(?knob, "no running workload has this knob");
         }
@@ -136,7 +125,10 @@ impl Observed {
     /// Every knob's value as the running workloads have it.
     pub fn settings(&self) -> Settings {
         let mut settings = self.running.settings();
-        settings.set(STALL_THRESHOLD, self.stalls.threshold().as_micros() as u64);
+        settings.set(
+            STALL_THRESHOLD,
+            self.watch.stalls.threshold().as_micros() as u64,
+        );
         settings
     }
 
@@ -172,17 +164,6 @@ impl Source for Observed {
 
 /// A worker stuck in one long poll is busy, whatever tokio's counters (which
 /// it publishes only between polls) say yet.
-fn mark_blocked_workers(snapshot: &mut Snapshot) {
-    for stall in &snapshot.stalls.running {
-        if let Some(worker) = snapshot.workers.get_mut(stall.worker) {
-            worker.busy_ratio = 1.0;
-            worker.blocked_us = Some(stall.duration_us);
-        }
-    }
-    let n = snapshot.workers.len().max(1) as f64;
-    snapshot.runtime.busy_ratio = snapshot.workers.iter().map(|w| w.busy_ratio).sum::<f64>() / n;
-}
-
 impl Drop for Observed {
     fn drop(&mut self) {
         // A workload may have every worker blocked; never wait for it.
@@ -195,7 +176,6 @@ impl Drop for Observed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampler::snapshot::{Stall, WorkerSample};
     use crate::settings::Group;
     use crate::workload::queue::report::QueueSample;
 
@@ -213,23 +193,5 @@ mod tests {
         let queue = queue.section::<QueueSample>().expect("queue runs");
         assert!(queue.consumed_per_s > 0.0, "{queue:?}");
         assert_eq!(queue.consumers, 4);
-    }
-
-    #[test]
-    fn a_worker_in_a_long_poll_counts_as_busy_and_blocked() {
-        let mut snapshot = Snapshot {
-            workers: vec![WorkerSample::default(), WorkerSample::default()],
-            ..Snapshot::default()
-        };
-        snapshot.stalls.running = vec![Stall {
-            worker: 1,
-            duration_us: 2_500_000.0,
-            ..Stall::default()
-        }];
-        mark_blocked_workers(&mut snapshot);
-        assert_eq!(snapshot.workers[1].busy_ratio, 1.0);
-        assert_eq!(snapshot.workers[1].blocked_us, Some(2_500_000.0));
-        assert_eq!(snapshot.workers[0].blocked_us, None);
-        assert_eq!(snapshot.runtime.busy_ratio, 0.5);
     }
 }

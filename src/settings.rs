@@ -6,6 +6,14 @@ use crate::workload::knob::{KnobSpec, Step, Unit};
 use crate::workload::queue::knobs::{QueueKnob, QueueSettings};
 pub use crate::workload::Group;
 
+/// How often a run may be sampled.
+pub const TICK_RANGE: (std::time::Duration, std::time::Duration) = (
+    std::time::Duration::from_millis(50),
+    std::time::Duration::from_secs(5),
+);
+/// The most worker threads a run may have.
+pub const MAX_WORKERS: u64 = 512;
+
 /// The runtime's knobs: they steer looptop's instruments, not a workload.
 pub static RUNTIME_KNOBS: [KnobSpec; 1] = [KnobSpec {
     id: "stall_threshold",

@@ -12,6 +12,9 @@ use crate::scenario::{Scenario, ScenarioError};
 use crate::settings::{KnobId, Settings};
 use crate::taskdump::{DumpError, TaskDump};
 
+/// What a key that would steer a read-only source says.
+pub const READ_ONLY: &str = "this source takes no knob changes or scenario switches";
+
 /// What a key asked of the source, beyond the dashboard's own state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {

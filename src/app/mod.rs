@@ -46,8 +46,7 @@ impl DumpPanel {
     }
 }
 
-/// What a key that would steer a read-only source says.
-pub const READ_ONLY: &str = "this source takes no knob changes or scenario switches";
+pub use crate::source::READ_ONLY;
 
 /// A scenario the picker offers.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -62,20 +62,20 @@ impl Recording {
                 }
                 Header::deserialize(&v).map_err(|e| (1, format!("a header, but {e}")))
             })?;
-        let (min, max) = crate::cli::TICK_RANGE;
+        let (min, max) = crate::settings::TICK_RANGE;
         if !(min.as_secs_f64()..=max.as_secs_f64()).contains(&header.tick_s) {
             return Err((
                 1,
                 format!("a tick of {}s: ticks are 50ms to 5s", header.tick_s),
             ));
         }
-        if header.workers > crate::cli::MAX_WORKERS as usize {
+        if header.workers > crate::settings::MAX_WORKERS as usize {
             return Err((
                 1,
                 format!(
                     "{} workers: at most {}",
                     header.workers,
-                    crate::cli::MAX_WORKERS
+                    crate::settings::MAX_WORKERS
                 ),
             ));
         }

@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     if let Some(addr) = info.attached {
         spans.push(Span::styled("│", dim));
-        spans.push(Span::raw(format!(" attached to {addr} ")));
+        spans.extend(endpoint("attached to", addr));
     }
     if info.insecure {
         // A certificate that is not checked could be anyone's.

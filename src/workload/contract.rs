@@ -5,12 +5,17 @@
 use std::io;
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "ui")]
 use ratatui::layout::Rect;
+#[cfg(feature = "ui")]
 use ratatui::Frame;
 use tokio::runtime::Handle;
 
 use crate::sampler::sections::{SectionReader, Sections, WorkloadSample};
-use crate::sampler::{History, Snapshot};
+#[cfg(feature = "ui")]
+use crate::sampler::History;
+use crate::sampler::Snapshot;
+#[cfg(feature = "ui")]
 use crate::ui::layout::Want;
 use crate::workload::requests::Target;
 use crate::workload::KnobSpec;
@@ -30,8 +35,10 @@ pub struct Kind {
     pub knobs: &'static [KnobSpec],
     pub start: Start,
     /// The rows its pane asks for at this width.
+    #[cfg(feature = "ui")]
     pub want: fn(&History, u16) -> Want,
     /// Draws its pane from the snapshots' sections.
+    #[cfg(feature = "ui")]
     pub draw: fn(&mut Frame, Rect, &History),
     /// Its part of headless mode's text summary, fed every snapshot.
     pub summary: fn() -> Box<dyn SummaryPart>,

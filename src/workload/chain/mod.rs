@@ -4,6 +4,7 @@
 //! or one after another. The tutorial's "chain" of coroutines, at scale.
 
 pub mod knobs;
+#[cfg(feature = "ui")]
 pub mod pane;
 pub mod report;
 

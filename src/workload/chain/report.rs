@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::knobs::CHAIN_KNOBS;
-use super::{pane, ChainCounters, ChainWorkload};
+#[cfg(feature = "ui")]
+use super::pane;
+use super::{ChainCounters, ChainWorkload};
 use crate::format;
 use crate::sampler::rates::{busy_ratio, per_second};
 use crate::sampler::sections::{SectionReader, WorkloadSample};
@@ -16,7 +18,9 @@ pub static KIND: Kind = Kind {
     name: "chain",
     knobs: &CHAIN_KNOBS,
     start: |handle, values, _| Ok(Counting::boxed(ChainWorkload::start(handle, values))),
+    #[cfg(feature = "ui")]
     want: pane::want,
+    #[cfg(feature = "ui")]
     draw: pane::draw,
     summary: || Box::<ChainSummary>::default(),
     section: SectionReader::of::<ChainSample>(),

@@ -8,6 +8,7 @@
 //! of the workload's own, or cuts it into slices that yield in between.
 
 pub mod knobs;
+#[cfg(feature = "ui")]
 pub mod pane;
 pub mod report;
 

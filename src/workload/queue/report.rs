@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::knobs::{QueueKnob, QueueSettings, QUEUE_KNOBS};
-use super::{pane, QueueCounters, QueueWorkload};
+#[cfg(feature = "ui")]
+use super::pane;
+use super::{QueueCounters, QueueWorkload};
 use crate::format;
 use crate::sampler::rates::per_second;
 use crate::sampler::sections::{SectionReader, WorkloadSample};
@@ -18,7 +20,9 @@ pub static KIND: Kind = Kind {
         let settings = QueueSettings::from_values(values);
         Ok(Counting::boxed(QueueWorkload::start(handle, settings)))
     },
+    #[cfg(feature = "ui")]
     want: |_, _| pane::WANT,
+    #[cfg(feature = "ui")]
     draw: pane::draw,
     summary: || Box::<QueueSummary>::default(),
     section: SectionReader::of::<QueueSample>(),

@@ -29,6 +29,7 @@ mod closed_loop;
 mod crawl;
 pub mod knobs;
 mod open_loop;
+#[cfg(feature = "ui")]
 pub mod pane;
 pub mod report;
 pub mod server;

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::knobs::{Mode, REQUEST_KNOBS};
-use super::{pane, RequestCounters, RequestsWorkload};
+#[cfg(feature = "ui")]
+use super::pane;
+use super::{RequestCounters, RequestsWorkload};
 use crate::sampler::rates::per_second;
 use crate::sampler::sections::{SectionReader, WorkloadSample};
 use crate::sampler::snapshot::Latency;
@@ -20,7 +22,9 @@ pub static KIND: Kind = Kind {
             handle, values, target,
         )?))
     },
+    #[cfg(feature = "ui")]
     want: pane::want,
+    #[cfg(feature = "ui")]
     draw: pane::draw,
     summary: || Box::<RequestsSummary>::default(),
     section: SectionReader::of::<RequestsSample>(),

@@ -3,6 +3,7 @@
 //! tokio's blocking pool (`spawn_blocking`) or as plain `std::thread`s.
 //! What a user sees is how far each side scales and what each costs.
 
+#[cfg(feature = "ui")]
 pub mod pane;
 pub mod report;
 

@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    pane, ThreadCounters, ThreadsVia, ThreadsVsTasks, THREAD_KNOBS, THREAD_STACK, TOKIO_STACK,
-};
+#[cfg(feature = "ui")]
+use super::pane;
+use super::{ThreadCounters, ThreadsVia, ThreadsVsTasks, THREAD_KNOBS, THREAD_STACK, TOKIO_STACK};
 use crate::format;
 use crate::sampler::rates::per_second;
 use crate::sampler::sections::{SectionReader, WorkloadSample};
@@ -17,7 +17,9 @@ pub static KIND: Kind = Kind {
     name: "threads-vs-tasks",
     knobs: &THREAD_KNOBS,
     start: |handle, values, _| Ok(Counting::boxed(ThreadsVsTasks::start(handle, values)?)),
+    #[cfg(feature = "ui")]
     want: pane::want,
+    #[cfg(feature = "ui")]
     draw: pane::draw,
     summary: || Box::<ThreadsSummary>::default(),
     section: SectionReader::of::<ThreadsSample>(),

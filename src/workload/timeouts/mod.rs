@@ -4,6 +4,7 @@
 //! the deadline, which cancels what is left; or the requests as tasks in a
 //! `JoinSet`, taken as they complete with `join_next`, the rest aborted.
 
+#[cfg(feature = "ui")]
 pub mod pane;
 pub mod report;
 

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{pane, CancelBy, TimeoutCounters, TimeoutsWorkload, TIMEOUT_KNOBS};
+#[cfg(feature = "ui")]
+use super::pane;
+use super::{CancelBy, TimeoutCounters, TimeoutsWorkload, TIMEOUT_KNOBS};
 use crate::sampler::rates::per_second;
 use crate::sampler::sections::{SectionReader, WorkloadSample};
 use crate::sampler::snapshot::Latency;
@@ -15,7 +17,9 @@ pub static KIND: Kind = Kind {
     name: "timeouts",
     knobs: &TIMEOUT_KNOBS,
     start: |handle, values, _| Ok(Counting::boxed(TimeoutsWorkload::start(handle, values))),
+    #[cfg(feature = "ui")]
     want: pane::want,
+    #[cfg(feature = "ui")]
     draw: pane::draw,
     summary: || Box::<TimeoutsSummary>::default(),
     section: SectionReader::of::<TimeoutsSample>(),

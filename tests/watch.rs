@@ -1,0 +1,90 @@
+//! The library watching a program of its own: `examples/watched.rs` (built
+//! by `cargo test` with the other examples) serves its runtime's figures,
+//! and `looptop attach --headless` reads them.
+
+#[path = "support/run.rs"]
+mod run;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+/// `target/<profile>/examples/watched`, beside this test's own binary.
+fn example() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile = exe.parent().unwrap().parent().unwrap();
+    profile.join("examples").join("watched")
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn attached_to_the_example_it_sees_two_workers_and_the_handler_that_blocks_one() {
+    let mut program = Command::new(example())
+        .arg("127.0.0.1:0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cargo test builds examples/watched.rs");
+    let mut line = String::new();
+    BufReader::new(program.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _program = Killed(program);
+    let addr = line
+        .trim()
+        .strip_prefix("looptop endpoint on ")
+        .unwrap()
+        .to_string();
+
+    let out = run::looptop(&["attach", &addr, "--headless", "--duration", "5s"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ticks: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(ticks.len() >= 12, "{} ticks", ticks.len());
+    for tick in &ticks {
+        assert_eq!(tick["runtime"]["workers"], 2, "the example's two workers");
+        assert_eq!(tick["workers"].as_array().unwrap().len(), 2);
+    }
+    // /report sleeps 200 ms in its handler, every 2 s: long polls, by the
+    // line that spawned the connection's task, and a blocked worker.
+    let located = ticks
+        .iter()
+        .flat_map(|t| t["stalls"]["culprits"].as_array().unwrap().clone())
+        .find(|c| {
+            c["location"]
+                .as_str()
+                .unwrap()
+                .starts_with("examples/watched.rs:")
+        })
+        .expect("the blocking handler among the long polls");
+    assert!(
+        located["longest_us"].as_f64().unwrap() >= 150_000.0,
+        "{located}"
+    );
+    let warned = ticks.iter().any(|t| {
+        t["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["kind"] == "blocked_worker")
+    });
+    assert!(warned, "a blocked worker is warned of");
+}
