@@ -234,7 +234,7 @@ async fn event_loop(
                 dirty = true;
             }
             _ = ticks.tick() => {
-                match source.as_deref_mut() {
+                dirty |= match source.as_deref_mut() {
                     Some(source) => {
                         if let Some(header) = source.header() {
                             app.adopt(&header);
@@ -246,10 +246,10 @@ async fn event_loop(
                             app.record(snapshot);
                         }
                         app.problem = source.problem();
+                        true
                     }
                     None => app.advance(),
-                }
-                dirty = true;
+                };
             }
             _ = frames.tick(), if dirty => {
                 terminal.draw(|frame| ui::draw(frame, app))?;

@@ -334,7 +334,18 @@ impl App {
     fn turn(&mut self, knob: KnobId, value: u64) -> Effect {
         let before = self.settings.get(knob).unwrap_or(value);
         let after_s = self.history.all().last().map_or(0.0, |s| s.uptime_s);
-        if self.turns.len() == MAX_TURNS {
+        // The oldest tick a cursor can reach, in the live or the frozen history.
+        let oldest_s = [Some(&self.history), self.frozen.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|h| h.all().next())
+            .map(|s| s.uptime_s)
+            .fold(f64::INFINITY, f64::min);
+        while self
+            .turns
+            .front()
+            .is_some_and(|t| t.after_s < oldest_s || self.turns.len() >= MAX_TURNS)
+        {
             self.turns.pop_front();
         }
         self.turns.push_back(Turned {

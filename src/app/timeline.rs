@@ -29,8 +29,9 @@ pub(super) struct Turned {
     pub before: u64,
 }
 
-/// At most this many turns are remembered; older ones are past any history.
-pub(super) const MAX_TURNS: usize = 4_096;
+/// At most this many turns are remembered, however fast keys repeat; turns
+/// before the oldest tick held are dropped first (no cursor reaches them).
+pub(super) const MAX_TURNS: usize = 65_536;
 
 impl App {
     /// The history the cursor moves through: the frozen copy while paused,
@@ -102,30 +103,31 @@ impl App {
         let Some(playback) = &mut self.playback else {
             return;
         };
+        // The next speed of the list past the current one (which
+        // `--speed` may have set between two of them), within the list.
         let speeds = crate::cli::SPEEDS;
-        let at = speeds
-            .iter()
-            .position(|s| *s >= playback.speed)
-            .unwrap_or(0);
-        let to = if faster {
-            (at + 1).min(speeds.len() - 1)
+        let next = if faster {
+            speeds.iter().find(|s| **s > playback.speed)
         } else {
-            at.saturating_sub(1)
+            speeds.iter().rev().find(|s| **s < playback.speed)
         };
-        playback.speed = speeds[to];
+        if let Some(next) = next {
+            playback.speed = *next;
+        }
     }
 
-    /// Replay: one tick on, as the clock says; stops at the end.
-    pub fn advance(&mut self) {
+    /// Replay: one tick on, as the clock says; stops at the end. Whether
+    /// the cursor moved (a paused replay need not be drawn again).
+    pub fn advance(&mut self) -> bool {
         let Some(playback) = &mut self.playback else {
-            return;
+            return false;
         };
         if !playback.playing {
-            return;
+            return false;
         }
         if self.history.at_newest() {
             playback.playing = false;
-            return;
+            return true;
         }
         let next = self.history.cursor() + 1;
         self.move_cursor(next);
@@ -134,6 +136,7 @@ impl App {
                 playback.playing = false;
             }
         }
+        true
     }
 
     /// The cursor to `at`, and the knobs to what they were there.
@@ -301,6 +304,29 @@ mod tests {
         assert_eq!(app.knobs().get(consumers), Some(5));
     }
 
+    #[test]
+    fn a_key_held_down_for_minutes_is_undone_as_far_back_as_the_history_goes() {
+        let stall = STALL_THRESHOLD;
+        let mut app = live(10);
+        app.selected = app.settings.len() - 1;
+        assert_eq!(app.settings.at(app.selected).map(|(k, _)| k), Some(stall));
+        // 5,000 turns, up and down, over 500 ticks: a held key repeating.
+        for t in 11..=510 {
+            for _ in 0..5 {
+                app.update(Action::Increase { big: false });
+                app.update(Action::Decrease { big: false });
+            }
+            app.record(tick(t));
+        }
+        app.update(Action::Increase { big: false });
+        app.record(tick(511));
+        app.update(Action::TogglePause);
+        let now = app.knobs().get(stall);
+        assert_ne!(now, Some(10_000));
+        app.move_cursor(0);
+        assert_eq!((at(&app), app.knobs().get(stall)), (1, Some(10_000)));
+    }
+
     fn replay() -> App {
         let settings = Settings::for_queue(Default::default());
         let recording = Recording {
@@ -358,6 +384,10 @@ mod tests {
             app.update(Action::Slower);
         }
         assert_eq!(app.playback.as_ref().unwrap().speed, 0.25);
+        // Between two of the list (`--speed 1.5`): the next one up is 2x.
+        app.playback.as_mut().unwrap().speed = 1.5;
+        app.update(Action::Faster);
+        assert_eq!(app.playback.as_ref().unwrap().speed, 2.0);
         assert_eq!(app.update(Action::DefaultKnob), None);
         assert_eq!(app.notice.as_deref(), Some(crate::app::READ_ONLY));
         assert_eq!(app.update(Action::ResetStatistics), None);
