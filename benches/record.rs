@@ -108,15 +108,11 @@ fn main() {
     );
     drop((history, paused));
 
-    let info = RunInfo {
-        scenario: recording.header.scenario.clone(),
-        workers: recording.header.workers,
-        tick: Duration::from_millis(250),
-        console: None,
-        insecure: false,
-        serving: None,
-        attached: None,
-    };
+    let info = RunInfo::new(
+        &recording.header.scenario,
+        recording.header.workers,
+        Duration::from_millis(250),
+    );
     let explain = looptop::scenario::load("queue").unwrap().explain;
     let mut live = App::new(info.clone(), recording.settings.clone(), explain.clone());
     for tick in &recording.ticks {

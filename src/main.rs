@@ -146,15 +146,11 @@ fn replay(file: &Path, speed: f64, headless: bool) -> ExitCode {
     let explain = scenario::load(&header.scenario)
         .map(|s| s.explain)
         .unwrap_or_default();
-    let info = RunInfo {
-        scenario: header.scenario.clone(),
-        workers: header.workers,
-        tick: Duration::from_secs_f64(header.tick_s),
-        console: None,
-        insecure: false,
-        serving: None,
-        attached: None,
-    };
+    let info = RunInfo::new(
+        &header.scenario,
+        header.workers,
+        Duration::from_secs_f64(header.tick_s),
+    );
     match tui::replay(App::replay(info, recording, speed, explain)) {
         Ok(Ending::Signal(n)) => ExitCode::from(128 + n as u8),
         Ok(_) => ExitCode::SUCCESS,

@@ -128,13 +128,9 @@ pub fn run(
         settings,
     );
     let mut info = RunInfo {
-        scenario: scenario.name.clone(),
-        workers: source.workers(),
-        tick: cli.tick,
         console: cli.console,
         insecure: cli.insecure,
-        serving: None,
-        attached: None,
+        ..RunInfo::new(&scenario.name, source.workers(), cli.tick)
     };
     let mut sinks = sinks(cli, header, settings, &mut info.serving)?;
     let app = match source.settings() {
@@ -156,13 +152,8 @@ pub fn attach(cli: &Cli, mut attached: Attached) -> io::Result<Ending> {
     let mut sinks = attach_sinks(cli, &attached)?;
     let session = Session::start()?;
     let info = RunInfo {
-        scenario: "attaching".to_string(),
-        workers: 0,
-        tick: cli.tick,
-        console: None,
-        insecure: false,
-        serving: None,
         attached: Some(attached.addr()),
+        ..RunInfo::new("attaching", 0, cli.tick)
     };
     let mut app = App::new(info, Settings::defaults(&[]), Default::default()).read_only();
     session.run(

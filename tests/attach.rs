@@ -6,8 +6,8 @@
 #[path = "support/run.rs"]
 mod run;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -24,17 +24,8 @@ fn serve(addr: &str, args: &[&str]) -> (Child, SocketAddr) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let served = line
-        .trim()
-        .strip_prefix("looptop: serving on ")
-        .unwrap_or_else(|| panic!("no address: {line:?}"))
-        .parse()
-        .unwrap();
-    (child, served)
+    let served = run::announced(child.stderr.take().unwrap(), "looptop: serving on ");
+    (child, served.parse().unwrap())
 }
 
 fn attach(addr: SocketAddr, seconds: &str) -> (Vec<Value>, String) {
@@ -58,21 +49,9 @@ fn attach(addr: SocketAddr, seconds: &str) -> (Vec<Value>, String) {
     (ticks, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-/// A plain HTTP GET (or another method): the status and the body.
+/// The status and the body of `method path`.
 fn http(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let status = answer[9..12].parse().unwrap();
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_string();
+    let (status, _, body) = run::http(addr, method, path);
     (status, body)
 }
 

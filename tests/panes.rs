@@ -187,15 +187,7 @@ fn warnings() -> Vec<Warning> {
 }
 
 fn info() -> RunInfo {
-    RunInfo {
-        scenario: "queue".to_string(),
-        workers: 2,
-        tick: Duration::from_millis(250),
-        console: None,
-        insecure: false,
-        serving: None,
-        attached: None,
-    }
+    RunInfo::new("queue", 2, Duration::from_millis(250))
 }
 
 /// The queue scenario before its first tick, with the built-in scenarios

@@ -3,11 +3,15 @@
 //! alerting rules. Without Prometheus a test says SKIPPED and passes,
 //! except under CI.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+#[path = "support/run.rs"]
+mod run;
+
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use run::Killed;
 
 /// `name`'s path, if installed; under CI it must be.
 fn installed(name: &str) -> Option<PathBuf> {
@@ -42,33 +46,12 @@ fn promtool_passes_the_shipped_configuration_and_rules() {
     }
 }
 
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port()
-}
-
-fn get(addr: SocketAddr, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(addr).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    Some(answer.split_once("\r\n\r\n")?.1.to_string())
 }
 
 #[test]
@@ -91,16 +74,8 @@ fn a_real_prometheus_scrapes_every_workers_busy_ratio() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(looptop.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let target = run::announced(looptop.stderr.take().unwrap(), "looptop: serving on ");
     let _looptop = Killed(looptop);
-    let target = line
-        .trim()
-        .strip_prefix("looptop: serving on ")
-        .unwrap()
-        .to_string();
 
     let dir = std::env::temp_dir().join(format!("looptop-prometheus-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -130,7 +105,9 @@ fn a_real_prometheus_scrapes_every_workers_busy_ratio() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let query = "/api/v1/query?query=looptop_worker_busy_ratio";
     let series = loop {
-        let answer = get(web, query).unwrap_or_default();
+        // Refused until Prometheus listens.
+        let answer = std::net::TcpStream::connect(web)
+            .map_or_else(|_| String::new(), |_| run::http(web, "GET", query).2);
         let found: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
         let result = found["data"]["result"]
             .as_array()

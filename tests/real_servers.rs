@@ -45,6 +45,25 @@ fn client(
     counters
 }
 
+/// The requests section of the last tick of a second's headless run
+/// against `url`.
+fn headless_requests(url: &str, more: &[&str]) -> serde_json::Value {
+    let args = [
+        &[
+            "--duration",
+            "1s",
+            "--scenario",
+            "requests",
+            "--target",
+            url,
+        ],
+        more,
+    ]
+    .concat();
+    let ticks = run::json_lines(&args);
+    ticks.last().unwrap()["requests"].clone()
+}
+
 fn no_errors(c: &RequestCounters) {
     let errors = [
         c.client_errors,
@@ -145,15 +164,7 @@ fn the_headless_run_names_the_whole_target_url() {
         return;
     };
     let url = nginx.url("docs/a.html?q=1");
-    let ticks = run::json_lines(&[
-        "--duration",
-        "1s",
-        "--scenario",
-        "requests",
-        "--target",
-        &url,
-    ]);
-    let r = &ticks.last().unwrap()["requests"];
+    let r = &headless_requests(&url, &[]);
     assert_eq!(r["target"], url.as_str());
     assert!(r["ok"].as_u64().unwrap() > 0, "{r}");
     assert_eq!(r["client_errors"], 0, "{r}");
@@ -165,16 +176,7 @@ fn https_with_a_self_signed_certificate_works_with_insecure_and_is_refused_witho
         return;
     };
     let url = nginx.url("docs/index.html");
-    let ticks = run::json_lines(&[
-        "--duration",
-        "1s",
-        "--scenario",
-        "requests",
-        "--target",
-        &url,
-        "--insecure",
-    ]);
-    let r = &ticks.last().unwrap()["requests"];
+    let r = &headless_requests(&url, &["--insecure"]);
     assert!(r["ok"].as_u64().unwrap() > 0, "{r}");
     for errors in ["client_errors", "connect_errors", "other_errors"] {
         assert_eq!(r[errors], 0, "{r}");

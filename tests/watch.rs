@@ -5,9 +5,8 @@
 #[path = "support/run.rs"]
 mod run;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -16,15 +15,6 @@ fn example() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile = exe.parent().unwrap().parent().unwrap();
     profile.join("examples").join("watched")
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]
@@ -36,16 +26,8 @@ fn attached_to_the_example_it_sees_two_workers_and_the_handler_that_blocks_one()
         .stderr(Stdio::null())
         .spawn()
         .expect("cargo test builds examples/watched.rs");
-    let mut line = String::new();
-    BufReader::new(program.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _program = Killed(program);
-    let addr = line
-        .trim()
-        .strip_prefix("looptop endpoint on ")
-        .unwrap()
-        .to_string();
+    let addr = run::announced(program.stdout.take().unwrap(), "looptop endpoint on ");
+    let _program = run::Killed(program);
 
     let out = run::looptop(&["attach", &addr, "--headless", "--duration", "5s"]);
     assert!(

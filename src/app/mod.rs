@@ -84,6 +84,22 @@ pub struct RunInfo {
     pub insecure: bool,
 }
 
+impl RunInfo {
+    /// A run of `scenario` on `workers` workers ticking every `tick`, with
+    /// no endpoint and no target.
+    pub fn new(scenario: &str, workers: usize, tick: Duration) -> Self {
+        Self {
+            scenario: scenario.to_string(),
+            workers,
+            tick,
+            console: None,
+            serving: None,
+            attached: None,
+            insecure: false,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct App {
     pub info: RunInfo,
@@ -441,15 +457,7 @@ mod tests {
     use crate::workload::{QueueKnob, QueueSettings};
 
     fn app() -> App {
-        let info = RunInfo {
-            scenario: "queue".to_string(),
-            workers: 2,
-            tick: Duration::from_millis(250),
-            console: None,
-            insecure: false,
-            serving: None,
-            attached: None,
-        };
+        let info = RunInfo::new("queue", 2, Duration::from_millis(250));
         let scenarios = crate::scenario::built_in().unwrap();
         let choices = scenarios.iter().map(|s| Choice::new(&s.name, s)).collect();
         App::new(

@@ -201,7 +201,7 @@ mod tests {
 
     use crate::app::{Action, App, Effect, RunInfo};
     use crate::recording::{Change, Header, Recording};
-    use crate::sampler::snapshot::{Warning, WarningKind};
+    use crate::sampler::snapshot::WarningKind;
     use crate::sampler::Snapshot;
     use crate::settings::{Settings, STALL_THRESHOLD};
     use crate::workload::QueueKnob;
@@ -209,31 +209,16 @@ mod tests {
     /// Tick `t`, with a worker blocked from tick 30 to 35 and from 60 on.
     fn tick(t: u64) -> Snapshot {
         let blocked = (30..35).contains(&t) || t >= 60;
-        let warnings = blocked.then(|| Warning {
-            kind: WarningKind::BlockedWorker,
-            message: "worker 1 blocked".to_string(),
-            advice: String::new(),
-            since_s: 0.0,
-        });
-        Snapshot {
-            tick: t,
-            uptime_s: t as f64 * 0.25,
-            interval_s: 0.25,
-            warnings: warnings.into_iter().collect(),
-            ..Snapshot::default()
-        }
+        let kinds: &[WarningKind] = if blocked {
+            &[WarningKind::BlockedWorker]
+        } else {
+            &[]
+        };
+        Snapshot::warned(t, kinds)
     }
 
     fn info() -> RunInfo {
-        RunInfo {
-            scenario: "queue".to_string(),
-            workers: 2,
-            tick: Duration::from_millis(250),
-            console: None,
-            insecure: false,
-            serving: None,
-            attached: None,
-        }
+        RunInfo::new("queue", 2, Duration::from_millis(250))
     }
 
     fn live(ticks: u64) -> App {

@@ -164,23 +164,9 @@ impl FlightRecorder {
 mod tests {
     use super::*;
     use crate::recording::Recording;
-    use crate::sampler::snapshot::Warning;
 
-    /// Tick `t` of a quarter second, with these warnings.
     fn tick(t: u64, kinds: &[WarningKind]) -> Snapshot {
-        let warnings = kinds.iter().map(|&kind| Warning {
-            kind,
-            message: String::new(),
-            advice: String::new(),
-            since_s: 0.0,
-        });
-        Snapshot {
-            tick: t,
-            uptime_s: t as f64 * 0.25,
-            interval_s: 0.25,
-            warnings: warnings.collect(),
-            ..Snapshot::default()
-        }
+        Snapshot::warned(t, kinds)
     }
 
     #[test]

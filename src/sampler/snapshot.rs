@@ -30,6 +30,25 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Tick `t` of a quarter second, with these warnings and nothing else:
+    /// for tests of what follows the warnings.
+    #[cfg(test)]
+    pub(crate) fn warned(t: u64, kinds: &[WarningKind]) -> Self {
+        let warnings = kinds.iter().map(|&kind| Warning {
+            kind,
+            message: String::new(),
+            advice: String::new(),
+            since_s: 0.0,
+        });
+        Snapshot {
+            tick: t,
+            uptime_s: t as f64 * 0.25,
+            interval_s: 0.25,
+            warnings: warnings.collect(),
+            ..Snapshot::default()
+        }
+    }
+
     /// The section of the workload whose sample `T` is, if it runs.
     pub fn section<T: WorkloadSample>(&self) -> Option<&T> {
         self.sections.get::<T>()

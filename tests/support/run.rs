@@ -47,3 +47,42 @@ pub fn scenario_file(built_in: &str, name: &str, replacements: &[(&str, &str)]) 
     std::fs::write(&file, scenario).unwrap();
     file
 }
+
+/// A process killed (and reaped) when this is dropped, so a failing test
+/// leaves nothing running.
+pub struct Killed(pub std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The rest of the first line `read` gives, which must begin with `prefix`:
+/// where a process just started says it listens.
+pub fn announced(read: impl std::io::Read, prefix: &str) -> String {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(read).read_line(&mut line).unwrap();
+    line.trim()
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("not {prefix:?}: {line:?}"))
+        .to_string()
+}
+
+/// A plain HTTP/1.1 request: the status, the head and the body.
+pub fn http(addr: std::net::SocketAddr, method: &str, path: &str) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, head.to_string(), body.to_string())
+}
