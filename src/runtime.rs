@@ -3,9 +3,12 @@
 
 use std::future::Future;
 use std::sync::Arc;
+#[cfg(tokio_unstable)]
 use std::time::Duration;
 
-use tokio::runtime::{Builder, Handle, HistogramConfiguration, LogHistogram, Runtime};
+use tokio::runtime::{Builder, Handle, Runtime};
+#[cfg(tokio_unstable)]
+use tokio::runtime::{HistogramConfiguration, LogHistogram};
 
 use crate::priority;
 use crate::stall::names::Named;
@@ -15,6 +18,7 @@ use crate::stall::PollTracker;
 /// delays: fine enough to tell a 20 µs poll from an 80 µs one, wide enough to
 /// catch a blocked worker. (tokio's default is 10 linear buckets of 100 µs:
 /// everything fast lands in one.)
+#[cfg(tokio_unstable)]
 pub fn duration_histogram() -> HistogramConfiguration {
     HistogramConfiguration::log(
         LogHistogram::builder()
@@ -48,14 +52,23 @@ pub fn build(workers: usize, instruments: Instruments) -> std::io::Result<Runtim
         tracker.install(&mut builder);
     }
     if !matches!(instruments, Instruments::None) {
-        builder
-            .enable_metrics_poll_time_histogram()
-            .metrics_poll_time_histogram_configuration(duration_histogram())
-            // How long a woken task waits for a worker: the event-loop lag.
-            .enable_metrics_schedule_latency_histogram()
-            .metrics_schedule_latency_histogram_configuration(duration_histogram());
+        enable_histograms(&mut builder);
     }
     builder.build()
+}
+
+/// Poll times, and how long a woken task waits for a worker (the event
+/// loop's lag). tokio has them only with `--cfg tokio_unstable`; without,
+/// the snapshot says they are not measured.
+pub fn enable_histograms(builder: &mut Builder) {
+    #[cfg(tokio_unstable)]
+    builder
+        .enable_metrics_poll_time_histogram()
+        .metrics_poll_time_histogram_configuration(duration_histogram())
+        .enable_metrics_schedule_latency_histogram()
+        .metrics_schedule_latency_histogram_configuration(duration_histogram());
+    #[cfg(not(tokio_unstable))]
+    let _ = builder;
 }
 
 /// Spawns `task` on `handle` under `name`, the name the stall list and
@@ -92,6 +105,7 @@ where
 mod tests {
     use super::*;
 
+    #[cfg(tokio_unstable)]
     #[test]
     fn instrumented_runtime_has_log_buckets_down_to_microseconds() {
         let rt = build(2, Instruments::Histograms).unwrap();

@@ -21,10 +21,17 @@
 //! ```
 //!
 //! The dependency: `looptop = { version = "0.1", default-features = false }`
-//! leaves the dashboard out (ratatui, crossterm, clap). Build with
-//! `RUSTFLAGS="--cfg tokio_unstable"`: the poll hooks, the per-worker
-//! counts and both histograms are tokio's unstable metrics, so every figure
-//! looptop shows needs them (as tokio-console's does).
+//! leaves the dashboard out (ratatui, crossterm, clap).
+//!
+//! On stable tokio it shows what stable tokio measures: the workers, their
+//! busy time and parks, alive tasks and the global queue. Build with
+//! `RUSTFLAGS="--cfg tokio_unstable"` for the rest, which are tokio's
+//! unstable API: the long polls with their tasks and spawn locations (the
+//! poll hooks), poll times and scheduling delay (the histograms), polls,
+//! steals, the local queues, spawned and completed tasks, the blocking
+//! pool and forced yields. Without it those come through as not measured:
+//! null in the JSON, left out of `/metrics`, "not measured" or "–" in
+//! the dashboard, never zero.
 
 use std::io;
 use std::net::SocketAddr;
@@ -67,8 +74,9 @@ impl RuntimeWatch {
         let mut snapshot = self.sampler.sample();
         snapshot.sections = sections(&snapshot);
         snapshot.stalls = self.stalls.sample(self.sampler.worker_cpu());
-        if let Some(exact) = snapshot.stalls.longest_ended_us {
-            snapshot.poll_times.refine_max(exact);
+        let exact = snapshot.stalls().longest_ended_us;
+        if let (Some(exact), Some(poll_times)) = (exact, &mut snapshot.poll_times) {
+            poll_times.refine_max(exact);
         }
         mark_blocked_workers(&mut snapshot);
         snapshot.warnings = self.diagnosis.update(&snapshot);
@@ -86,7 +94,7 @@ impl RuntimeWatch {
 /// A worker in a long poll now is busy and blocked, whatever tokio's
 /// counters (published only between polls) say yet.
 fn mark_blocked_workers(snapshot: &mut Snapshot) {
-    for stall in &snapshot.stalls.running {
+    for stall in snapshot.stalls.iter().flat_map(|s| &s.running) {
         if let Some(worker) = snapshot.workers.get_mut(stall.worker) {
             worker.busy_ratio = 1.0;
             worker.blocked_us = Some(stall.duration_us);
@@ -111,12 +119,8 @@ impl Watch {
         let threshold = Duration::from_micros(STALL_THRESHOLD.spec().default);
         let tracker = PollTracker::new(workers, threshold);
         tracker.install(builder);
-        builder
-            .worker_threads(workers)
-            .enable_metrics_poll_time_histogram()
-            .metrics_poll_time_histogram_configuration(crate::runtime::duration_histogram())
-            .enable_metrics_schedule_latency_histogram()
-            .metrics_schedule_latency_histogram_configuration(crate::runtime::duration_histogram());
+        builder.worker_threads(workers);
+        crate::runtime::enable_histograms(builder);
         Self { tracker, workers }
     }
 
@@ -168,7 +172,7 @@ impl Drop for Serving {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampler::snapshot::{Stall, WorkerSample};
+    use crate::sampler::snapshot::{Stall, StallSample, WorkerSample};
 
     #[test]
     fn a_worker_in_a_long_poll_counts_as_busy_and_blocked() {
@@ -176,7 +180,8 @@ mod tests {
             workers: vec![WorkerSample::default(), WorkerSample::default()],
             ..Snapshot::default()
         };
-        snapshot.stalls.running = vec![Stall {
+        snapshot.stalls = Some(StallSample::default());
+        snapshot.stalls.as_mut().unwrap().running = vec![Stall {
             worker: 1,
             duration_us: 2_500_000.0,
             ..Stall::default()

@@ -106,7 +106,7 @@ fn a_blocking_consumer_is_named_and_offloading_it_ends_the_stalls() {
     let mut observed = Observed::start(2, &Settings::for_queue(settings)).unwrap();
     let seen = until(&mut observed, |s| has(s, WarningKind::BlockedWorker))
         .expect("a blocked-worker warning");
-    let culprit = &seen.stalls.culprits[0];
+    let culprit = &seen.stalls().culprits[0];
     assert!(
         culprit.location.starts_with("src/workload/queue/mod.rs:"),
         "{culprit:?}"
@@ -121,10 +121,14 @@ fn a_blocking_consumer_is_named_and_offloading_it_ends_the_stalls() {
         .apply(Effect::SetKnob(QueueKnob::Offload.into(), 1))
         .unwrap();
     let calm = until(&mut observed, |s| {
-        !has(s, WarningKind::BlockedWorker) && s.stalls.long_polls == 0
+        !has(s, WarningKind::BlockedWorker) && s.stalls().long_polls == 0
     });
     let calm = calm.expect("no more long polls once the sleep runs on spawn_blocking");
-    assert!(calm.runtime.blocking_threads > 0, "{:?}", calm.runtime);
+    assert!(
+        calm.runtime.blocking_threads.unwrap() > 0,
+        "{:?}",
+        calm.runtime
+    );
 }
 
 fn knob(group: Group, id: &str) -> KnobId {

@@ -40,42 +40,42 @@ fn snapshot(t: u64) -> Snapshot {
         runtime: RuntimeSample {
             workers: 2,
             alive_tasks: 8,
-            spawned_per_s: 4.0,
-            completed_per_s: 4.0,
-            polls_per_s: 1480.0,
+            spawned_per_s: Some(4.0),
+            completed_per_s: Some(4.0),
+            polls_per_s: Some(1480.0),
             busy_ratio: 0.41,
             global_queue_depth: 1,
-            local_queue_depth: 3,
-            blocking_threads: 1,
-            idle_blocking_threads: 1,
-            blocking_queue_depth: 0,
-            forced_yields_per_s: 0.0,
+            local_queue_depth: Some(3),
+            blocking_threads: Some(1),
+            idle_blocking_threads: Some(1),
+            blocking_queue_depth: Some(0),
+            forced_yields_per_s: Some(0.0),
             process_cpu_cores: Some(0.9),
             cores: 2,
         },
         workers: vec![
             WorkerSample {
                 busy_ratio: 0.2 + (t % 5) as f64 * 0.1,
-                polls_per_s: 800.0,
+                polls_per_s: Some(800.0),
                 parks_per_s: 300.0,
-                steals_per_s: 40.0,
-                local_queue_depth: 2,
+                steals_per_s: Some(40.0),
+                local_queue_depth: Some(2),
                 blocked_us: None,
                 cpu_ratio: Some(0.3),
             },
             WorkerSample {
                 // A worker blocked in a poll is all busy (see Observed).
                 busy_ratio: if stall { 1.0 } else { 0.95 },
-                polls_per_s: 680.0,
+                polls_per_s: Some(680.0),
                 parks_per_s: 12.0,
-                steals_per_s: 3.0,
-                local_queue_depth: 1,
+                steals_per_s: Some(3.0),
+                local_queue_depth: Some(1),
                 // Blocked right now on stall ticks, as the stalls say.
                 blocked_us: stall.then_some(48_000.0),
                 cpu_ratio: Some(0.9),
             },
         ],
-        poll_times: Distribution {
+        poll_times: Some(Distribution {
             count: 370,
             p50_us: 48.0,
             p90_us: 224.0,
@@ -95,9 +95,9 @@ fn snapshot(t: u64) -> Snapshot {
             .into_iter()
             .map(|(label, count)| Bin { label, count })
             .collect(),
-        },
+        }),
         // A stall every eighth tick: p99 and max spike, then recover.
-        schedule_delay: Distribution {
+        schedule_delay: Some(Distribution {
             count: 360,
             p50_us: 16.0,
             p90_us: 64.0,
@@ -107,10 +107,10 @@ fn snapshot(t: u64) -> Snapshot {
             max_floor_us: if stall { 13_107.0 } else { 629.0 },
             slow: if stall { 12 } else { 0 },
             bins: Vec::new(),
-        },
+        }),
         sections: Sections::default(),
         // On stall ticks a worker is blocked right now.
-        stalls: StallSample {
+        stalls: Some(StallSample {
             threshold_us: 10_000.0,
             long_polls: if stall { 1 } else { 0 },
             longest_ended_us: None,
@@ -134,7 +134,7 @@ fn snapshot(t: u64) -> Snapshot {
                     syscall: None,
                 },
             ],
-        },
+        }),
         warnings: Vec::new(),
     };
     s.sections.put(QueueSample {
@@ -305,10 +305,10 @@ fn long_polls_pane_shows_a_worker_blocked_now_and_the_culprits() {
 fn long_polls_pane_says_none_when_nothing_stalled() {
     let mut app = fresh();
     let mut calm = snapshot(1);
-    calm.stalls = StallSample {
+    calm.stalls = Some(StallSample {
         threshold_us: 10_000.0,
         ..StallSample::default()
-    };
+    });
     app.record(calm);
     let t = render(38, 4, |f, area| ui::stalls_pane::draw(f, area, app.view()));
     insta::assert_snapshot!(t.backend());
@@ -621,6 +621,49 @@ fn workers_pane() {
     let app = app();
     let t = render(40, 6, |f, area| ui::workers_pane::draw(f, area, app.view()));
     insta::assert_snapshot!(t.backend());
+}
+
+/// Tick `t` as a runtime built without `tokio_unstable` gives it: what
+/// stable tokio does not count is not measured.
+fn stable_snapshot(t: u64) -> Snapshot {
+    let mut s = snapshot(t);
+    let rt = &mut s.runtime;
+    (rt.spawned_per_s, rt.completed_per_s, rt.polls_per_s) = (None, None, None);
+    (rt.local_queue_depth, rt.blocking_threads) = (None, None);
+    (rt.idle_blocking_threads, rt.blocking_queue_depth) = (None, None);
+    rt.forced_yields_per_s = None;
+    for w in &mut s.workers {
+        (w.polls_per_s, w.steals_per_s, w.local_queue_depth) = (None, None, None);
+        w.blocked_us = None;
+    }
+    (s.poll_times, s.schedule_delay, s.stalls) = (None, None, None);
+    s
+}
+
+#[test]
+fn on_stable_tokio_the_panes_say_what_is_not_measured() {
+    let mut app = fresh();
+    for t in 1..=80 {
+        app.record(stable_snapshot(t));
+    }
+    let panes = [
+        render(34, 12, |f, area| ui::tasks_pane::draw(f, area, &app)),
+        render(40, 6, |f, area| ui::workers_pane::draw(f, area, app.view())),
+        render(34, 5, |f, area| ui::poll_pane::draw(f, area, app.view())),
+        render(34, 5, |f, area| {
+            ui::schedule_pane::draw(f, area, app.view())
+        }),
+        render(34, 5, |f, area| ui::stalls_pane::draw(f, area, app.view())),
+    ];
+    let text: Vec<String> = panes.iter().map(|t| t.backend().to_string()).collect();
+    insta::assert_snapshot!(text.join("\n"));
+    for pane in &text[2..] {
+        assert!(pane.contains("not measured"), "{pane}");
+        assert!(
+            !pane.contains("none"),
+            "no long polls is not claimed: {pane}"
+        );
+    }
 }
 
 #[test]

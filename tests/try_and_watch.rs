@@ -127,10 +127,10 @@ fn blocking_every_consumer_pins_every_worker_until_offloaded() {
         let named = s.warnings.iter().any(|w| {
             w.kind == WarningKind::BlockedWorker && w.message.contains("src/workload/queue/mod.rs:")
         });
-        q.depth >= q.capacity && named && !s.stalls.culprits.is_empty()
+        q.depth >= q.capacity && named && !s.stalls().culprits.is_empty()
     });
     assert!(
-        blocked.schedule_delay.max_us >= 10_000.0,
+        blocked.schedule_delay.as_ref().unwrap().max_us >= 10_000.0,
         "{:?}",
         blocked.schedule_delay
     );
@@ -143,7 +143,7 @@ fn blocking_every_consumer_pins_every_worker_until_offloaded() {
     // workers recover."
     run.set("offload", 1);
     run.until("blocking threads and no worker blocked", |s| {
-        s.runtime.blocking_threads > 0 && s.workers.iter().all(|w| w.blocked_us.is_none())
+        s.runtime.blocking_threads.unwrap() > 0 && s.workers.iter().all(|w| w.blocked_us.is_none())
     });
     let busy = run.median(8, busiest_worker);
     assert!(busy < 0.9, "busiest worker {busy} after offloading");
@@ -165,8 +165,8 @@ fn cpu_bound_polls_shrink_to_slices_with_yield_and_long_polls_vanish_off_the_wor
     // the pane's p99 of the polls that ended, or, in a tick where none did
     // (one poll may compute item after item for seconds), its "running now".
     let longest = |s: &Snapshot| {
-        let running = s.stalls.running.iter().map(|r| r.duration_us);
-        running.fold(s.poll_times.p99_us, f64::max)
+        let running = s.stalls().running.iter().map(|r| r.duration_us);
+        running.fold(s.poll_times.as_ref().unwrap().p99_us, f64::max)
     };
     let in_task = run.median(8, longest);
     assert!(in_task >= 10_000.0, "p99 poll {in_task}µs in the task");
@@ -174,7 +174,7 @@ fn cpu_bound_polls_shrink_to_slices_with_yield_and_long_polls_vanish_off_the_wor
     // slice, at p50 and a few ms at p99".
     run.set("offload", 3);
     std::thread::sleep(TICK * 4);
-    let p50 = run.median(8, |s| s.poll_times.p50_us);
+    let p50 = run.median(8, |s| s.poll_times.as_ref().unwrap().p50_us);
     let p99 = run.median(8, longest);
     assert!(
         p50 < 3_000.0 && p99 < 11_000.0 && p99 * 4.0 < in_task,
@@ -184,7 +184,7 @@ fn cpu_bound_polls_shrink_to_slices_with_yield_and_long_polls_vanish_off_the_wor
     // leaves the workers."
     run.set("offload", 1);
     run.until("no long poll running and no warning", |s| {
-        s.stalls.running.is_empty() && !warns(s, WarningKind::BlockedWorker)
+        s.stalls().running.is_empty() && !warns(s, WarningKind::BlockedWorker)
     });
 }
 
@@ -267,7 +267,7 @@ fn threads_vs_tasks_spawn_blocking_caps_at_512_and_std_threads_run_every_job() {
         let t = s.section::<ThreadsSample>().unwrap();
         t.threads.running == 512 && t.tasks.running == 1_000
     });
-    assert!(capped.runtime.blocking_queue_depth > 0);
+    assert!(capped.runtime.blocking_queue_depth.unwrap() > 0);
     // "The warnings feed says when the blocking pool is full."
     run.until("the blocking-pool warning", |s| {
         warns(s, WarningKind::BlockingPool)

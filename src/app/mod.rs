@@ -377,7 +377,10 @@ impl App {
     /// A dump came: with the polls holding workers now, which it cannot
     /// show.
     pub fn dump_taken(&mut self, result: Result<TaskDump, DumpError>) {
-        let running = self.history.latest().map_or(&[][..], |s| &s.stalls.running);
+        let running = self
+            .history
+            .latest()
+            .map_or(&[][..], |s| &s.stalls().running);
         let result = taskdump::with_held(result, running);
         if let Some(panel) = &mut self.dump {
             panel.result = Some(result);

@@ -78,16 +78,16 @@ impl Diagnosis {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampler::snapshot::{Cause, Culprit, Stall, WarningKind};
+    use crate::sampler::snapshot::{Cause, Culprit, Distribution, Stall, WarningKind};
     use crate::workload::queue::report::QueueSample;
 
     fn tick(t: u64, change: impl Fn(&mut Snapshot)) -> Snapshot {
         let mut s = Snapshot {
             tick: t,
             uptime_s: t as f64 * 0.25,
-            ..Snapshot::default()
+            ..Snapshot::measured()
         };
-        s.stalls.threshold_us = 10_000.0;
+        s.stalls.as_mut().unwrap().threshold_us = 10_000.0;
         s.sections.put(QueueSample {
             depth: 5,
             capacity: 64,
@@ -107,7 +107,7 @@ mod tests {
     fn a_blocked_worker_is_named_at_once_and_lingers_briefly() {
         let mut d = Diagnosis::default();
         let blocked = tick(1, |s| {
-            s.stalls.worst = Some(Stall {
+            s.stalls.as_mut().unwrap().worst = Some(Stall {
                 task: "consumer-0".into(),
                 location: "src/workload/queue/mod.rs:115".into(),
                 worker: 1,
@@ -145,8 +145,8 @@ mod tests {
         let warned = |worst: Stall, culprits: Vec<Culprit>| {
             let mut d = Diagnosis::default();
             let warnings = d.update(&tick(1, |s| {
-                s.stalls.worst = Some(worst.clone());
-                s.stalls.culprits = culprits.clone();
+                s.stalls.as_mut().unwrap().worst = Some(worst.clone());
+                s.stalls.as_mut().unwrap().culprits = culprits.clone();
             }));
             (warnings[0].message.clone(), warnings[0].advice.clone())
         };
@@ -198,10 +198,10 @@ mod tests {
         // Told later, while the warning stands: the advice follows.
         let mut d = Diagnosis::default();
         d.update(&tick(1, |s| {
-            s.stalls.worst = Some(stall(Cause::Unknown, None))
+            s.stalls.as_mut().unwrap().worst = Some(stall(Cause::Unknown, None))
         }));
         let later = d.update(&tick(2, |s| {
-            s.stalls.worst = Some(stall(Cause::Blocked, Some("read")))
+            s.stalls.as_mut().unwrap().worst = Some(stall(Cause::Blocked, Some("read")))
         }));
         assert_eq!(later[0].advice, Cause::Blocked.advice());
     }
@@ -258,11 +258,14 @@ mod tests {
         for t in 1..=4 {
             last = d.update(&tick(t, |s| {
                 s.runtime.busy_ratio = 0.97;
-                s.runtime.local_queue_depth = 5;
-                s.schedule_delay.count = 100;
-                s.schedule_delay.p99_us = 12_000.0;
-                s.runtime.blocking_threads = 512;
-                s.runtime.blocking_queue_depth = 40;
+                s.runtime.local_queue_depth = Some(5);
+                s.schedule_delay = Some(Distribution {
+                    count: 100,
+                    p99_us: 12_000.0,
+                    ..Distribution::default()
+                });
+                s.runtime.blocking_threads = Some(512);
+                s.runtime.blocking_queue_depth = Some(40);
             }));
         }
         assert_eq!(
@@ -285,14 +288,34 @@ mod tests {
     }
 
     #[test]
+    fn without_the_local_queues_saturation_counts_at_least_the_global_one() {
+        let mut d = Diagnosis::default();
+        let mut last = Vec::new();
+        for t in 1..=4 {
+            last = d.update(&tick(t, |s| {
+                s.runtime.busy_ratio = 0.97;
+                s.runtime.global_queue_depth = 3;
+                s.runtime.local_queue_depth = None;
+            }));
+        }
+        assert_eq!(kinds(&last), [WarningKind::Saturated]);
+        assert!(
+            last[0]
+                .message
+                .contains("at least 3 runnable tasks waiting"),
+            "{last:?}"
+        );
+    }
+
+    #[test]
     fn gauges_read_apart_may_disagree_without_a_panic() {
         let mut d = Diagnosis::default();
         let mut last = Vec::new();
         for t in 1..=2 {
             last = d.update(&tick(t, |s| {
-                s.runtime.blocking_threads = 3;
-                s.runtime.idle_blocking_threads = 4;
-                s.runtime.blocking_queue_depth = 1;
+                s.runtime.blocking_threads = Some(3);
+                s.runtime.idle_blocking_threads = Some(4);
+                s.runtime.blocking_queue_depth = Some(1);
             }));
         }
         assert!(last[0].message.contains("0 threads busy"), "{last:?}");

@@ -39,12 +39,12 @@ pub const RULES: [Rule; 9] = [
 /// with what its thread was doing: computing, or blocked in the kernel.
 fn blocked_worker(recent: &[Snapshot]) -> Option<Found> {
     let latest = recent.last()?;
-    let worst = latest.stalls.worst.as_ref()?;
+    let stalls = latest.stalls.as_ref()?;
+    let worst = stalls.worst.as_ref()?;
     // A poll that ended between ticks was not seen; its spawn location's
     // other polls may have been.
     let (cause, syscall, cpu_share) = match worst.cause {
-        Cause::Unknown => latest
-            .stalls
+        Cause::Unknown => stalls
             .culprits
             .iter()
             .find(|c| c.location == worst.location)
@@ -91,11 +91,17 @@ fn saturated(recent: &[Snapshot]) -> Option<Found> {
     let window = last(recent, SUSTAINED)?;
     let busy = window.iter().all(|s| s.runtime.busy_ratio >= SATURATED);
     let latest = &window[SUSTAINED - 1].runtime;
-    let waiting = latest.global_queue_depth + latest.local_queue_depth;
+    let waiting = latest.global_queue_depth + latest.local_queue_depth.unwrap_or(0);
+    // Without tokio_unstable the workers' own queues are not measured.
+    let at_least = if latest.local_queue_depth.is_some() {
+        ""
+    } else {
+        "at least "
+    };
     (busy && waiting > 0).then(|| Found {
         kind: WarningKind::Saturated,
         message: format!(
-            "workers saturated: {} busy, {waiting} runnable tasks waiting",
+            "workers saturated: {} busy, {at_least}{waiting} runnable tasks waiting",
             format::percent(latest.busy_ratio)
         ),
         advice: "add workers (--workers), do less CPU work per item, or move it to spawn_blocking",
@@ -138,15 +144,19 @@ fn starvation(recent: &[Snapshot]) -> Option<Found> {
 /// running.
 fn scheduling_delay(recent: &[Snapshot]) -> Option<Found> {
     let window = last(recent, 2)?;
-    let slow = window
-        .iter()
-        .all(|s| s.schedule_delay.count > 0 && s.schedule_delay.p99_us >= s.stalls.threshold_us);
-    let latest = &window[1];
-    slow.then(|| Found {
+    let p99_over_threshold = |s: &Snapshot| match (&s.schedule_delay, &s.stalls) {
+        (Some(delay), Some(stalls)) if delay.count > 0 && delay.p99_us >= stalls.threshold_us => {
+            Some(delay.p99_us)
+        }
+        _ => None,
+    };
+    let p99 = p99_over_threshold(&window[1])?;
+    p99_over_threshold(&window[0])?;
+    Some(Found {
         kind: WarningKind::SchedulingDelay,
         message: format!(
             "tasks wait {} (p99) for a worker to poll them",
-            format::micros(latest.schedule_delay.p99_us)
+            format::micros(p99)
         ),
         advice: "workers are blocked or overloaded: see Long polls and Workers",
     })
@@ -155,7 +165,9 @@ fn scheduling_delay(recent: &[Snapshot]) -> Option<Found> {
 /// `spawn_blocking` calls queued because every blocking thread is in use.
 fn blocking_pool(recent: &[Snapshot]) -> Option<Found> {
     let window = last(recent, 2)?;
-    let queued = window.iter().all(|s| s.runtime.blocking_queue_depth > 0);
+    let queued = window
+        .iter()
+        .all(|s| s.runtime.blocking_queue_depth.is_some_and(|n| n > 0));
     let latest = &window[1].runtime;
     queued.then(|| Found {
         kind: WarningKind::BlockingPool,
@@ -165,8 +177,9 @@ fn blocking_pool(recent: &[Snapshot]) -> Option<Found> {
             // exceed the total a thread was counted in before it ended.
             latest
                 .blocking_threads
-                .saturating_sub(latest.idle_blocking_threads),
-            latest.blocking_queue_depth
+                .unwrap_or(0)
+                .saturating_sub(latest.idle_blocking_threads.unwrap_or(0)),
+            latest.blocking_queue_depth.unwrap_or(0)
         ),
         advice: "make fewer or shorter blocking calls, or give them a pool of their own",
     })

@@ -42,13 +42,17 @@ impl Totals {
             sums.resize(n.max(sums.len()), 0.0);
         }
         for (w, worker) in s.workers.iter().enumerate() {
-            self.polls[w] += worker.polls_per_s * s.interval_s;
+            self.polls[w] += worker.polls_per_s.unwrap_or(0.0) * s.interval_s;
             self.parks[w] += worker.parks_per_s * s.interval_s;
-            self.steals[w] += worker.steals_per_s * s.interval_s;
+            self.steals[w] += worker.steals_per_s.unwrap_or(0.0) * s.interval_s;
             self.busy_s += worker.busy_ratio * s.interval_s;
         }
-        add_bins(&mut self.poll_times, &s.poll_times);
-        add_bins(&mut self.schedule_delay, &s.schedule_delay);
+        if let Some(d) = &s.poll_times {
+            add_bins(&mut self.poll_times, d);
+        }
+        if let Some(d) = &s.schedule_delay {
+            add_bins(&mut self.schedule_delay, d);
+        }
         self.latest = Some(s.clone());
     }
 }
@@ -100,35 +104,42 @@ pub fn render(totals: &Totals, header: &Header) -> String {
     info.get_or_create(&vec![("scenario".to_string(), header.scenario.clone())])
         .set(1);
     registry.register("run", "The run this endpoint serves", info);
-    for (name, help, sums) in [
-        ("polls", "Task polls, by worker", &totals.polls),
+    // A runtime built without tokio_unstable does not count polls, steals,
+    // its local queues and blocking pool, or either histogram: those
+    // metrics are left out, not zero.
+    let unstable = totals
+        .latest
+        .as_ref()
+        .is_some_and(|s| s.runtime.polls_per_s.is_some());
+    let counters = [
+        ("polls", "Task polls, by worker", &totals.polls, unstable),
         (
             "parks",
             "Times a worker went to sleep, by worker",
             &totals.parks,
+            true,
         ),
         (
             "steals",
             "Tasks a worker stole from another, by worker",
             &totals.steals,
+            unstable,
         ),
-    ] {
+    ];
+    for (name, help, sums, _) in counters.into_iter().filter(|c| c.3) {
         let family: Labelled<Counter<u64>> = Family::default();
         for (w, sum) in sums.iter().enumerate() {
             family.get_or_create(&worker(w)).inc_by(sum.round() as u64);
         }
         registry.register(name, help, family);
     }
-    registry.register(
-        "poll_duration_seconds",
-        "How long task polls took (buckets: the dashboard's decades; sum: the workers' busy time)",
-        Counted::of(&totals.poll_times, totals.busy_s),
-    );
-    registry.register(
-        "schedule_delay_seconds",
-        "How long woken tasks waited to be polled (sum not measured: NaN)",
-        Counted::of(&totals.schedule_delay, f64::NAN),
-    );
+    let histograms = totals
+        .latest
+        .as_ref()
+        .is_some_and(|s| s.poll_times.is_some());
+    if histograms {
+        register_histograms(&mut registry, totals);
+    }
     let Some(s) = &totals.latest else {
         return encode(&registry);
     };
@@ -136,27 +147,28 @@ pub fn render(totals: &Totals, header: &Header) -> String {
     let blocked: Labelled<Gauge> = Family::default();
     for (w, sample) in s.workers.iter().enumerate() {
         busy.get_or_create(&worker(w)).set(sample.busy_ratio);
-        let held = s.stalls.running.iter().any(|stall| stall.worker == w);
-        blocked.get_or_create(&worker(w)).set(i64::from(held));
+        blocked.get_or_create(&worker(w)).set(i64::from(held(s, w)));
     }
     registry.register(
         "worker_busy_ratio",
         "Share of the last tick a worker spent polling",
         busy,
     );
-    registry.register(
-        "worker_blocked",
-        "1 while a worker is in a poll past the stall threshold",
-        blocked,
-    );
+    if s.stalls.is_some() {
+        registry.register(
+            "worker_blocked",
+            "1 while a worker is in a poll past the stall threshold",
+            blocked,
+        );
+    }
     let runtime = &s.runtime;
     for (name, help, value) in [
-        ("workers", "Worker threads", runtime.workers),
-        ("alive_tasks", "Tasks alive", runtime.alive_tasks),
+        ("workers", "Worker threads", Some(runtime.workers)),
+        ("alive_tasks", "Tasks alive", Some(runtime.alive_tasks)),
         (
             "global_queue_depth",
             "Tasks in the global run queue",
-            runtime.global_queue_depth,
+            Some(runtime.global_queue_depth),
         ),
         (
             "local_queue_depth",
@@ -169,24 +181,46 @@ pub fn render(totals: &Totals, header: &Header) -> String {
             runtime.blocking_threads,
         ),
     ] {
-        let gauge: Gauge = Gauge::default();
-        gauge.set(value as i64);
-        registry.register(name, help, gauge);
+        if let Some(value) = value {
+            let gauge: Gauge = Gauge::default();
+            gauge.set(value as i64);
+            registry.register(name, help, gauge);
+        }
     }
-    let long: Labelled<Gauge> = Family::default();
-    for culprit in &s.stalls.culprits {
-        let labels = vec![
-            ("location".to_string(), culprit.location.clone()),
-            ("task".to_string(), culprit.task.clone()),
-        ];
-        long.get_or_create(&labels).set(culprit.count as i64);
+    if let Some(stalls) = &s.stalls {
+        let long: Labelled<Gauge> = Family::default();
+        for culprit in &stalls.culprits {
+            let labels = vec![
+                ("location".to_string(), culprit.location.clone()),
+                ("task".to_string(), culprit.task.clone()),
+            ];
+            long.get_or_create(&labels).set(culprit.count as i64);
+        }
+        registry.register(
+            "long_polls_last_minute",
+            "Polls past the stall threshold in the last minute, by where their task was spawned",
+            long,
+        );
     }
-    registry.register(
-        "long_polls_last_minute",
-        "Polls past the stall threshold in the last minute, by where their task was spawned",
-        long,
-    );
     encode(&registry)
+}
+
+/// Whether worker `w` is in a poll past the stall threshold now.
+fn held(s: &Snapshot, w: usize) -> bool {
+    s.stalls().running.iter().any(|stall| stall.worker == w)
+}
+
+fn register_histograms(registry: &mut Registry, totals: &Totals) {
+    registry.register(
+        "poll_duration_seconds",
+        "How long task polls took (buckets: the dashboard's decades; sum: the workers' busy time)",
+        Counted::of(&totals.poll_times, totals.busy_s),
+    );
+    registry.register(
+        "schedule_delay_seconds",
+        "How long woken tasks waited to be polled (sum not measured: NaN)",
+        Counted::of(&totals.schedule_delay, f64::NAN),
+    );
 }
 
 fn encode(registry: &Registry) -> String {

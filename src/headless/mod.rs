@@ -156,7 +156,7 @@ async fn dump_now(source: &dyn Source, latest: &Snapshot) -> Result<TaskDump, Du
     let Some(dump) = source.task_dump() else {
         return Err(DumpError::Unsupported);
     };
-    crate::taskdump::with_held(dump.await, &latest.stalls.running)
+    crate::taskdump::with_held(dump.await, &latest.stalls().running)
 }
 
 /// The dump as one JSON line (`{"task_dump": …}`) or as text.

@@ -32,7 +32,15 @@ pub struct Summary {
     culprits: Vec<Culprit>,
     /// Each kind of warning seen, as first worded, and in how many ticks.
     warnings: Vec<(Warning, u64)>,
+    /// Whether the runtime measured poll times, scheduling delays and long
+    /// polls (it does not without `tokio_unstable`).
+    polls_measured: bool,
+    delays_measured: bool,
+    stalls_measured: bool,
 }
+
+/// What a summary line says of figures the runtime did not measure.
+const UNMEASURED: &str = "not measured (the runtime was built without --cfg tokio_unstable)";
 
 impl Summary {
     pub fn new(scenario: &str) -> Self {
@@ -58,26 +66,33 @@ impl Summary {
         for (sum, w) in self.busy_sum.iter_mut().zip(&s.workers) {
             *sum += w.busy_ratio;
         }
-        self.worst_p99_us = self.worst_p99_us.max(s.poll_times.p99_us);
-        self.worst_delay_p99_us = self.worst_delay_p99_us.max(s.schedule_delay.p99_us);
-        self.max_delay_us = self.max_delay_us.max(s.schedule_delay.max_us);
-        self.slow_waits += s.schedule_delay.slow;
+        if let Some(delay) = &s.schedule_delay {
+            self.delays_measured = true;
+            self.worst_delay_p99_us = self.worst_delay_p99_us.max(delay.p99_us);
+            self.max_delay_us = self.max_delay_us.max(delay.max_us);
+            self.slow_waits += delay.slow;
+        }
         // The hooks time long polls exactly, a running one too; the
         // histogram knows the others by bucket.
-        let exact = s.stalls.worst.as_ref().map(|w| w.duration_us);
-        for (us, is_exact) in [
-            (s.poll_times.max_us, s.poll_times.max_exact),
-            (exact.unwrap_or(0.0), true),
-        ] {
+        let exact = s.stalls().worst.as_ref().map(|w| w.duration_us);
+        let bucketed = s.poll_times.as_ref().map(|p| (p.max_us, p.max_exact));
+        for (us, is_exact) in bucketed.into_iter().chain([(exact.unwrap_or(0.0), true)]) {
             if us > self.max_poll_us {
                 (self.max_poll_us, self.max_poll_exact) = (us, is_exact);
             }
         }
-        self.slow_polls += s.poll_times.slow;
+        if let Some(polls) = &s.poll_times {
+            self.polls_measured = true;
+            self.worst_p99_us = self.worst_p99_us.max(polls.p99_us);
+            self.slow_polls += polls.slow;
+        }
         self.alive_tasks = s.runtime.alive_tasks;
-        self.long_polls += s.stalls.long_polls;
-        self.stall_threshold_us = s.stalls.threshold_us;
-        self.culprits.clone_from(&s.stalls.culprits);
+        if let Some(stalls) = &s.stalls {
+            self.stalls_measured = true;
+            self.long_polls += stalls.long_polls;
+            self.stall_threshold_us = stalls.threshold_us;
+            self.culprits.clone_from(&stalls.culprits);
+        }
         for warning in &s.warnings {
             match self
                 .warnings
@@ -105,27 +120,47 @@ impl Summary {
         for part in &self.parts {
             text += &part.render();
         }
-        text + &format!(
-            "workers  busy {}\n\
-             polls    worst tick p99 {}, longest poll {}, {} slow polls (≥1ms)\n\
-             delay    worst tick p99 {}, longest wait {}, {} waits ≥1ms before a poll\n\
-             tasks    {} alive at the end\n\
-             stalls   {} polls ≥{}{}\n",
-            busy.join("  "),
-            format::bucket(self.worst_p99_us),
-            if self.max_poll_exact {
-                format::micros(self.max_poll_us)
-            } else {
-                format::bucket(self.max_poll_us)
-            },
-            self.slow_polls,
-            format::bucket(self.worst_delay_p99_us),
-            format::bucket(self.max_delay_us),
-            self.slow_waits,
-            self.alive_tasks,
-            self.long_polls,
-            format::micros(self.stall_threshold_us),
-            self.culprits.first().map_or(String::new(), |c| format!(
+        text += &format!("workers  busy {}\n", busy.join("  "));
+        text += &self.render_polls();
+        text += &format!("tasks    {} alive at the end\n", self.alive_tasks);
+        text += &self.render_stalls();
+        text + &self.render_warnings()
+    }
+
+    fn render_polls(&self) -> String {
+        let polls = if self.polls_measured {
+            format!(
+                "worst tick p99 {}, longest poll {}, {} slow polls (≥1ms)",
+                format::bucket(self.worst_p99_us),
+                if self.max_poll_exact {
+                    format::micros(self.max_poll_us)
+                } else {
+                    format::bucket(self.max_poll_us)
+                },
+                self.slow_polls,
+            )
+        } else {
+            UNMEASURED.to_string()
+        };
+        let delay = if self.delays_measured {
+            format!(
+                "worst tick p99 {}, longest wait {}, {} waits ≥1ms before a poll",
+                format::bucket(self.worst_delay_p99_us),
+                format::bucket(self.max_delay_us),
+                self.slow_waits,
+            )
+        } else {
+            UNMEASURED.to_string()
+        };
+        format!("polls    {polls}\ndelay    {delay}\n")
+    }
+
+    fn render_stalls(&self) -> String {
+        if !self.stalls_measured {
+            return format!("stalls   {UNMEASURED}\n");
+        }
+        let worst = self.culprits.first().map_or(String::new(), |c| {
+            format!(
                 "; worst in the last minute: {} ({}) ×{}, longest {}, {}",
                 c.location,
                 c.task,
@@ -135,8 +170,13 @@ impl Summary {
                     (Cause::Blocked, Some(call)) => format!("blocked in {call}"),
                     (cause, _) => cause.name().to_string(),
                 }
-            )),
-        ) + &self.render_warnings()
+            )
+        });
+        format!(
+            "stalls   {} polls ≥{}{worst}\n",
+            self.long_polls,
+            format::micros(self.stall_threshold_us),
+        )
     }
 
     fn render_warnings(&self) -> String {

@@ -8,29 +8,34 @@ pub mod rates;
 pub mod sections;
 pub mod snapshot;
 
+#[cfg(tokio_unstable)]
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::runtime::{Handle, RuntimeMetrics};
+#[cfg(tokio_unstable)]
 use tokio_metrics::{RuntimeIntervals, RuntimeMonitor};
 
 use crate::cpu_time;
 use crate::stall::PollTracker;
+#[cfg(tokio_unstable)]
 use distribution::Bucket;
 pub use history::History;
 use rates::{rate, ThreadCpu, WorkerCounters};
 use sections::Sections;
-use snapshot::RuntimeSample;
 pub use snapshot::Snapshot;
+use snapshot::{Distribution, RuntimeSample};
 
 pub struct Sampler {
     metrics: RuntimeMetrics,
     /// tokio-metrics turns the runtime-wide counters and the poll-time
     /// histogram into per-interval deltas; per-worker figures come straight
     /// from `RuntimeMetrics`, which is the only place that has them.
+    #[cfg(tokio_unstable)]
     intervals: RuntimeIntervals,
     /// The scheduling-delay buckets' ranges, fixed when the runtime is built.
+    #[cfg(tokio_unstable)]
     schedule_delay_ranges: Vec<Range<Duration>>,
     started: Instant,
     last: Reading,
@@ -47,26 +52,43 @@ struct Reading {
     process_cpu: Option<Duration>,
     /// Cumulative scheduling-delay counts per bucket, summed over workers
     /// (tokio-metrics 0.5 does not read this histogram).
+    #[cfg(tokio_unstable)]
     schedule_delay: Vec<u64>,
     workers: Vec<WorkerCounters>,
-    spawned: u64,
+    /// None without `tokio_unstable`.
+    spawned: Option<u64>,
     alive: usize,
+}
+
+/// The runtime-wide figures only `tokio_unstable` has, for one tick.
+#[derive(Default)]
+struct Unstable {
+    poll_times: Option<Distribution>,
+    polls: Option<u64>,
+    local_queue_depth: Option<usize>,
+    blocking_threads: Option<usize>,
+    idle_blocking_threads: Option<usize>,
+    blocking_queue_depth: Option<usize>,
+    forced_yields: Option<u64>,
 }
 
 impl Sampler {
     pub fn new(handle: &Handle) -> Self {
         let metrics = handle.metrics();
-        let mut intervals = RuntimeMonitor::new(handle).intervals();
-        // The first interval covers everything before us; discard it.
-        let _ = intervals.next();
         let last = Reading::take(&metrics, None);
-        let schedule_delay_ranges = (0..metrics.schedule_latency_histogram_num_buckets())
-            .map(|b| metrics.schedule_latency_histogram_bucket_range(b))
-            .collect();
         Self {
+            #[cfg(tokio_unstable)]
+            intervals: {
+                let mut intervals = RuntimeMonitor::new(handle).intervals();
+                // The first interval covers everything before us; discard it.
+                let _ = intervals.next();
+                intervals
+            },
+            #[cfg(tokio_unstable)]
+            schedule_delay_ranges: (0..metrics.schedule_latency_histogram_num_buckets())
+                .map(|b| metrics.schedule_latency_histogram_bucket_range(b))
+                .collect(),
             metrics,
-            intervals,
-            schedule_delay_ranges,
             started: last.at,
             last,
             tick: 0,
@@ -83,10 +105,8 @@ impl Sampler {
         self
     }
 
-    /// One tick of the runtime; the workloads put their sections in after.
-    pub fn sample(&mut self) -> Snapshot {
-        let now = Reading::take(&self.metrics, self.worker_threads.as_deref());
-        let elapsed = now.at.duration_since(self.last.at);
+    #[cfg(tokio_unstable)]
+    fn unstable(&mut self) -> Unstable {
         let interval = self.intervals.next().unwrap_or_default();
         let buckets: Vec<Bucket> = interval
             .poll_time_histogram
@@ -98,7 +118,25 @@ impl Sampler {
                 count: b.count(),
             })
             .collect();
-        let schedule_delay: Vec<Bucket> = now
+        Unstable {
+            poll_times: Some(distribution::summarize(&buckets)),
+            polls: Some(interval.total_polls_count),
+            local_queue_depth: Some(interval.total_local_queue_depth),
+            blocking_threads: Some(interval.blocking_threads_count),
+            idle_blocking_threads: Some(interval.idle_blocking_threads_count),
+            blocking_queue_depth: Some(interval.blocking_queue_depth),
+            forced_yields: Some(interval.budget_forced_yield_count),
+        }
+    }
+
+    #[cfg(not(tokio_unstable))]
+    fn unstable(&mut self) -> Unstable {
+        Unstable::default()
+    }
+
+    #[cfg(tokio_unstable)]
+    fn schedule_delay(&self, now: &Reading) -> Option<Distribution> {
+        let buckets: Vec<Bucket> = now
             .schedule_delay
             .iter()
             .zip(&self.last.schedule_delay)
@@ -109,29 +147,45 @@ impl Sampler {
                 count: after.saturating_sub(*before),
             })
             .collect();
+        Some(distribution::summarize(&buckets))
+    }
+
+    #[cfg(not(tokio_unstable))]
+    fn schedule_delay(&self, _: &Reading) -> Option<Distribution> {
+        None
+    }
+
+    /// One tick of the runtime; the workloads put their sections in after.
+    pub fn sample(&mut self) -> Snapshot {
+        let now = Reading::take(&self.metrics, self.worker_threads.as_deref());
+        let elapsed = now.at.duration_since(self.last.at);
+        let unstable = self.unstable();
         let workers = rates::worker_samples(&self.last.workers, &now.workers, elapsed);
-        let spawned = now.spawned.saturating_sub(self.last.spawned);
+        let spawned = now
+            .spawned
+            .zip(self.last.spawned)
+            .map(|(after, before)| after.saturating_sub(before));
         let busy_ratio = if workers.is_empty() {
             0.0
         } else {
             workers.iter().map(|w| w.busy_ratio).sum::<f64>() / workers.len() as f64
         };
+        let per_s = |events: Option<u64>| events.map(|n| rate(n, elapsed));
         let runtime = RuntimeSample {
             workers: workers.len(),
             alive_tasks: now.alive,
-            spawned_per_s: rate(spawned, elapsed),
-            completed_per_s: rate(
-                rates::completed(spawned, self.last.alive, now.alive),
-                elapsed,
+            spawned_per_s: per_s(spawned),
+            completed_per_s: per_s(
+                spawned.map(|n| rates::completed(n, self.last.alive, now.alive)),
             ),
-            polls_per_s: rate(interval.total_polls_count, elapsed),
+            polls_per_s: per_s(unstable.polls),
             busy_ratio,
-            global_queue_depth: interval.global_queue_depth,
-            local_queue_depth: interval.total_local_queue_depth,
-            blocking_threads: interval.blocking_threads_count,
-            idle_blocking_threads: interval.idle_blocking_threads_count,
-            blocking_queue_depth: interval.blocking_queue_depth,
-            forced_yields_per_s: rate(interval.budget_forced_yield_count, elapsed),
+            global_queue_depth: self.metrics.global_queue_depth(),
+            local_queue_depth: unstable.local_queue_depth,
+            blocking_threads: unstable.blocking_threads,
+            idle_blocking_threads: unstable.idle_blocking_threads,
+            blocking_queue_depth: unstable.blocking_queue_depth,
+            forced_yields_per_s: per_s(unstable.forced_yields),
             process_cpu_cores: match (self.last.process_cpu, now.process_cpu) {
                 (Some(before), Some(after)) if !elapsed.is_zero() => {
                     Some(after.saturating_sub(before).as_secs_f64() / elapsed.as_secs_f64())
@@ -147,10 +201,10 @@ impl Sampler {
             interval_s: elapsed.as_secs_f64(),
             runtime,
             workers,
-            poll_times: distribution::summarize(&buckets),
-            schedule_delay: distribution::summarize(&schedule_delay),
+            poll_times: unstable.poll_times,
+            schedule_delay: self.schedule_delay(&now),
             sections: Sections::default(),
-            stalls: Default::default(),
+            stalls: None,
             warnings: Vec::new(),
         };
         self.last = now;
@@ -188,30 +242,53 @@ impl Reading {
         let workers = (0..metrics.num_workers())
             .map(|w| WorkerCounters {
                 busy: metrics.worker_total_busy_duration(w),
-                polls: metrics.worker_poll_count(w),
                 parks: metrics.worker_park_count(w),
-                steals: metrics.worker_steal_count(w),
-                local_queue_depth: metrics.worker_local_queue_depth(w),
+                park_unpark: metrics.worker_park_unpark_count(w),
                 cpu: threads.get(w).and_then(|&thread| thread_cpu(thread)),
-            })
-            .collect();
-        let buckets = metrics.schedule_latency_histogram_num_buckets();
-        let schedule_delay = (0..buckets)
-            .map(|b| {
-                (0..metrics.num_workers())
-                    .map(|w| metrics.schedule_latency_histogram_bucket_count(w, b))
-                    .sum()
+                ..unstable_counters(metrics, w)
             })
             .collect();
         Self {
             at: Instant::now(),
             process_cpu: cpu_time::of_process(),
-            schedule_delay,
+            #[cfg(tokio_unstable)]
+            schedule_delay: schedule_delay_counts(metrics),
             workers,
-            spawned: metrics.spawned_tasks_count(),
+            #[cfg(tokio_unstable)]
+            spawned: Some(metrics.spawned_tasks_count()),
+            #[cfg(not(tokio_unstable))]
+            spawned: None,
             alive: metrics.num_alive_tasks(),
         }
     }
+}
+
+/// Worker `w`'s counters that only `tokio_unstable` has.
+#[cfg(tokio_unstable)]
+fn unstable_counters(metrics: &RuntimeMetrics, w: usize) -> WorkerCounters {
+    WorkerCounters {
+        polls: Some(metrics.worker_poll_count(w)),
+        steals: Some(metrics.worker_steal_count(w)),
+        local_queue_depth: Some(metrics.worker_local_queue_depth(w)),
+        ..WorkerCounters::default()
+    }
+}
+
+#[cfg(not(tokio_unstable))]
+fn unstable_counters(_: &RuntimeMetrics, _: usize) -> WorkerCounters {
+    WorkerCounters::default()
+}
+
+#[cfg(tokio_unstable)]
+fn schedule_delay_counts(metrics: &RuntimeMetrics) -> Vec<u64> {
+    let buckets = metrics.schedule_latency_histogram_num_buckets();
+    (0..buckets)
+        .map(|b| {
+            (0..metrics.num_workers())
+                .map(|w| metrics.schedule_latency_histogram_bucket_count(w, b))
+                .sum()
+        })
+        .collect()
 }
 
 fn thread_cpu(thread: u64) -> Option<ThreadCpu> {

@@ -8,11 +8,15 @@ use super::snapshot::WorkerSample;
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct WorkerCounters {
     pub busy: Duration,
-    pub polls: u64,
     pub parks: u64,
-    pub steals: u64,
+    /// Odd while the worker is parked. tokio publishes it, with the busy
+    /// time, when the worker parks, on waking, and every 61 polls.
+    pub park_unpark: u64,
+    /// None without `tokio_unstable`.
+    pub polls: Option<u64>,
+    pub steals: Option<u64>,
     /// A gauge, not a counter.
-    pub local_queue_depth: usize,
+    pub local_queue_depth: Option<usize>,
     /// The OS thread running this worker and the CPU time it has had; none
     /// where that cannot be read.
     pub cpu: Option<ThreadCpu>,
@@ -43,6 +47,21 @@ pub fn cpu_ratio(
 /// (a reset) counts as zero events rather than wrapping.
 pub fn per_second(before: u64, after: u64, elapsed: Duration) -> f64 {
     rate(after.saturating_sub(before), elapsed)
+}
+
+/// As `per_second`, for a counter that may not be measured.
+pub fn per_second_of(before: Option<u64>, after: Option<u64>, elapsed: Duration) -> Option<f64> {
+    Some(per_second(before?, after?, elapsed))
+}
+
+/// A worker awake for the whole tick that published nothing in it spent
+/// it in polls (at least one long one, or fewer than 61 polls): busy all
+/// tick, though its busy time lands only when it next publishes.
+fn awake_and_silent(before: &WorkerCounters, after: &WorkerCounters) -> bool {
+    after.park_unpark.is_multiple_of(2)
+        && after.park_unpark == before.park_unpark
+        && after.parks == before.parks
+        && after.busy == before.busy
 }
 
 /// `events` that happened within `elapsed`, per second.
@@ -80,13 +99,18 @@ pub fn worker_samples(
         .enumerate()
         .map(|(i, now)| {
             let prev = before.get(i).copied().unwrap_or_default();
+            let busy = if i < before.len() && awake_and_silent(&prev, now) {
+                1.0
+            } else {
+                busy_ratio(prev.busy, now.busy, elapsed)
+            };
             WorkerSample {
-                busy_ratio: busy_ratio(prev.busy, now.busy, elapsed),
+                busy_ratio: busy,
                 cpu_ratio: cpu_ratio(prev.cpu, now.cpu, elapsed),
                 blocked_us: None,
-                polls_per_s: per_second(prev.polls, now.polls, elapsed),
+                polls_per_s: per_second_of(prev.polls, now.polls, elapsed),
                 parks_per_s: per_second(prev.parks, now.parks, elapsed),
-                steals_per_s: per_second(prev.steals, now.steals, elapsed),
+                steals_per_s: per_second_of(prev.steals, now.steals, elapsed),
                 local_queue_depth: now.local_queue_depth,
             }
         })
@@ -127,10 +151,11 @@ mod tests {
         let before = [
             WorkerCounters {
                 busy: Duration::from_millis(100),
-                polls: 10,
+                polls: Some(10),
                 parks: 1,
-                steals: 0,
-                local_queue_depth: 3,
+                park_unpark: 2,
+                steals: Some(0),
+                local_queue_depth: Some(3),
                 cpu: Some(ThreadCpu {
                     thread: 7,
                     used: Duration::from_millis(40),
@@ -142,10 +167,11 @@ mod tests {
         let after = [
             WorkerCounters {
                 busy: Duration::from_millis(300),
-                polls: 510,
+                polls: Some(510),
                 parks: 5,
-                steals: 25,
-                local_queue_depth: 7,
+                park_unpark: 10,
+                steals: Some(25),
+                local_queue_depth: Some(7),
                 cpu: Some(ThreadCpu {
                     thread: 7,
                     used: Duration::from_millis(140),
@@ -154,10 +180,11 @@ mod tests {
             },
             WorkerCounters {
                 busy: Duration::from_millis(25),
-                polls: 50,
+                polls: Some(50),
                 parks: 2,
-                steals: 0,
-                local_queue_depth: 0,
+                park_unpark: 4,
+                steals: Some(0),
+                local_queue_depth: Some(0),
                 cpu: Some(ThreadCpu {
                     thread: 9,
                     used: Duration::from_millis(5),
@@ -168,15 +195,48 @@ mod tests {
         let samples = worker_samples(&before, &after, QUARTER);
         assert_eq!(samples.len(), 2);
         assert_eq!(samples[0].busy_ratio, 0.8);
-        assert_eq!(samples[0].polls_per_s, 2000.0);
+        assert_eq!(samples[0].polls_per_s, Some(2000.0));
         assert_eq!(samples[0].parks_per_s, 16.0);
-        assert_eq!(samples[0].steals_per_s, 100.0);
-        assert_eq!(samples[0].local_queue_depth, 7);
+        assert_eq!(samples[0].steals_per_s, Some(100.0));
+        assert_eq!(samples[0].local_queue_depth, Some(7));
         assert_eq!(samples[1].busy_ratio, 0.1);
         assert_eq!(samples[0].cpu_ratio, Some(0.4), "100 ms of CPU in 250 ms");
         assert_eq!(
             samples[1].cpu_ratio, None,
             "no earlier reading of that thread"
         );
+    }
+
+    #[test]
+    fn a_worker_awake_and_silent_all_tick_was_busy_all_tick() {
+        let awake = WorkerCounters {
+            busy: Duration::from_millis(100),
+            parks: 3,
+            park_unpark: 6,
+            ..WorkerCounters::default()
+        };
+        let asleep = WorkerCounters {
+            park_unpark: 7,
+            parks: 4,
+            ..awake
+        };
+        let busy = |before, after| worker_samples(&[before], &[after], QUARTER)[0].busy_ratio;
+        assert_eq!(busy(awake, awake), 1.0, "in a poll since before the tick");
+        assert_eq!(busy(asleep, asleep), 0.0, "parked all tick");
+        let published = WorkerCounters {
+            busy: Duration::from_millis(150),
+            ..awake
+        };
+        assert_eq!(
+            busy(awake, published),
+            0.2,
+            "its own figure when it has one"
+        );
+    }
+
+    #[test]
+    fn an_unmeasured_counter_has_no_rate() {
+        assert_eq!(per_second_of(None, Some(5), QUARTER), None);
+        assert_eq!(per_second_of(Some(5), Some(10), QUARTER), Some(20.0));
     }
 }

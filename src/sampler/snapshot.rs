@@ -18,13 +18,18 @@ pub struct Snapshot {
     pub interval_s: f64,
     pub runtime: RuntimeSample,
     pub workers: Vec<WorkerSample>,
-    pub poll_times: Distribution,
-    /// How long tasks waited between being woken and being polled.
-    pub schedule_delay: Distribution,
+    /// Null where not measured: a runtime built without `tokio_unstable`
+    /// has no poll-time histogram.
+    pub poll_times: Option<Distribution>,
+    /// How long tasks waited between being woken and being polled; null
+    /// without `tokio_unstable`.
+    pub schedule_delay: Option<Distribution>,
     /// One section per workload the scenario runs, each under its key.
     #[serde(flatten)]
     pub sections: Sections,
-    pub stalls: StallSample,
+    /// Null without `tokio_unstable`: the poll hooks that time long polls
+    /// are tokio's unstable API.
+    pub stalls: Option<StallSample>,
     /// Problems seen now, in the order they began.
     pub warnings: Vec<Warning>,
 }
@@ -49,6 +54,25 @@ impl Snapshot {
         }
     }
 
+    /// A tick with every figure `tokio_unstable` gives measured, at zero:
+    /// for tests that set some of them.
+    #[cfg(test)]
+    pub(crate) fn measured() -> Self {
+        Snapshot {
+            runtime: RuntimeSample::measured(),
+            poll_times: Some(Distribution::default()),
+            schedule_delay: Some(Distribution::default()),
+            stalls: Some(StallSample::default()),
+            ..Snapshot::default()
+        }
+    }
+
+    /// The long polls, or none where they are not measured.
+    pub fn stalls(&self) -> &StallSample {
+        static NONE: StallSample = StallSample::EMPTY;
+        self.stalls.as_ref().unwrap_or(&NONE)
+    }
+
     /// The section of the workload whose sample `T` is, if it runs.
     pub fn section<T: WorkloadSample>(&self) -> Option<&T> {
         self.sections.get::<T>()
@@ -63,19 +87,21 @@ impl Snapshot {
 pub struct RuntimeSample {
     pub workers: usize,
     pub alive_tasks: usize,
-    pub spawned_per_s: f64,
-    pub completed_per_s: f64,
-    pub polls_per_s: f64,
+    // The `Option`s are null where not measured: tokio counts them only
+    // when built with `--cfg tokio_unstable`.
+    pub spawned_per_s: Option<f64>,
+    pub completed_per_s: Option<f64>,
+    pub polls_per_s: Option<f64>,
     /// Mean over workers, 0..=1.
     pub busy_ratio: f64,
     pub global_queue_depth: usize,
-    pub local_queue_depth: usize,
-    pub blocking_threads: usize,
-    pub idle_blocking_threads: usize,
-    pub blocking_queue_depth: usize,
+    pub local_queue_depth: Option<usize>,
+    pub blocking_threads: Option<usize>,
+    pub idle_blocking_threads: Option<usize>,
+    pub blocking_queue_depth: Option<usize>,
     /// Times tokio's coop budget made a task yield: a sign of tasks that would
     /// otherwise hog a worker.
-    pub forced_yields_per_s: f64,
+    pub forced_yields_per_s: Option<f64>,
     /// Cores' worth of CPU the whole process used this tick (workers, the
     /// blocking pool, the workload's own threads, looptop itself), and the
     /// cores available to it (its CPU affinity, a cgroup's quota rounded
@@ -97,10 +123,30 @@ pub struct WorkerSample {
     /// tokio publishes a worker's busy time only between polls, so without
     /// this a blocked worker would read as idle.
     pub blocked_us: Option<f64>,
-    pub polls_per_s: f64,
+    /// Null where not measured (without `tokio_unstable`), as are steals
+    /// and the local queue.
+    pub polls_per_s: Option<f64>,
     pub parks_per_s: f64,
-    pub steals_per_s: f64,
-    pub local_queue_depth: usize,
+    pub steals_per_s: Option<f64>,
+    pub local_queue_depth: Option<usize>,
+}
+
+impl RuntimeSample {
+    /// Every figure measured, at zero: for tests that set some of them.
+    #[cfg(test)]
+    pub(crate) fn measured() -> Self {
+        RuntimeSample {
+            spawned_per_s: Some(0.0),
+            completed_per_s: Some(0.0),
+            polls_per_s: Some(0.0),
+            local_queue_depth: Some(0),
+            blocking_threads: Some(0),
+            idle_blocking_threads: Some(0),
+            blocking_queue_depth: Some(0),
+            forced_yields_per_s: Some(0.0),
+            ..RuntimeSample::default()
+        }
+    }
 }
 
 /// One tick's worth of durations from one of tokio's histograms: how long
@@ -170,6 +216,17 @@ pub struct StallSample {
     pub culprits: Vec<Culprit>,
     /// Polls over the threshold still running, one per blocked worker.
     pub running: Vec<Stall>,
+}
+
+impl StallSample {
+    const EMPTY: StallSample = StallSample {
+        threshold_us: 0.0,
+        long_polls: 0,
+        longest_ended_us: None,
+        worst: None,
+        culprits: Vec::new(),
+        running: Vec::new(),
+    };
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -44,8 +44,12 @@ impl StallWatch {
     }
 
     /// One tick's long polls; `workers_cpu` is the sampler's reading of
-    /// every worker thread's CPU time this tick, kept for the next.
-    pub fn sample(&mut self, workers_cpu: (Instant, Vec<(u64, Sched)>)) -> StallSample {
+    /// every worker thread's CPU time this tick, kept for the next. None
+    /// where polls are not tracked (without `tokio_unstable`).
+    pub fn sample(&mut self, workers_cpu: (Instant, Vec<(u64, Sched)>)) -> Option<StallSample> {
+        if !tracker::HOOKED {
+            return None;
+        }
         let (polls, overflow) = self.tracker.take();
         let verdicts = self.judge(&polls);
         let (at, cpu) = workers_cpu;
@@ -84,14 +88,14 @@ impl StallWatch {
             .max_by(|a, b| a.duration_us.total_cmp(&b.duration_us))
             .cloned();
         let running = stalls.into_iter().filter(|s| s.running).collect();
-        StallSample {
+        Some(StallSample {
             threshold_us: micros(self.tracker.threshold()),
             long_polls,
             longest_ended_us,
             worst,
             culprits: self.culprits.top(TOP),
             running,
-        }
+        })
     }
 
     pub fn threshold(&self) -> Duration {

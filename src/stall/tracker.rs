@@ -15,12 +15,20 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use quanta::Clock;
-use tokio::runtime::{Builder, TaskMeta};
+use tokio::runtime::Builder;
+#[cfg(tokio_unstable)]
+use tokio::runtime::TaskMeta;
 
+#[cfg(tokio_unstable)]
 use super::names::task_key;
+#[cfg(tokio_unstable)]
 use crate::cpu_time;
 
+/// Whether polls are tracked: the hooks need `--cfg tokio_unstable`.
+pub const HOOKED: bool = cfg!(tokio_unstable);
+
 /// Long polls kept between two samples; more are counted, not kept.
+#[cfg(tokio_unstable)]
 const MAX_PENDING: usize = 4096;
 
 /// One poll of at least the threshold.
@@ -84,6 +92,10 @@ impl PollTracker {
     }
 
     /// Sets the runtime's poll hooks to feed this tracker.
+    ///
+    /// The hooks are tokio's unstable API: without `--cfg tokio_unstable`
+    /// there are none, and no poll is tracked (`HOOKED` says which).
+    #[cfg(tokio_unstable)]
     pub fn install(self: &Arc<Self>, builder: &mut Builder) {
         let before = Arc::clone(self);
         let after = Arc::clone(self);
@@ -91,6 +103,9 @@ impl PollTracker {
             .on_before_task_poll(move |meta| before.poll_started(meta))
             .on_after_task_poll(move |meta| after.poll_ended(meta));
     }
+
+    #[cfg(not(tokio_unstable))]
+    pub fn install(self: &Arc<Self>, _: &mut Builder) {}
 
     pub fn threshold(&self) -> Duration {
         Duration::from_nanos(self.threshold_ns.load(Ordering::Relaxed))
@@ -162,6 +177,7 @@ impl PollTracker {
             .collect()
     }
 
+    #[cfg(tokio_unstable)]
     fn poll_started(&self, meta: &TaskMeta<'_>) {
         let Some(slot) = self.worker_slot() else {
             return;
@@ -174,6 +190,7 @@ impl PollTracker {
         slot.started.store(self.now(), Ordering::Release);
     }
 
+    #[cfg(tokio_unstable)]
     fn poll_ended(&self, meta: &TaskMeta<'_>) {
         let Some((worker, slot)) = self.worker_slot_with_index() else {
             return;
@@ -205,10 +222,12 @@ impl PollTracker {
         }
     }
 
+    #[cfg(tokio_unstable)]
     fn worker_slot(&self) -> Option<&Slot> {
         self.worker_slot_with_index().map(|(_, slot)| slot)
     }
 
+    #[cfg(tokio_unstable)]
     fn worker_slot_with_index(&self) -> Option<(usize, &Slot)> {
         let worker = tokio::runtime::worker_index()?;
         self.slots.get(worker).map(|slot| (worker, slot))
@@ -226,7 +245,7 @@ impl PollTracker {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, tokio_unstable))]
 mod tests {
     use super::*;
     use std::sync::mpsc;

@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::layout::Want;
-use super::widgets::{draw_pane, ACCENT, WARN};
+use super::widgets::{draw_pane, not_measured, ACCENT, WARN};
 use crate::format;
 use crate::sampler::distribution::{BINS, SLOW};
 use crate::sampler::History;
@@ -36,7 +36,9 @@ fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
     let Some(latest) = history.latest() else {
         return Vec::new();
     };
-    let p = &latest.poll_times;
+    let Some(p) = &latest.poll_times else {
+        return not_measured();
+    };
     let value = |label: &str, figure: String| {
         vec![
             Span::styled(format!("{label} "), Style::new().fg(Color::Gray)),
@@ -69,7 +71,7 @@ fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
             ),
         ]),
     ];
-    let running = &latest.stalls.running;
+    let running = &latest.stalls().running;
     if let Some(longest) = running.iter().map(|r| r.duration_us).reduce(f64::max) {
         // Past the stall threshold, as Long polls lists them.
         let (count, longest) = (running.len(), format::micros(longest));

@@ -9,7 +9,7 @@ use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
 use super::layout::Want;
-use super::widgets::{draw_pane, sparkline, time_labels, ACCENT, WARN};
+use super::widgets::{draw_pane, not_measured, sparkline, time_labels, ACCENT, WARN};
 use crate::format;
 use crate::sampler::distribution::SLOW;
 use crate::sampler::snapshot::Distribution;
@@ -38,7 +38,10 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let Some(latest) = history.latest() else {
         return;
     };
-    let d = &latest.schedule_delay;
+    let Some(d) = &latest.schedule_delay else {
+        frame.render_widget(Paragraph::new(not_measured()), inner);
+        return;
+    };
     // tokio's histogram gives buckets only: every figure is a bound.
     // Each label in its line's colour: the figures are the chart's legend.
     let value = |label: &str, color: Color, us: f64| {
@@ -78,7 +81,8 @@ fn sparklines(frame: &mut Frame, area: Rect, history: &History) {
     let width = (area.width as usize).saturating_sub(LABEL_WIDTH + peak_width);
     let recent: Vec<_> = history
         .last(width)
-        .map(|s| (s.schedule_delay.p99_us, s.schedule_delay.max_us))
+        .filter_map(|s| s.schedule_delay.as_ref())
+        .map(|d| (d.p99_us, d.max_us))
         .collect();
     let peak = recent.iter().map(|r| r.1).fold(0.0, f64::max);
     let history_line = |label: &str, color, values: Vec<f64>, note: String| {
@@ -117,7 +121,7 @@ fn chart(frame: &mut Frame, area: Rect, history: &History) {
     let series = |pick: fn(&Distribution) -> f64| -> Vec<(f64, f64)> {
         history
             .last(points)
-            .map(|s| (s.uptime_s - now, log(pick(&s.schedule_delay))))
+            .filter_map(|s| Some((s.uptime_s - now, log(pick(s.schedule_delay.as_ref()?)))))
             .collect()
     };
     let max = series(|d| d.max_us);

@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::layout::Want;
-use super::widgets::{draw_pane, WARN};
+use super::widgets::{draw_pane, not_measured, WARN};
 use crate::diagnosis::rules::held;
 use crate::format;
 use crate::sampler::snapshot::{Cause, Culprit};
@@ -17,9 +17,11 @@ use crate::sampler::History;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let latest = history.latest();
-    let threshold = latest.map_or(String::new(), |s| {
-        format!(" ≥{}", format::micros(s.stalls.threshold_us))
-    });
+    let threshold = latest
+        .and_then(|s| s.stalls.as_ref())
+        .map_or(String::new(), |s| {
+            format!(" ≥{}", format::micros(s.threshold_us))
+        });
     let inner = draw_pane(frame, area, &format!("Long polls{threshold} (60s)"));
     frame.render_widget(Paragraph::new(lines(history, inner.width)), inner);
 }
@@ -34,7 +36,9 @@ fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
     let Some(latest) = history.latest() else {
         return Vec::new();
     };
-    let stalls = &latest.stalls;
+    let Some(stalls) = &latest.stalls else {
+        return not_measured();
+    };
     let width = width as usize;
     let mut lines = Vec::new();
     if let Some(now) = stalls.worst.as_ref().filter(|w| w.running) {

@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::layout::Want;
-use super::widgets::draw_pane;
+use super::widgets::{draw_pane, or_unmeasured, UNMEASURED};
 use crate::app::App;
 use crate::format;
 use crate::sampler::snapshot::RuntimeSample;
@@ -44,8 +44,14 @@ fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
     };
     let mut lines = vec![
         row("alive tasks", runtime(|rt| rt.alive_tasks.to_string())),
-        row("spawned", runtime(|rt| format::rate(rt.spawned_per_s))),
-        row("completed", runtime(|rt| format::rate(rt.completed_per_s))),
+        row(
+            "spawned",
+            runtime(|rt| or_unmeasured(rt.spawned_per_s, format::rate)),
+        ),
+        row(
+            "completed",
+            runtime(|rt| or_unmeasured(rt.completed_per_s, format::rate)),
+        ),
     ];
     if let Some(asked) = app.knobs().queue() {
         let running = latest.and_then(|s| s.section::<QueueSample>());
@@ -65,21 +71,25 @@ fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
     lines.extend([
         row(
             "runnable global·local",
-            runtime(|rt| format!("{}·{}", rt.global_queue_depth, rt.local_queue_depth)),
+            runtime(|rt| {
+                let local = or_unmeasured(rt.local_queue_depth, |n| n.to_string());
+                format!("{}·{local}", rt.global_queue_depth)
+            }),
         ),
         row(
             "blocking threads",
-            runtime(|rt| {
-                format!(
-                    "{} ({} idle)",
-                    rt.blocking_threads, rt.idle_blocking_threads
-                )
+            runtime(|rt| match (rt.blocking_threads, rt.idle_blocking_threads) {
+                (Some(threads), Some(idle)) => format!("{threads} ({idle} idle)"),
+                _ => UNMEASURED.to_string(),
             }),
         ),
-        row("polls", runtime(|rt| format::rate(rt.polls_per_s))),
+        row(
+            "polls",
+            runtime(|rt| or_unmeasured(rt.polls_per_s, format::rate)),
+        ),
         row(
             "forced yields",
-            runtime(|rt| format::rate(rt.forced_yields_per_s)),
+            runtime(|rt| or_unmeasured(rt.forced_yields_per_s, format::rate)),
         ),
     ]);
     // offload = pool runs on threads of the workload's own, outside tokio:

@@ -2,7 +2,7 @@
 
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::Block;
 use ratatui::Frame;
 
@@ -13,6 +13,25 @@ pub const WARN: Color = Color::Red;
 
 /// What a workload's pane says before the first tick reaches it.
 pub const WAITING: &str = "waiting for the first tick…";
+
+/// What stands for a figure the runtime does not measure: tokio counts it
+/// only when built with `--cfg tokio_unstable`.
+pub const UNMEASURED: &str = "–";
+
+/// What a pane whose whole figure is not measured says instead.
+pub fn not_measured() -> Vec<Line<'static>> {
+    let gray = Style::new().fg(Color::Gray);
+    vec![
+        Line::from(Span::styled("not measured: the runtime", gray)),
+        Line::from(Span::styled("was built without", gray)),
+        Line::from(Span::styled("--cfg tokio_unstable", gray)),
+    ]
+}
+
+/// A figure that may not be measured, formatted by `shown`.
+pub fn or_unmeasured<T>(value: Option<T>, shown: impl FnOnce(T) -> String) -> String {
+    value.map_or_else(|| UNMEASURED.to_string(), shown)
+}
 
 /// A bordered pane with its title.
 fn pane(title: &str) -> Block<'_> {

@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::layout::Want;
-use super::widgets::{bar, draw_pane, load_color, sparkline, WARN};
+use super::widgets::{bar, draw_pane, load_color, or_unmeasured, sparkline, WARN};
 use crate::format;
 use crate::sampler::snapshot::Cause;
 use crate::sampler::History;
@@ -74,7 +74,7 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
             // In one long poll: what its thread does, as Long polls says
             // (which names the call).
             Some(us) => {
-                let stall = latest.stalls.running.iter().find(|s| s.worker == i);
+                let stall = latest.stalls().running.iter().find(|s| s.worker == i);
                 let verb = match stall.map(|s| s.cause) {
                     Some(Cause::Blocked) => "blocked",
                     Some(Cause::Computing) => "computing",
@@ -91,9 +91,12 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
         lines.push(Line::from(row));
         if detailed {
             let parts = [
-                format!("polls {}", format::rate(w.polls_per_s)),
-                format!("steals {}", format::rate(w.steals_per_s)),
-                format!("queue {}", w.local_queue_depth),
+                format!("polls {}", or_unmeasured(w.polls_per_s, format::rate)),
+                format!("steals {}", or_unmeasured(w.steals_per_s, format::rate)),
+                format!(
+                    "queue {}",
+                    or_unmeasured(w.local_queue_depth, |n| n.to_string())
+                ),
                 format!("parks {}", format::rate(w.parks_per_s)),
             ];
             lines.push(Line::from(Span::styled(

@@ -1,0 +1,108 @@
+//! A program on stable tokio (built without `--cfg tokio_unstable`) can be
+//! watched too, with fewer figures: those tokio counts only when unstable
+//! come through as not measured (null, left out of `/metrics`), never as
+//! zeros. The test builds `examples/watched.rs` that way, in a target
+//! folder of its own (a few minutes the first time), and attaches to it.
+
+#[path = "support/run.rs"]
+mod run;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+/// `examples/watched.rs` built as a program on stable tokio would build
+/// it: no `tokio_unstable`, and no warning allowed.
+fn stable_example() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let target = root.join("target").join("stable");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let built = Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "--no-default-features",
+            "--example",
+            "watched",
+        ])
+        .current_dir(root)
+        // RUSTFLAGS, when set, replaces .cargo/config.toml's flags, and
+        // with them `--cfg tokio_unstable`.
+        .env("RUSTFLAGS", "-D warnings")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "the library builds on stable tokio");
+    target.join("debug").join("examples").join("watched")
+}
+
+#[test]
+fn a_program_on_stable_tokio_shows_what_tokio_measures_and_no_more() {
+    let mut program = Command::new(stable_example())
+        .arg("127.0.0.1:0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let announced = run::announced(program.stdout.take().unwrap(), "looptop endpoint on ");
+    let _program = run::Killed(program);
+
+    let out = run::looptop(&["attach", &announced, "--headless", "--duration", "3s"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ticks: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(ticks.len() >= 8, "{} ticks", ticks.len());
+    for tick in &ticks {
+        // Stable tokio counts these.
+        assert_eq!(tick["runtime"]["workers"], 2);
+        assert!(tick["runtime"]["alive_tasks"].as_u64().unwrap() >= 1);
+        for worker in tick["workers"].as_array().unwrap() {
+            assert!(worker["busy_ratio"].is_number(), "{worker}");
+            assert!(worker["parks_per_s"].is_number(), "{worker}");
+            assert!(worker["polls_per_s"].is_null(), "{worker}");
+            assert!(worker["steals_per_s"].is_null(), "{worker}");
+        }
+        // These it does not.
+        for unmeasured in [
+            "/poll_times",
+            "/schedule_delay",
+            "/stalls",
+            "/runtime/polls_per_s",
+            "/runtime/spawned_per_s",
+            "/runtime/local_queue_depth",
+            "/runtime/blocking_threads",
+        ] {
+            let figure = tick.pointer(unmeasured).unwrap();
+            assert!(figure.is_null(), "{unmeasured} is {figure}");
+        }
+    }
+    // The client keeps the workers polling: some busy time is measured.
+    let busy: f64 = ticks
+        .iter()
+        .map(|t| t["runtime"]["busy_ratio"].as_f64().unwrap())
+        .sum();
+    assert!(busy > 0.0, "the workers' busy time is measured");
+
+    let addr = announced.parse().unwrap();
+    let (status, _, metrics) = run::http(addr, "GET", "/metrics");
+    assert_eq!(status, 200);
+    assert!(metrics.contains("looptop_worker_busy_ratio{"), "{metrics}");
+    assert!(metrics.contains("looptop_parks_total{"), "{metrics}");
+    for left_out in [
+        "looptop_polls_total",
+        "looptop_poll_duration_seconds",
+        "looptop_worker_blocked",
+    ] {
+        assert!(!metrics.contains(left_out), "{left_out} in {metrics}");
+    }
+}
