@@ -18,6 +18,8 @@
 //!    every iteration is one poll; on one worker and on two, where the
 //!    workers' writes to shared state (the stall tracker's slots) would show.
 //!    The worst case for anything done per poll, such as the task hooks.
+//!    It adds looptop as it was before its hooks counted poll times
+//!    themselves (with tokio's poll-time histogram as well), beside today's.
 //! 3. The dashboard thread's own CPU time per second: the real binary in a
 //!    pseudo-terminal at the default scenario, its main (UI) thread's CPU
 //!    time read from /proc.
@@ -149,29 +151,40 @@ impl Builds {
 const ARMS: [(&str, &str); 4] = [
     ("plain tokio", "plain"),
     ("plain, default build", "plain"),
-    ("histograms", "histograms"),
-    ("+ stall tracking", "looptop"),
+    ("tokio's histograms", "histograms"),
+    ("looptop", "looptop"),
+];
+
+/// The cost per poll adds looptop as it was before the hooks counted poll
+/// times (its hooks and both of tokio's histograms), beside today's.
+const PER_POLL_ARMS: [(&str, &str); 5] = [
+    ARMS[0],
+    ARMS[1],
+    ARMS[2],
+    ("looptop before", "looptop-before"),
+    ARMS[3],
 ];
 
 /// `(arm name, rates)` for each arm, `rounds` rotating rounds of `kind`.
 fn rounds_of(
     builds: &Builds,
+    arms: &[(&str, &str)],
     kind: &str,
     workers: usize,
     rounds: usize,
     seconds: u64,
     mut each_round: impl FnMut(usize, &[f64]),
 ) -> Vec<Vec<f64>> {
-    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); ARMS.len()];
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); arms.len()];
     for round in 0..rounds {
         // Rotate which goes first, so drift on a noisy machine hits all.
-        for arm in (0..ARMS.len()).map(|i| (i + round) % ARMS.len()) {
+        for arm in (0..arms.len()).map(|i| (i + round) % arms.len()) {
             let binary = if arm == 0 {
                 &builds.plain_tokio
             } else {
                 &builds.default
             };
-            rates[arm].push(run_arm(binary, kind, ARMS[arm].1, workers, seconds));
+            rates[arm].push(run_arm(binary, kind, arms[arm].1, workers, seconds));
         }
         let this_round: Vec<f64> = rates.iter().map(|r| r[round]).collect();
         each_round(round, &this_round);
@@ -183,8 +196,15 @@ fn throughput(builds: &Builds, workers: usize, rounds: usize, seconds: u64) {
     println!(
         "queue workload at full speed, {workers} worker(s), {rounds} rounds of {seconds}s each"
     );
-    let rates = rounds_of(builds, "queue", workers, rounds, seconds, |round, r| {
-        println!(
+    let rates = rounds_of(
+        builds,
+        &ARMS,
+        "queue",
+        workers,
+        rounds,
+        seconds,
+        |round, r| {
+            println!(
             "  round {:>2}: plain tokio {:>9.0}   default build {:>9.0} ({:.3})   histograms {:>9.0} ({:.3})   + stall tracking {:>9.0} ({:.3}) items/s",
             round + 1,
             r[0],
@@ -195,7 +215,8 @@ fn throughput(builds: &Builds, workers: usize, rounds: usize, seconds: u64) {
             r[3],
             r[3] / r[0],
         );
-    });
+        },
+    );
     let medians: Vec<String> = ARMS
         .iter()
         .zip(&rates)
@@ -226,11 +247,19 @@ fn per_poll_cost(builds: &Builds, workers: usize, rounds: usize, seconds: u64) {
     println!(
         "cost per poll: 4 tasks per worker that only yield_now, {workers} worker(s), {rounds} rounds of {seconds}s"
     );
-    let rates = rounds_of(builds, "yield", workers, rounds, seconds, |_, _| {});
+    let rates = rounds_of(
+        builds,
+        &PER_POLL_ARMS,
+        "yield",
+        workers,
+        rounds,
+        seconds,
+        |_, _| {},
+    );
     // Per worker: each worker polls its own share of the tasks.
     let ns = |r: &[f64]| 1e9 * workers as f64 / median(r);
     let plain_ns = ns(&rates[0]);
-    for ((name, _), r) in ARMS.iter().zip(&rates) {
+    for ((name, _), r) in PER_POLL_ARMS.iter().zip(&rates) {
         println!(
             "  {name:<22} {:>6.2} M polls/s  {:>6.1} ns per poll per worker  (+{:.1} ns over plain tokio)",
             median(r) / 1e6,
@@ -268,8 +297,12 @@ fn measure_arm(args: &[String]) -> f64 {
         "histograms" => Instruments::Histograms,
         _ => Instruments::HistogramsAndStalls(PollTracker::new(workers, Duration::from_millis(10))),
     };
+    let mut builder = runtime::builder(workers, instruments());
+    if arm == "looptop-before" {
+        runtime::enable_poll_time_histogram(&mut builder);
+    }
     match (kind.as_str(), arm.as_str()) {
-        ("yield", _) => yield_loop(workers, instruments(), duration),
+        ("yield", _) => yield_loop(builder.build().unwrap(), workers, duration),
         ("queue", "plain") => run_plain(workers, duration),
         ("queue", "histograms") => run_histograms(workers, duration),
         ("queue", "looptop") => run_looptop(workers, duration),
@@ -278,8 +311,7 @@ fn measure_arm(args: &[String]) -> f64 {
 }
 
 /// Polls per second of four tasks per worker that do nothing but yield.
-fn yield_loop(workers: usize, instruments: Instruments, duration: Duration) -> f64 {
-    let rt = runtime::build(workers, instruments).unwrap();
+fn yield_loop(rt: tokio::runtime::Runtime, workers: usize, duration: Duration) -> f64 {
     let polls = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     for _ in 0..4 * workers {

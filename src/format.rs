@@ -43,6 +43,21 @@ pub fn rate(per_second: f64) -> String {
     format!("{}/s", count(per_second))
 }
 
+/// 312 B, 2.0 MiB, 19.5 GiB: memory sizes in binary units.
+pub fn bytes(n: u64) -> String {
+    let n = n as f64;
+    let k = 1024.0;
+    if n < k {
+        format!("{n:.0} B")
+    } else if n < k * k {
+        format!("{:.1} KiB", n / k)
+    } else if n < k * k * k {
+        format!("{:.1} MiB", n / (k * k))
+    } else {
+        format!("{:.1} GiB", n / (k * k * k))
+    }
+}
+
 pub fn percent(ratio: f64) -> String {
     format!("{:.0}%", ratio * 100.0)
 }

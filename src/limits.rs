@@ -56,14 +56,35 @@ fn to_u64(n: libc::rlim_t) -> u64 {
     n as u64
 }
 
+/// How many threads this process may start, and which limit says so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadLimit {
+    pub allowed: u64,
+    /// The smallest of the system's limits on threads, and its name.
+    pub limit: u64,
+    pub name: &'static str,
+    /// The process's threads when it was read.
+    pub running: u64,
+}
+
+impl ThreadLimit {
+    /// "half of kernel.pid_max (32768), less the 9 threads running".
+    pub fn reason(&self) -> String {
+        format!(
+            "half of {} ({}), less the {} threads running",
+            self.name, self.limit, self.running
+        )
+    }
+}
+
 /// How many threads this process may start: half the smallest of the
-/// system's limits on threads (the kernel's threads-max, the user's
-/// RLIMIT_NPROC, the cgroup's pids.max), less those running now, so the
-/// rest of the machine keeps room. `None` where no limit is known.
-pub fn threads_allowed() -> Option<u64> {
+/// system's limits on threads (the kernel's threads-max and pid_max, as
+/// every thread takes a process id, the user's RLIMIT_NPROC, the cgroup's
+/// pids.max), less those running now, so the rest of the machine keeps
+/// room. `None` where no limit is known.
+pub fn threads_allowed() -> Option<ThreadLimit> {
     let read =
         |path: &str| -> Option<u64> { std::fs::read_to_string(path).ok()?.trim().parse().ok() };
-    let kernel = read("/proc/sys/kernel/threads-max");
     // pids.max reads "max" when unlimited, which does not parse. The
     // process's own cgroup (v2), else the hierarchy's root.
     let own = std::fs::read_to_string("/proc/self/cgroup")
@@ -81,8 +102,16 @@ pub fn threads_allowed() -> Option<u64> {
         })
         .or_else(|| read("/sys/fs/cgroup/pids.max"))
         .or_else(|| read("/sys/fs/cgroup/pids/pids.max"));
-    let user = user_processes();
-    let smallest = [kernel, cgroup, user].into_iter().flatten().min()?;
+    let limits = [
+        (read("/proc/sys/kernel/threads-max"), "kernel.threads-max"),
+        (read("/proc/sys/kernel/pid_max"), "kernel.pid_max"),
+        (cgroup, "the cgroup's pids.max"),
+        (user_processes(), "RLIMIT_NPROC (ulimit -u)"),
+    ];
+    let (limit, name) = limits
+        .into_iter()
+        .filter_map(|(limit, name)| Some((limit?, name)))
+        .min_by_key(|(limit, _)| *limit)?;
     let running = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
@@ -90,7 +119,12 @@ pub fn threads_allowed() -> Option<u64> {
             line.split_whitespace().nth(1)?.parse::<u64>().ok()
         })
         .unwrap_or(0);
-    Some((smallest / 2).saturating_sub(running))
+    Some(ThreadLimit {
+        allowed: (limit / 2).saturating_sub(running),
+        limit,
+        name,
+        running,
+    })
 }
 
 /// RLIMIT_NPROC: threads count as processes on Linux.
@@ -141,16 +175,23 @@ mod tests {
 
     #[test]
     fn threads_allowed_is_under_every_limit_that_is_set() {
-        let allowed = threads_allowed().expect("Linux says");
-        let threads_max: u64 = std::fs::read_to_string("/proc/sys/kernel/threads-max")
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        assert!(allowed > 0 && allowed < threads_max / 2, "{allowed}");
+        let limit = threads_allowed().expect("Linux says");
+        let allowed = limit.allowed;
+        for path in ["/proc/sys/kernel/threads-max", "/proc/sys/kernel/pid_max"] {
+            let most: u64 = std::fs::read_to_string(path)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            assert!(
+                allowed > 0 && allowed < most / 2,
+                "{allowed} of {path} {most}"
+            );
+        }
         if let Some(user) = user_processes() {
             assert!(allowed < user / 2, "{allowed} of {user}");
         }
+        assert!(limit.reason().starts_with("half of "), "{}", limit.reason());
     }
 
     #[test]

@@ -33,13 +33,19 @@ pub fn duration_histogram() -> HistogramConfiguration {
 pub enum Instruments {
     /// The baseline of the overhead benchmark.
     None,
-    /// Poll-time and scheduling-delay histograms.
+    /// tokio's poll-time and scheduling-delay histograms.
     Histograms,
-    /// The histograms, and long polls through the task hooks.
+    /// What looptop uses: the task hooks, which time long polls and count
+    /// poll times, and tokio's scheduling-delay histogram.
     HistogramsAndStalls(Arc<PollTracker>),
 }
 
 pub fn build(workers: usize, instruments: Instruments) -> std::io::Result<Runtime> {
+    builder(workers, instruments).build()
+}
+
+/// The observed runtime's builder, instrumented, not yet built.
+pub fn builder(workers: usize, instruments: Instruments) -> Builder {
     let mut builder = Builder::new_multi_thread();
     builder
         .worker_threads(workers)
@@ -48,23 +54,40 @@ pub fn build(workers: usize, instruments: Instruments) -> std::io::Result<Runtim
         // must not outweigh the dashboard's.
         .on_thread_start(priority::lower_this_thread)
         .enable_all();
-    if let Instruments::HistogramsAndStalls(tracker) = &instruments {
-        tracker.install(&mut builder);
+    match &instruments {
+        Instruments::None => {}
+        Instruments::Histograms => {
+            enable_poll_time_histogram(&mut builder);
+            enable_schedule_delay_histogram(&mut builder);
+        }
+        // The hooks count poll times themselves, from the clock readings
+        // they take anyway: tokio's histogram would add two more a poll.
+        Instruments::HistogramsAndStalls(tracker) => {
+            tracker.install(&mut builder);
+            enable_schedule_delay_histogram(&mut builder);
+        }
     }
-    if !matches!(instruments, Instruments::None) {
-        enable_histograms(&mut builder);
-    }
-    builder.build()
+    builder
 }
 
-/// Poll times, and how long a woken task waits for a worker (the event
-/// loop's lag). tokio has them only with `--cfg tokio_unstable`; without,
-/// the snapshot says they are not measured.
-pub fn enable_histograms(builder: &mut Builder) {
+/// tokio's poll-time histogram, for a runtime without looptop's poll
+/// hooks (the overhead bench's middle arm). tokio has it only with
+/// `--cfg tokio_unstable`.
+pub fn enable_poll_time_histogram(builder: &mut Builder) {
     #[cfg(tokio_unstable)]
     builder
         .enable_metrics_poll_time_histogram()
-        .metrics_poll_time_histogram_configuration(duration_histogram())
+        .metrics_poll_time_histogram_configuration(duration_histogram());
+    #[cfg(not(tokio_unstable))]
+    let _ = builder;
+}
+
+/// How long a woken task waits for a worker (the event loop's lag): only
+/// tokio can time it, from the wake-up. Without `--cfg tokio_unstable`
+/// it has none, and the snapshot says the delay is not measured.
+pub fn enable_schedule_delay_histogram(builder: &mut Builder) {
+    #[cfg(tokio_unstable)]
+    builder
         .enable_metrics_schedule_latency_histogram()
         .metrics_schedule_latency_histogram_configuration(duration_histogram());
     #[cfg(not(tokio_unstable))]

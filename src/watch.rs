@@ -63,7 +63,7 @@ pub struct RuntimeWatch {
 impl RuntimeWatch {
     pub fn new(handle: &Handle, tracker: Arc<PollTracker>) -> Self {
         Self {
-            sampler: Sampler::new(handle).with_worker_threads(tracker.clone()),
+            sampler: Sampler::new(handle).with_tracker(tracker.clone()),
             stalls: StallWatch::new(tracker),
             diagnosis: Diagnosis::default(),
         }
@@ -112,15 +112,15 @@ pub struct Watch {
 
 impl Watch {
     /// Instruments `builder` (a multi-thread one) for `workers` worker
-    /// threads, which it sets: poll-time and scheduling-delay histograms,
-    /// and the poll hooks that time long polls (10 ms and over) and note
-    /// where their tasks were spawned.
+    /// threads, which it sets: the poll hooks that count poll times, time
+    /// long polls (10 ms and over) and note where their tasks were
+    /// spawned, and tokio's scheduling-delay histogram.
     pub fn instrument(builder: &mut Builder, workers: usize) -> Self {
         let threshold = Duration::from_micros(STALL_THRESHOLD.spec().default);
         let tracker = PollTracker::new(workers, threshold);
         tracker.install(builder);
         builder.worker_threads(workers);
-        crate::runtime::enable_histograms(builder);
+        crate::runtime::enable_schedule_delay_histogram(builder);
         Self { tracker, workers }
     }
 

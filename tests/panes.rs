@@ -14,6 +14,8 @@ use looptop::settings::{Group, Settings};
 use looptop::taskdump::{DumpError, Frame as DumpFrame, Group as DumpGroup, TaskDump};
 use looptop::ui;
 use looptop::workload::chain::report::{ChainSample, StageSample};
+use looptop::workload::many_tasks::report::ManyTasksSample;
+use looptop::workload::many_tasks::Wake;
 use looptop::workload::queue::report::QueueSample;
 use looptop::workload::requests::knobs::Mode as RequestMode;
 use looptop::workload::requests::report::RequestsSample;
@@ -421,6 +423,8 @@ fn threads_sample() -> ThreadsSample {
         threads_via: ThreadsVia::StdThread,
         thread_error: None,
         thread_cap: 10_000,
+        thread_cap_reason: "half of kernel.pid_max (32768), less the 9 threads running".into(),
+        thread_failures: 0,
         os_threads: 10_005,
         rss_bytes: 112 * 1024 * 1024,
         stack_reserved_bytes: 256 * 1024,
@@ -861,7 +865,28 @@ fn scenario_snapshot(settings: &Settings, t: u64) -> Snapshot {
     if runs(Group::Requests) {
         s.sections.put(crawl_sample(t));
     }
+    if runs(Group::ManyTasks) {
+        s.sections.put(many_tasks_sample(t));
+    }
     s
+}
+
+/// Tasks climbing 12,500 a tick to 100,000, waking together every 10 s.
+fn many_tasks_sample(t: u64) -> ManyTasksSample {
+    let alive = (t * 12_500).min(100_000);
+    let burst = t.is_multiple_of(40);
+    ManyTasksSample {
+        asked: 100_000,
+        alive,
+        ramp_per_s: 50_000,
+        wake: Wake::Together,
+        wakes_per_s: if burst { 400_000.0 } else { 0.0 },
+        late_mean_us: burst.then_some(21_000.0),
+        late_max_us: burst.then_some(43_000.0),
+        resident_per_task: (t > 1).then_some(352),
+        measured_over: (alive - 12_500).min(87_500),
+        rss_bytes: 40_000_000 + 352 * alive,
+    }
 }
 
 /// Every built-in scenario at the smallest size, a laptop's and a large

@@ -249,6 +249,91 @@ fn a_thread_costs_more_cpu_per_wake_up_than_a_task() {
 }
 
 #[test]
+fn threads_stop_at_the_machines_cap_with_the_reason_and_the_run_goes_on() {
+    use std::os::unix::process::CommandExt;
+    // A user allowed 300 processes: looptop starts at most half of them,
+    // less its own threads, and says which limit that is.
+    let file = run::scenario_file(
+        "threads-vs-tasks",
+        "capped",
+        &[
+            ("jobs = 100", "jobs = 400"),
+            (
+                "threads_via = \"spawn_blocking\"",
+                "threads_via = \"std::thread\"",
+            ),
+        ],
+    );
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_looptop"));
+    command.args(["--headless", "--format", "json", "--duration", "3s"]);
+    command.args(["--scenario", file.to_str().unwrap()]);
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs here.
+    unsafe {
+        command.pre_exec(|| {
+            nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NPROC, 300, 300)
+                .map_err(std::io::Error::from)
+        });
+    }
+    let out = command.stdin(std::process::Stdio::null()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let last = &t.last().unwrap()["threads_vs_tasks"];
+    let cap = last["thread_cap"].as_u64().unwrap();
+    assert!(
+        cap > 0 && cap < 150,
+        "half of 300, less the threads running: {cap}"
+    );
+    assert_eq!(last["threads"]["running"].as_u64(), Some(cap), "{last}");
+    assert_eq!(last["tasks"]["running"], 400, "the tasks are not capped");
+    let reason = last["thread_cap_reason"].as_str().unwrap();
+    assert!(reason.starts_with("half of RLIMIT_NPROC"), "{reason}");
+}
+
+#[test]
+fn many_tasks_climb_to_their_count_headless() {
+    let file = run::scenario_file(
+        "many-tasks",
+        "fewer",
+        &[
+            ("tasks = 100000", "tasks = 30000"),
+            ("ramp = 50000", "ramp = 20000"),
+        ],
+    );
+    let t = ticks(&["--scenario", file.to_str().unwrap()]);
+    let alive: Vec<u64> = t
+        .iter()
+        .map(|t| t["many_tasks"]["alive"].as_u64().unwrap())
+        .collect();
+    assert!(
+        alive.windows(2).all(|w| w[0] <= w[1]),
+        "climbing: {alive:?}"
+    );
+    assert!(
+        alive[0] < 30_000,
+        "at the ramp's rate, not at once: {alive:?}"
+    );
+    assert_eq!(*alive.last().unwrap(), 30_000, "{alive:?}");
+    let last = &t.last().unwrap()["many_tasks"];
+    let per_task = last["resident_per_task"].as_u64().unwrap();
+    assert!((64..8_192).contains(&per_task), "{per_task} bytes a task");
+    let runtime_alive = t.last().unwrap()["runtime"]["alive_tasks"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        runtime_alive >= 30_000,
+        "tokio counts them too: {runtime_alive}"
+    );
+}
+
+#[test]
 fn mixed_runs_three_workloads_on_one_runtime() {
     let t = ticks(&["--scenario", "mixed"]);
     for section in ["queue", "chain", "timeouts"] {

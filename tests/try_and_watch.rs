@@ -12,6 +12,7 @@ use looptop::sampler::snapshot::WarningKind;
 use looptop::sampler::Snapshot;
 use looptop::settings::{Group, KnobId};
 use looptop::workload::chain::report::ChainSample;
+use looptop::workload::many_tasks::report::ManyTasksSample;
 use looptop::workload::queue::report::QueueSample;
 use looptop::workload::requests::report::RequestsSample;
 use looptop::workload::threads_vs_tasks::report::ThreadsSample;
@@ -343,4 +344,55 @@ fn requests_level_off_as_concurrency_climbs_and_errors_and_timeouts_are_counted(
     run.until("requests timing out", |s| {
         s.section::<RequestsSample>().unwrap().timeouts > before + 50
     });
+}
+
+#[test]
+fn many_tasks_climb_at_the_ramp_keep_their_size_and_wake_in_one_burst_together() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut run = Run::start("many-tasks", Group::ManyTasks);
+    let many = |s: &Snapshot| s.section::<ManyTasksSample>().unwrap().clone();
+    // "Raise tasks to 1,000,000": here 300,000, to spare the CI machine.
+    run.set("tasks", 300_000);
+    let climbing = run.until("the count climbing", |s| {
+        let m = many(s);
+        m.alive > 100_000 && m.alive < 300_000 && m.resident_per_task.is_some()
+    });
+    let early = many(&climbing).resident_per_task.unwrap();
+    let full = run.until("300,000 tasks", |s| many(s).alive == 300_000);
+    let m = many(&full);
+    let late = m.resident_per_task.unwrap();
+    assert!(m.measured_over >= 200_000, "{m:?}");
+    // "memory per task stays what it was": a few hundred bytes.
+    assert!((64..4_096).contains(&late), "{late} bytes a task");
+    let ratio = late as f64 / early as f64;
+    assert!(
+        (0.67..1.5).contains(&ratio),
+        "{early} then {late} bytes a task"
+    );
+    // Spread, within about the timer's resolution.
+    let spread = run.median(8, |s| many(s).late_max_us.unwrap_or(0.0));
+    assert!(
+        spread < 5_000.0,
+        "spread, the tasks run late by {spread}µs at most"
+    );
+    // "Then set wake to together": the first burst comes within two waits.
+    run.set("wake", 1);
+    let burst = (0..100)
+        .find_map(|_| {
+            std::thread::sleep(TICK);
+            Some(run.observed.sample()).filter(|s| {
+                // A third of the tasks in one tick; spread, a tick wakes
+                // a fortieth of them.
+                let woke = many(s).wakes_per_s * s.interval_s;
+                woke >= 100_000.0
+                    && many(s).late_max_us.unwrap_or(0.0) >= 10_000.0
+                    && s.schedule_delay.as_ref().unwrap().max_us >= 10_000.0
+            })
+        })
+        .expect("a burst: a third of the tasks woken in one tick, late max and scheduling delay past 10 ms");
+    let together = many(&burst).late_max_us.unwrap();
+    assert!(
+        together > 4.0 * spread,
+        "spread {spread}µs, together {together}µs"
+    );
 }

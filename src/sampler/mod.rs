@@ -18,8 +18,7 @@ use tokio::runtime::{Handle, RuntimeMetrics};
 use tokio_metrics::{RuntimeIntervals, RuntimeMonitor};
 
 use crate::cpu_time;
-use crate::stall::PollTracker;
-#[cfg(tokio_unstable)]
+use crate::stall::{poll_histogram, PollTracker};
 use distribution::Bucket;
 pub use history::History;
 use rates::{rate, ThreadCpu, WorkerCounters};
@@ -40,8 +39,9 @@ pub struct Sampler {
     started: Instant,
     last: Reading,
     tick: u64,
-    /// Knows each worker's OS thread, so its CPU time can be read.
-    worker_threads: Option<Arc<PollTracker>>,
+    /// Counts poll times, and knows each worker's OS thread, so its CPU
+    /// time can be read.
+    tracker: Option<Arc<PollTracker>>,
     /// The cores this process may use (affinity, a cgroup's quota).
     cores: u64,
 }
@@ -55,6 +55,9 @@ struct Reading {
     #[cfg(tokio_unstable)]
     schedule_delay: Vec<u64>,
     workers: Vec<WorkerCounters>,
+    /// Cumulative poll times by `poll_histogram` bucket, as the poll hooks
+    /// count them; empty without hooks.
+    poll_times: Vec<u64>,
     /// None without `tokio_unstable`.
     spawned: Option<u64>,
     alive: usize,
@@ -92,16 +95,17 @@ impl Sampler {
             started: last.at,
             last,
             tick: 0,
-            worker_threads: None,
+            tracker: None,
             cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
         }
     }
 
-    /// Reads each worker thread's CPU time too, from the threads `tracker`
-    /// has seen polling (from the second tick on: a share needs two
-    /// readings).
-    pub fn with_worker_threads(mut self, tracker: Arc<PollTracker>) -> Self {
-        self.worker_threads = Some(tracker);
+    /// Reads the poll times `tracker`'s hooks count, and each worker
+    /// thread's CPU time, from the threads it has seen polling (from the
+    /// second tick on: a share needs two readings).
+    pub fn with_tracker(mut self, tracker: Arc<PollTracker>) -> Self {
+        self.last = Reading::take(&self.metrics, Some(&tracker));
+        self.tracker = Some(tracker);
         self
     }
 
@@ -134,6 +138,27 @@ impl Sampler {
         Unstable::default()
     }
 
+    fn hooked_poll_times(&self, now: &Reading) -> Option<Distribution> {
+        if now.poll_times.is_empty() {
+            return None;
+        }
+        let buckets: Vec<Bucket> = now
+            .poll_times
+            .iter()
+            .zip(&self.last.poll_times)
+            .enumerate()
+            .map(|(b, (after, before))| {
+                let range = poll_histogram::range_of(b);
+                Bucket {
+                    start: range.start,
+                    end: range.end,
+                    count: after.saturating_sub(*before),
+                }
+            })
+            .collect();
+        Some(distribution::summarize(&buckets))
+    }
+
     #[cfg(tokio_unstable)]
     fn schedule_delay(&self, now: &Reading) -> Option<Distribution> {
         let buckets: Vec<Bucket> = now
@@ -157,7 +182,7 @@ impl Sampler {
 
     /// One tick of the runtime; the workloads put their sections in after.
     pub fn sample(&mut self) -> Snapshot {
-        let now = Reading::take(&self.metrics, self.worker_threads.as_deref());
+        let now = Reading::take(&self.metrics, self.tracker.as_deref());
         let elapsed = now.at.duration_since(self.last.at);
         let unstable = self.unstable();
         let workers = rates::worker_samples(&self.last.workers, &now.workers, elapsed);
@@ -201,7 +226,9 @@ impl Sampler {
             interval_s: elapsed.as_secs_f64(),
             runtime,
             workers,
-            poll_times: unstable.poll_times,
+            // The hooks' own count where they run (tokio's histogram is
+            // then left off, as it costs two clock readings a poll).
+            poll_times: self.hooked_poll_times(&now).or(unstable.poll_times),
             schedule_delay: self.schedule_delay(&now),
             sections: Sections::default(),
             stalls: None,
@@ -237,8 +264,8 @@ impl Sampler {
 }
 
 impl Reading {
-    fn take(metrics: &RuntimeMetrics, threads: Option<&PollTracker>) -> Self {
-        let threads = threads.map(PollTracker::worker_threads).unwrap_or_default();
+    fn take(metrics: &RuntimeMetrics, tracker: Option<&PollTracker>) -> Self {
+        let threads = tracker.map(PollTracker::worker_threads).unwrap_or_default();
         let workers = (0..metrics.num_workers())
             .map(|w| WorkerCounters {
                 busy: metrics.worker_total_busy_duration(w),
@@ -254,6 +281,10 @@ impl Reading {
             #[cfg(tokio_unstable)]
             schedule_delay: schedule_delay_counts(metrics),
             workers,
+            poll_times: tracker
+                .filter(|_| crate::stall::tracker::HOOKED)
+                .map(PollTracker::poll_times)
+                .unwrap_or_default(),
             #[cfg(tokio_unstable)]
             spawned: Some(metrics.spawned_tasks_count()),
             #[cfg(not(tokio_unstable))]

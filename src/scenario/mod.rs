@@ -59,6 +59,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "requests",
         include_str!("../../assets/scenarios/requests.toml"),
     ),
+    (
+        "many-tasks",
+        include_str!("../../assets/scenarios/many-tasks.toml"),
+    ),
     ("mixed", include_str!("../../assets/scenarios/mixed.toml")),
 ];
 

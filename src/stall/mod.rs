@@ -4,6 +4,7 @@
 pub mod cause;
 pub mod culprits;
 pub mod names;
+pub mod poll_histogram;
 pub mod tracker;
 
 use std::collections::HashMap;

@@ -21,6 +21,7 @@ use tokio::runtime::TaskMeta;
 
 #[cfg(tokio_unstable)]
 use super::names::task_key;
+use super::poll_histogram::{self, PollHistogram};
 #[cfg(tokio_unstable)]
 use crate::cpu_time;
 
@@ -78,6 +79,8 @@ struct Slot {
     thread: AtomicU64,
     task: AtomicU64,
     location: AtomicPtr<Location<'static>>,
+    /// Every poll's duration, from the same two clock readings.
+    poll_times: PollHistogram,
 }
 
 impl PollTracker {
@@ -168,6 +171,16 @@ impl PollTracker {
             .is_some_and(|slot| slot.started.load(Ordering::Acquire) == started)
     }
 
+    /// Poll times counted so far, summed over workers, by
+    /// `poll_histogram` bucket.
+    pub fn poll_times(&self) -> Vec<u64> {
+        let mut sums = vec![0; poll_histogram::BUCKETS];
+        for slot in self.slots.iter() {
+            slot.poll_times.add_to(&mut sums);
+        }
+        sums
+    }
+
     /// Each worker's OS thread id, as of its latest poll; 0 for a worker
     /// that has not polled yet (or where the OS gives no ids).
     pub fn worker_threads(&self) -> Vec<u64> {
@@ -195,11 +208,15 @@ impl PollTracker {
         let Some((worker, slot)) = self.worker_slot_with_index() else {
             return;
         };
-        let started = slot.started.swap(0, Ordering::Relaxed);
+        // Only this worker's thread writes its slot: a load and a store,
+        // not a locked swap.
+        let started = slot.started.load(Ordering::Relaxed);
         if started == 0 {
             return;
         }
+        slot.started.store(0, Ordering::Relaxed);
         let elapsed = self.clock.delta_as_nanos(started, self.now());
+        slot.poll_times.record(elapsed);
         if elapsed < self.threshold_ns.load(Ordering::Relaxed)
             || started < self.epoch.load(Ordering::Relaxed)
         {

@@ -10,6 +10,7 @@ pub mod chain;
 pub mod contract;
 pub mod knob;
 pub mod latency;
+pub mod many_tasks;
 pub mod pool;
 pub mod queue;
 pub mod requests;
@@ -40,18 +41,20 @@ pub enum Group {
     Timeouts,
     ThreadsVsTasks,
     Requests,
+    ManyTasks,
     Runtime,
 }
 
 impl Group {
     /// Workload groups, in the order a scenario file may name them and
     /// the dashboard stacks their panes.
-    pub const WORKLOADS: [Group; 5] = [
+    pub const WORKLOADS: [Group; 6] = [
         Group::Queue,
         Group::Chain,
         Group::Timeouts,
         Group::ThreadsVsTasks,
         Group::Requests,
+        Group::ManyTasks,
     ];
 
     /// The workload; none for the runtime's own knobs.
@@ -62,6 +65,7 @@ impl Group {
             Group::Timeouts => Some(&timeouts::report::KIND),
             Group::ThreadsVsTasks => Some(&threads_vs_tasks::report::KIND),
             Group::Requests => Some(&requests::report::KIND),
+            Group::ManyTasks => Some(&many_tasks::report::KIND),
             Group::Runtime => None,
         }
     }

@@ -51,7 +51,7 @@ pub static THREAD_KNOBS: [KnobSpec; 4] = [
     KnobSpec {
         id: "jobs",
         label: "jobs each",
-        range: 1..=10_000,
+        range: 1..=1_000_000,
         unit: Unit::Count,
         step: Step::Ladder { first: 1 },
         default: 100,
@@ -101,8 +101,11 @@ pub struct ThreadCounters {
     /// Why the last thread could not be started, if one could not.
     pub thread_error: Option<String>,
     /// The most thread jobs this process starts, from the system's limits
-    /// on threads.
+    /// on threads, and which limit that is.
     pub thread_cap: u64,
+    pub thread_cap_reason: String,
+    /// Threads that could not be started.
+    pub thread_failures: u64,
     /// Cores' worth of CPU each side asks for: jobs × CPU / (wait + CPU).
     pub cpu_demand_cores: f64,
     /// The whole process's OS threads and resident memory, read with the
@@ -154,6 +157,7 @@ struct Counts {
     thread_cpu_ns: AtomicU64,
     threads_running: AtomicU64,
     thread_error: Mutex<Option<String>>,
+    thread_failures: AtomicU64,
 }
 
 #[derive(Default)]
@@ -165,6 +169,7 @@ struct Memory {
 
 pub struct ThreadsVsTasks {
     thread_cap: usize,
+    thread_cap_reason: String,
     knobs: Arc<LiveKnobs>,
     counts: Arc<Counts>,
     tasks: TaskGroup,
@@ -198,9 +203,15 @@ impl ThreadsVsTasks {
             .name("looptop-starter".into())
             .spawn(move || starter.run(rx))?;
         let most = *THREAD_KNOBS[JOBS].range.end();
-        let thread_cap = crate::limits::threads_allowed().map_or(most, |n| n.min(most)) as usize;
+        let limit = crate::limits::threads_allowed();
+        let thread_cap = limit.as_ref().map_or(most, |l| l.allowed.min(most)) as usize;
+        let thread_cap_reason = match &limit {
+            Some(l) if l.allowed < most => l.reason(),
+            _ => "the knob's limit".to_string(),
+        };
         let mut workload = Self {
             thread_cap,
+            thread_cap_reason,
             knobs,
             counts,
             tasks: TaskGroup::new(handle.clone(), "job"),
@@ -285,6 +296,8 @@ impl Counted for ThreadsVsTasks {
             threads_via: self.knobs.choice(VIA),
             thread_error: c.thread_error.lock().ok().and_then(|e| e.clone()),
             thread_cap: self.thread_cap as u64,
+            thread_cap_reason: self.thread_cap_reason.clone(),
+            thread_failures: c.thread_failures.load(Ordering::Relaxed),
             cpu_demand_cores: {
                 let (wait, cpu) = (self.knobs.get(WAIT) as f64, self.knobs.get(CPU) as f64);
                 let busy = if cpu > 0.0 { cpu / (wait + cpu) } else { 0.0 };
@@ -346,6 +359,8 @@ impl Starter {
         while self.threads.len() < jobs {
             let stop = Arc::new(AtomicBool::new(false));
             if let Err(e) = self.start_thread(stop.clone()) {
+                // Counted and shown; the jobs already running go on.
+                self.counts.thread_failures.fetch_add(1, Ordering::Relaxed);
                 if let Ok(mut error) = self.counts.thread_error.lock() {
                     *error = Some(e.to_string());
                 }

@@ -8,6 +8,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::format;
+use crate::format::bytes;
 use crate::sampler::History;
 use crate::ui::layout::Want;
 use crate::ui::widgets::{draw_pane, WAITING, WARN};
@@ -121,15 +122,15 @@ fn paragraph(history: &History) -> Paragraph<'static> {
     if t.jobs > t.thread_cap {
         lines.push(Line::from(Span::styled(
             format!(
-                "threads capped at {}: half the system's limit on threads",
-                t.thread_cap
+                "threads capped at {}: {}",
+                t.thread_cap, t.thread_cap_reason
             ),
             Style::new().fg(WARN),
         )));
     }
     if let Some(error) = &t.thread_error {
         lines.push(Line::from(Span::styled(
-            format!("could not start a thread: {error}"),
+            format!("{} threads could not start: {error}", t.thread_failures),
             Style::new().fg(WARN),
         )));
     }
@@ -164,19 +165,4 @@ fn per_job(side: &SideSample) -> String {
 fn all_jobs(side: &SideSample) -> String {
     side.resident_per_job
         .map_or_else(String::new, |each| bytes(each * side.running))
-}
-
-/// 312 B, 2.0 MiB, 19.5 GiB: memory sizes in binary units.
-fn bytes(n: u64) -> String {
-    let n = n as f64;
-    let k = 1024.0;
-    if n < k {
-        format!("{n:.0} B")
-    } else if n < k * k {
-        format!("{:.1} KiB", n / k)
-    } else if n < k * k * k {
-        format!("{:.1} MiB", n / (k * k))
-    } else {
-        format!("{:.1} GiB", n / (k * k * k))
-    }
 }

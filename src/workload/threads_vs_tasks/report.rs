@@ -61,6 +61,8 @@ pub(super) fn section(r: Readings<'_, ThreadCounters>, tick: &Tick) -> ThreadsSa
         threads_via: after.threads_via,
         thread_error: after.thread_error.clone(),
         thread_cap: after.thread_cap,
+        thread_cap_reason: after.thread_cap_reason.clone(),
+        thread_failures: after.thread_failures,
         os_threads: after.os_threads,
         rss_bytes: after.rss_bytes,
         stack_reserved_bytes: if via_std { THREAD_STACK } else { TOKIO_STACK } as u64,
@@ -116,6 +118,13 @@ pub struct ThreadsSample {
     /// The most thread jobs looptop starts: half the smallest of the
     /// system's limits on threads, less those running.
     pub thread_cap: u64,
+    /// Which limit sets the cap.
+    #[serde(default)]
+    pub thread_cap_reason: String,
+    /// Threads that could not be started (each a failed attempt; the run
+    /// goes on with those that did).
+    #[serde(default)]
+    pub thread_failures: u64,
     /// The whole process's OS threads and resident memory.
     pub os_threads: u64,
     pub rss_bytes: u64,
