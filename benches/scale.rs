@@ -16,6 +16,7 @@
 #[path = "support/args.rs"]
 mod args;
 #[path = "support/stats.rs"]
+#[allow(dead_code)]
 mod stats;
 
 use std::process::{Command, Stdio};
