@@ -18,8 +18,8 @@
 //!    every iteration is one poll; on one worker and on two, where the
 //!    workers' writes to shared state (the stall tracker's slots) would show.
 //!    The worst case for anything done per poll, such as the task hooks.
-//!    It adds looptop as it was before its hooks counted poll times
-//!    themselves (with tokio's poll-time histogram as well), beside today's.
+//!    It adds looptop with tokio's poll-time histogram on as well (as it
+//!    ran before its hooks counted poll times), beside today's.
 //! 3. The dashboard thread's own CPU time per second: the real binary in a
 //!    pseudo-terminal at the default scenario, its main (UI) thread's CPU
 //!    time read from /proc.
@@ -155,13 +155,13 @@ const ARMS: [(&str, &str); 4] = [
     ("looptop", "looptop"),
 ];
 
-/// The cost per poll adds looptop as it was before the hooks counted poll
-/// times (its hooks and both of tokio's histograms), beside today's.
+/// The cost per poll adds looptop with tokio's poll-time histogram on as
+/// well (as it ran before its hooks counted poll times), beside today's.
 const PER_POLL_ARMS: [(&str, &str); 5] = [
     ARMS[0],
     ARMS[1],
     ARMS[2],
-    ("looptop before", "looptop-before"),
+    ("looptop + tokio's poll", "looptop-before"),
     ARMS[3],
 ];
 
@@ -295,7 +295,7 @@ fn measure_arm(args: &[String]) -> f64 {
     let instruments = || match arm.as_str() {
         "plain" => Instruments::None,
         "histograms" => Instruments::Histograms,
-        _ => Instruments::HistogramsAndStalls(PollTracker::new(workers, Duration::from_millis(10))),
+        _ => Instruments::HooksAndDelay(PollTracker::new(workers, Duration::from_millis(10))),
     };
     let mut builder = runtime::builder(workers, instruments());
     if arm == "looptop-before" {

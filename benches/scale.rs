@@ -117,25 +117,31 @@ fn run_arm(instrumented: bool, tasks: u64) -> Value {
 fn measure(instrumented: bool, tasks: u64) -> Value {
     let tracker = PollTracker::new(WORKERS, Duration::from_millis(10));
     let instruments = if instrumented {
-        Instruments::HistogramsAndStalls(tracker.clone())
+        Instruments::HooksAndDelay(tracker.clone())
     } else {
         Instruments::None
     };
     let rt = runtime::build(WORKERS, instruments).unwrap();
-    let metrics = rt.handle().metrics();
     let resident = || process_threads_and_rss().1;
 
+    let polled = Arc::new(AtomicU64::new(0));
     let before = resident();
     let started = Instant::now();
     for _ in 0..tasks {
-        rt.spawn(async { tokio::time::sleep(Duration::from_secs(3600)).await });
+        let polled = polled.clone();
+        rt.spawn(async move {
+            let sleep = tokio::time::sleep(Duration::from_secs(3600));
+            polled.fetch_add(1, Ordering::Relaxed);
+            sleep.await;
+        });
     }
     let spawn_s = started.elapsed().as_secs_f64();
     // Every task polled once, its timer registered.
-    while metrics.num_alive_tasks() < tasks as usize {
+    while polled.load(Ordering::Relaxed) < tasks {
         thread::sleep(Duration::from_millis(10));
     }
-    thread::sleep(Duration::from_millis(500));
+    // Let the allocator's and the timer's last pages settle.
+    thread::sleep(Duration::from_millis(200));
     let bytes_per_task = resident().saturating_sub(before) as f64 / tasks as f64;
 
     let (sampler_us, frame_ms) = if instrumented {

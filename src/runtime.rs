@@ -37,7 +37,7 @@ pub enum Instruments {
     Histograms,
     /// What looptop uses: the task hooks, which time long polls and count
     /// poll times, and tokio's scheduling-delay histogram.
-    HistogramsAndStalls(Arc<PollTracker>),
+    HooksAndDelay(Arc<PollTracker>),
 }
 
 pub fn build(workers: usize, instruments: Instruments) -> std::io::Result<Runtime> {
@@ -62,7 +62,7 @@ pub fn builder(workers: usize, instruments: Instruments) -> Builder {
         }
         // The hooks count poll times themselves, from the clock readings
         // they take anyway: tokio's histogram would add two more a poll.
-        Instruments::HistogramsAndStalls(tracker) => {
+        Instruments::HooksAndDelay(tracker) => {
             tracker.install(&mut builder);
             enable_schedule_delay_histogram(&mut builder);
         }

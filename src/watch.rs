@@ -27,7 +27,8 @@
 //! busy time and parks, alive tasks and the global queue. Build with
 //! `RUSTFLAGS="--cfg tokio_unstable"` for the rest, which are tokio's
 //! unstable API: the long polls with their tasks and spawn locations (the
-//! poll hooks), poll times and scheduling delay (the histograms), polls,
+//! poll hooks), poll times (counted by the same hooks), scheduling delay
+//! (tokio's histogram), polls,
 //! steals, the local queues, spawned and completed tasks, the blocking
 //! pool and forced yields. Without it those come through as not measured:
 //! null in the JSON, left out of `/metrics`, "not measured" or "–" in

@@ -871,18 +871,19 @@ fn scenario_snapshot(settings: &Settings, t: u64) -> Snapshot {
     s
 }
 
-/// Tasks climbing 12,500 a tick to 100,000, waking together every 10 s.
+/// Tasks climbing 12,500 a tick to 100,000, waking spread out, with a
+/// late one now and then.
 fn many_tasks_sample(t: u64) -> ManyTasksSample {
     let alive = (t * 12_500).min(100_000);
-    let burst = t.is_multiple_of(40);
+    let late = t.is_multiple_of(10);
     ManyTasksSample {
         asked: 100_000,
         alive,
         ramp_per_s: 50_000,
-        wake: Wake::Together,
-        wakes_per_s: if burst { 400_000.0 } else { 0.0 },
-        late_mean_us: burst.then_some(21_000.0),
-        late_max_us: burst.then_some(43_000.0),
+        wake: Wake::Spread,
+        wakes_per_s: alive as f64 / 10.0,
+        late_mean_us: Some(if late { 900.0 } else { 560.0 }),
+        late_max_us: Some(if late { 4_800.0 } else { 1_100.0 }),
         resident_per_task: (t > 1).then_some(352),
         measured_over: (alive - 12_500).min(87_500),
         rss_bytes: 40_000_000 + 352 * alive,

@@ -69,8 +69,9 @@ fn a_program_on_stable_tokio_shows_what_tokio_measures_and_no_more() {
         for worker in tick["workers"].as_array().unwrap() {
             assert!(worker["busy_ratio"].is_number(), "{worker}");
             assert!(worker["parks_per_s"].is_number(), "{worker}");
-            assert!(worker["polls_per_s"].is_null(), "{worker}");
-            assert!(worker["steals_per_s"].is_null(), "{worker}");
+            for unmeasured in ["polls_per_s", "steals_per_s", "local_queue_depth"] {
+                assert!(worker[unmeasured].is_null(), "{unmeasured}: {worker}");
+            }
         }
         // These it does not.
         for unmeasured in [
@@ -79,14 +80,25 @@ fn a_program_on_stable_tokio_shows_what_tokio_measures_and_no_more() {
             "/stalls",
             "/runtime/polls_per_s",
             "/runtime/spawned_per_s",
+            "/runtime/completed_per_s",
             "/runtime/local_queue_depth",
             "/runtime/blocking_threads",
+            "/runtime/idle_blocking_threads",
+            "/runtime/blocking_queue_depth",
+            "/runtime/forced_yields_per_s",
         ] {
             let figure = tick.pointer(unmeasured).unwrap();
             assert!(figure.is_null(), "{unmeasured} is {figure}");
         }
     }
-    // The client keeps the workers polling: some busy time is measured.
+    // The client keeps the workers polling and parking: parks are
+    // tokio's own count, as is the busy time of a worker that parks.
+    let parks: f64 = ticks
+        .iter()
+        .flat_map(|t| t["workers"].as_array().unwrap().clone())
+        .map(|w| w["parks_per_s"].as_f64().unwrap())
+        .sum();
+    assert!(parks > 0.0, "the workers' parks are measured");
     let busy: f64 = ticks
         .iter()
         .map(|t| t["runtime"]["busy_ratio"].as_f64().unwrap())
@@ -100,8 +112,13 @@ fn a_program_on_stable_tokio_shows_what_tokio_measures_and_no_more() {
     assert!(metrics.contains("looptop_parks_total{"), "{metrics}");
     for left_out in [
         "looptop_polls_total",
+        "looptop_steals_total",
         "looptop_poll_duration_seconds",
+        "looptop_schedule_delay_seconds",
         "looptop_worker_blocked",
+        "looptop_long_polls_last_minute",
+        "looptop_local_queue_depth",
+        "looptop_blocking_threads",
     ] {
         assert!(!metrics.contains(left_out), "{left_out} in {metrics}");
     }

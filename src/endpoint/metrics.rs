@@ -133,12 +133,20 @@ pub fn render(totals: &Totals, header: &Header) -> String {
         }
         registry.register(name, help, family);
     }
-    let histograms = totals
-        .latest
-        .as_ref()
-        .is_some_and(|s| s.poll_times.is_some());
-    if histograms {
-        register_histograms(&mut registry, totals);
+    let latest = totals.latest.as_ref();
+    if latest.is_some_and(|s| s.poll_times.is_some()) {
+        registry.register(
+            "poll_duration_seconds",
+            "How long task polls took (buckets: the dashboard's decades; sum: the workers' busy time)",
+            Counted::of(&totals.poll_times, totals.busy_s),
+        );
+    }
+    if latest.is_some_and(|s| s.schedule_delay.is_some()) {
+        registry.register(
+            "schedule_delay_seconds",
+            "How long woken tasks waited to be polled (sum not measured: NaN)",
+            Counted::of(&totals.schedule_delay, f64::NAN),
+        );
     }
     let Some(s) = &totals.latest else {
         return encode(&registry);
@@ -208,19 +216,6 @@ pub fn render(totals: &Totals, header: &Header) -> String {
 /// Whether worker `w` is in a poll past the stall threshold now.
 fn held(s: &Snapshot, w: usize) -> bool {
     s.stalls().running.iter().any(|stall| stall.worker == w)
-}
-
-fn register_histograms(registry: &mut Registry, totals: &Totals) {
-    registry.register(
-        "poll_duration_seconds",
-        "How long task polls took (buckets: the dashboard's decades; sum: the workers' busy time)",
-        Counted::of(&totals.poll_times, totals.busy_s),
-    );
-    registry.register(
-        "schedule_delay_seconds",
-        "How long woken tasks waited to be polled (sum not measured: NaN)",
-        Counted::of(&totals.schedule_delay, f64::NAN),
-    );
 }
 
 fn encode(registry: &Registry) -> String {

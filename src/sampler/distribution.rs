@@ -30,8 +30,7 @@ pub struct Bucket {
 
 impl Bucket {
     /// The one value every figure takes for the durations in this bucket:
-    /// its upper bound, except for tokio's last bucket, which is
-    /// open-ended. Percentiles, the maximum, the slow count and the bins
+    /// its upper bound, except for the last bucket, which is open-ended. Percentiles, the maximum, the slow count and the bins
     /// all use it, so a bucket straddling 1 ms is slow in the count just as
     /// its upper bound shows in p99.
     fn reported(&self) -> Duration {
@@ -98,8 +97,8 @@ impl Distribution {
     /// Takes `exact`, the longest poll that ended this tick as the hooks
     /// timed it, as the maximum unless the histogram holds a longer one:
     /// in the maximum's bucket it is that bucket's poll, measured; past it,
-    /// a poll tokio has not yet published (a worker publishes its counts
-    /// when it parks, and after a long poll it may not park for a while).
+    /// a poll not yet in the counts (the hooks time it as it ends, and the
+    /// histogram was read a moment before).
     pub fn refine_max(&mut self, exact: f64) {
         if exact < self.max_floor_us {
             return;

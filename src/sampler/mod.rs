@@ -28,9 +28,10 @@ use snapshot::{Distribution, RuntimeSample};
 
 pub struct Sampler {
     metrics: RuntimeMetrics,
-    /// tokio-metrics turns the runtime-wide counters and the poll-time
-    /// histogram into per-interval deltas; per-worker figures come straight
-    /// from `RuntimeMetrics`, which is the only place that has them.
+    /// tokio-metrics turns the runtime-wide counters (and tokio's poll-time
+    /// histogram, where a runtime has it instead of the hooks) into
+    /// per-interval deltas; per-worker figures come straight from
+    /// `RuntimeMetrics`, which is the only place that has them.
     #[cfg(tokio_unstable)]
     intervals: RuntimeIntervals,
     /// The scheduling-delay buckets' ranges, fixed when the runtime is built.
@@ -38,6 +39,9 @@ pub struct Sampler {
     schedule_delay_ranges: Vec<Range<Duration>>,
     started: Instant,
     last: Reading,
+    /// Busy time shown but not yet published by tokio, by worker (see
+    /// `rates::worker_samples`).
+    busy_credited: Vec<Duration>,
     tick: u64,
     /// Counts poll times, and knows each worker's OS thread, so its CPU
     /// time can be read.
@@ -94,6 +98,7 @@ impl Sampler {
             metrics,
             started: last.at,
             last,
+            busy_credited: Vec::new(),
             tick: 0,
             tracker: None,
             cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
@@ -123,7 +128,8 @@ impl Sampler {
             })
             .collect();
         Unstable {
-            poll_times: Some(distribution::summarize(&buckets)),
+            // Empty where the runtime has tokio's histogram off.
+            poll_times: (!buckets.is_empty()).then(|| distribution::summarize(&buckets)),
             polls: Some(interval.total_polls_count),
             local_queue_depth: Some(interval.total_local_queue_depth),
             blocking_threads: Some(interval.blocking_threads_count),
@@ -161,6 +167,9 @@ impl Sampler {
 
     #[cfg(tokio_unstable)]
     fn schedule_delay(&self, now: &Reading) -> Option<Distribution> {
+        if self.schedule_delay_ranges.is_empty() {
+            return None; // the runtime has the histogram off
+        }
         let buckets: Vec<Bucket> = now
             .schedule_delay
             .iter()
@@ -185,7 +194,12 @@ impl Sampler {
         let now = Reading::take(&self.metrics, self.tracker.as_deref());
         let elapsed = now.at.duration_since(self.last.at);
         let unstable = self.unstable();
-        let workers = rates::worker_samples(&self.last.workers, &now.workers, elapsed);
+        let workers = rates::worker_samples(
+            &self.last.workers,
+            &now.workers,
+            elapsed,
+            &mut self.busy_credited,
+        );
         let spawned = now
             .spawned
             .zip(self.last.spawned)
@@ -203,7 +217,12 @@ impl Sampler {
             completed_per_s: per_s(
                 spawned.map(|n| rates::completed(n, self.last.alive, now.alive)),
             ),
-            polls_per_s: per_s(unstable.polls),
+            // The workers' polls, summed: hooked, the same polls the poll
+            // times count.
+            polls_per_s: match workers.iter().map(|w| w.polls_per_s).sum::<Option<f64>>() {
+                Some(sum) if self.tracker.is_some() => Some(sum),
+                _ => per_s(unstable.polls),
+            },
             busy_ratio,
             global_queue_depth: self.metrics.global_queue_depth(),
             local_queue_depth: unstable.local_queue_depth,
@@ -266,13 +285,21 @@ impl Sampler {
 impl Reading {
     fn take(metrics: &RuntimeMetrics, tracker: Option<&PollTracker>) -> Self {
         let threads = tracker.map(PollTracker::worker_threads).unwrap_or_default();
+        let hooked = tracker.filter(|_| crate::stall::tracker::HOOKED);
+        // The hooks count every poll, as the poll times do; tokio's count
+        // takes a run of polls through the LIFO slot as one.
+        let polls = hooked.map(PollTracker::polls_by_worker);
         let workers = (0..metrics.num_workers())
-            .map(|w| WorkerCounters {
-                busy: metrics.worker_total_busy_duration(w),
-                parks: metrics.worker_park_count(w),
-                park_unpark: metrics.worker_park_unpark_count(w),
-                cpu: threads.get(w).and_then(|&thread| thread_cpu(thread)),
-                ..unstable_counters(metrics, w)
+            .map(|w| {
+                let unstable = unstable_counters(metrics, w);
+                WorkerCounters {
+                    busy: metrics.worker_total_busy_duration(w),
+                    parks: metrics.worker_park_count(w),
+                    park_unpark: metrics.worker_park_unpark_count(w),
+                    cpu: threads.get(w).and_then(|&thread| thread_cpu(thread)),
+                    polls: polls.as_ref().map_or(unstable.polls, |p| p.get(w).copied()),
+                    ..unstable
+                }
             })
             .collect();
         Self {
@@ -281,10 +308,7 @@ impl Reading {
             #[cfg(tokio_unstable)]
             schedule_delay: schedule_delay_counts(metrics),
             workers,
-            poll_times: tracker
-                .filter(|_| crate::stall::tracker::HOOKED)
-                .map(PollTracker::poll_times)
-                .unwrap_or_default(),
+            poll_times: hooked.map(PollTracker::poll_times).unwrap_or_default(),
             #[cfg(tokio_unstable)]
             spawned: Some(metrics.spawned_tasks_count()),
             #[cfg(not(tokio_unstable))]

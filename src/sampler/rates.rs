@@ -55,8 +55,9 @@ pub fn per_second_of(before: Option<u64>, after: Option<u64>, elapsed: Duration)
 }
 
 /// A worker awake for the whole tick that published nothing in it spent
-/// it in polls (at least one long one, or fewer than 61 polls): busy all
-/// tick, though its busy time lands only when it next publishes.
+/// it in polls (at least one long one, or too few to reach tokio's next
+/// publication, every 61 scheduler ticks): busy all tick, though its busy
+/// time lands only when it next publishes.
 fn awake_and_silent(before: &WorkerCounters, after: &WorkerCounters) -> bool {
     after.park_unpark.is_multiple_of(2)
         && after.park_unpark == before.park_unpark
@@ -89,20 +90,29 @@ pub fn completed(spawned: u64, alive_before: usize, alive_after: usize) -> u64 {
     (spawned + alive_before as u64).saturating_sub(alive_after as u64)
 }
 
+/// Each worker's figures between two readings. `credited` is each
+/// worker's busy time already shown by the awake-and-silent rule and not
+/// yet published by tokio, kept from call to call: when tokio publishes
+/// it, it is not counted twice.
 pub fn worker_samples(
     before: &[WorkerCounters],
     after: &[WorkerCounters],
     elapsed: Duration,
+    credited: &mut Vec<Duration>,
 ) -> Vec<WorkerSample> {
+    credited.resize(after.len(), Duration::ZERO);
     after
         .iter()
         .enumerate()
         .map(|(i, now)| {
             let prev = before.get(i).copied().unwrap_or_default();
             let busy = if i < before.len() && awake_and_silent(&prev, now) {
+                credited[i] += elapsed;
                 1.0
             } else {
-                busy_ratio(prev.busy, now.busy, elapsed)
+                // What tokio publishes covers the ticks already shown busy.
+                let shown = std::mem::take(&mut credited[i]);
+                busy_ratio(prev.busy + shown, now.busy, elapsed)
             };
             WorkerSample {
                 busy_ratio: busy,
@@ -192,7 +202,7 @@ mod tests {
                 }),
             },
         ];
-        let samples = worker_samples(&before, &after, QUARTER);
+        let samples = worker_samples(&before, &after, QUARTER, &mut Vec::new());
         assert_eq!(samples.len(), 2);
         assert_eq!(samples[0].busy_ratio, 0.8);
         assert_eq!(samples[0].polls_per_s, Some(2000.0));
@@ -220,8 +230,10 @@ mod tests {
             parks: 4,
             ..awake
         };
-        let busy = |before, after| worker_samples(&[before], &[after], QUARTER)[0].busy_ratio;
-        assert_eq!(busy(awake, awake), 1.0, "in a poll since before the tick");
+        let mut credited = Vec::new();
+        let mut busy = |before, after| {
+            worker_samples(&[before], &[after], QUARTER, &mut credited)[0].busy_ratio
+        };
         assert_eq!(busy(asleep, asleep), 0.0, "parked all tick");
         let published = WorkerCounters {
             busy: Duration::from_millis(150),
@@ -232,6 +244,21 @@ mod tests {
             0.2,
             "its own figure when it has one"
         );
+        assert_eq!(busy(awake, awake), 1.0, "in a poll since before the tick");
+        // The poll ends 60 ms into the next tick and the worker parks:
+        // tokio publishes the 250 ms already shown and the 60 ms after.
+        let parked = WorkerCounters {
+            busy: Duration::from_millis(410),
+            parks: 4,
+            park_unpark: 7,
+            ..awake
+        };
+        let ratio = busy(awake, parked);
+        assert!(
+            (ratio - 0.24).abs() < 1e-9,
+            "the 60 ms only, not 310: {ratio}"
+        );
+        assert_eq!(credited, [Duration::ZERO]);
     }
 
     #[test]

@@ -18,8 +18,8 @@ pub struct Snapshot {
     pub interval_s: f64,
     pub runtime: RuntimeSample,
     pub workers: Vec<WorkerSample>,
-    /// Null where not measured: a runtime built without `tokio_unstable`
-    /// has no poll-time histogram.
+    /// Counted by the poll hooks; null where not measured (a runtime built
+    /// without `tokio_unstable` has no hooks).
     pub poll_times: Option<Distribution>,
     /// How long tasks waited between being woken and being polled; null
     /// without `tokio_unstable`.
@@ -149,8 +149,9 @@ impl RuntimeSample {
     }
 }
 
-/// One tick's worth of durations from one of tokio's histograms: how long
-/// polls took, or how long woken tasks waited to be polled. Values are the
+/// One tick's worth of durations from a log-scale histogram: how long
+/// polls took (counted by the poll hooks), or how long woken tasks waited
+/// to be polled (tokio's schedule-latency histogram). Values are the
 /// upper bounds of log-scale buckets (within 25%), in microseconds, except
 /// a maximum known exactly (`max_exact`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

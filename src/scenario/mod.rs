@@ -56,12 +56,12 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../assets/scenarios/threads-vs-tasks.toml"),
     ),
     (
-        "requests",
-        include_str!("../../assets/scenarios/requests.toml"),
-    ),
-    (
         "many-tasks",
         include_str!("../../assets/scenarios/many-tasks.toml"),
+    ),
+    (
+        "requests",
+        include_str!("../../assets/scenarios/requests.toml"),
     ),
     ("mixed", include_str!("../../assets/scenarios/mixed.toml")),
 ];

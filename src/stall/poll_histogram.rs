@@ -52,10 +52,11 @@ pub fn range_of(b: usize) -> Range<Duration> {
     Duration::from_nanos(start(b))..end
 }
 
-/// One worker's counts. Only the thread running that worker writes them,
-/// so a count goes up by a plain load and store, not an atomic
-/// read-modify-write (which costs a locked instruction on every poll);
-/// the sampler reads them from another thread.
+/// One worker's counts. Only the thread running that worker writes them
+/// (but for a moment after `block_in_place` hands the worker to another
+/// thread, when a count may be lost), so a count goes up by a plain load
+/// and store, not an atomic read-modify-write (which costs a locked
+/// instruction on every poll); the sampler reads them from another thread.
 pub struct PollHistogram {
     counts: [AtomicU64; BUCKETS],
 }
@@ -73,6 +74,11 @@ impl PollHistogram {
     pub fn record(&self, ns: u64) {
         let count = &self.counts[bucket_of(ns)];
         count.store(count.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+
+    /// This worker's polls so far.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum()
     }
 
     /// Adds this worker's counts so far to `sums`.

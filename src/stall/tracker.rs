@@ -171,6 +171,16 @@ impl PollTracker {
             .is_some_and(|slot| slot.started.load(Ordering::Acquire) == started)
     }
 
+    /// Each worker's polls so far, as its hooks counted them: every task
+    /// poll, where tokio's own count takes a run of polls handed on
+    /// through a worker's LIFO slot as one.
+    pub fn polls_by_worker(&self) -> Vec<u64> {
+        self.slots
+            .iter()
+            .map(|slot| slot.poll_times.total())
+            .collect()
+    }
+
     /// Poll times counted so far, summed over workers, by
     /// `poll_histogram` bucket.
     pub fn poll_times(&self) -> Vec<u64> {
@@ -208,8 +218,9 @@ impl PollTracker {
         let Some((worker, slot)) = self.worker_slot_with_index() else {
             return;
         };
-        // Only this worker's thread writes its slot: a load and a store,
-        // not a locked swap.
+        // Only the thread running this worker writes its slot (but for a
+        // moment under `block_in_place`, when a count may be lost): a load
+        // and a store, not a locked swap.
         let started = slot.started.load(Ordering::Relaxed);
         if started == 0 {
             return;

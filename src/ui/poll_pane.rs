@@ -1,6 +1,6 @@
 //! How long each poll held a worker this tick: percentiles, slow polls and a
 //! histogram by decade, and the polls still running past the stall
-//! threshold (tokio's histogram counts a poll only once it ends).
+//! threshold (a poll is counted in the histogram only once it ends).
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};

@@ -68,6 +68,11 @@ impl TaskGroup {
     pub fn alive(&self) -> usize {
         self.alive.load(Ordering::Relaxed)
     }
+
+    /// The count `alive` reads, for a reader on another thread.
+    pub fn alive_counter(&self) -> Arc<AtomicUsize> {
+        self.alive.clone()
+    }
 }
 
 impl Drop for TaskGroup {

@@ -47,6 +47,7 @@ fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
             gray,
         ));
     }
+    // None in a tick with no wake-up.
     let late = |us: Option<f64>| us.map_or_else(|| "–".to_string(), format::micros);
     // A tick with no wake-up drew none: zero, so the line keeps time.
     let spark_width = (width as usize).saturating_sub(32).min(40);

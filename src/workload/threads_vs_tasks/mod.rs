@@ -9,7 +9,7 @@ pub mod report;
 
 use crate::workload::contract::{Counted, Readings, Tick};
 use report::ThreadsSample;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
+use crate::limits::ThreadLimit;
 use crate::workload::knob::{Choice, KnobSpec, LiveKnobs, Step, Unit};
 use crate::workload::task_group::TaskGroup;
 use crate::workload::work;
@@ -104,7 +105,7 @@ pub struct ThreadCounters {
     /// on threads, and which limit that is.
     pub thread_cap: u64,
     pub thread_cap_reason: String,
-    /// Threads that could not be started.
+    /// Thread jobs asked for that could not be started, at the last change.
     pub thread_failures: u64,
     /// Cores' worth of CPU each side asks for: jobs × CPU / (wait + CPU).
     pub cpu_demand_cores: f64,
@@ -172,18 +173,20 @@ pub struct ThreadsVsTasks {
     thread_cap_reason: String,
     knobs: Arc<LiveKnobs>,
     counts: Arc<Counts>,
-    tasks: TaskGroup,
+    /// The task jobs alive, counted by the group the starter keeps.
+    tasks_alive: Arc<AtomicUsize>,
     memory: Arc<Mutex<Memory>>,
-    /// Tells the starter thread how many thread jobs to run.
+    /// Tells the starter thread how many jobs to run.
     starter: mpsc::Sender<Start>,
 }
 
 /// What the starter thread is asked to do.
-enum Start {
-    /// Run this many thread jobs.
-    Jobs(usize),
-    /// Stop them all and start this many the current way (`threads_via`).
-    Anew(usize),
+struct Start {
+    tasks: usize,
+    threads: usize,
+    /// Stop the thread jobs and start them again the current way
+    /// (`threads_via`).
+    anew: bool,
 }
 
 impl ThreadsVsTasks {
@@ -191,11 +194,14 @@ impl ThreadsVsTasks {
         let knobs = Arc::new(LiveKnobs::new(&THREAD_KNOBS, values));
         let counts = Arc::<Counts>::default();
         let memory = Arc::<Mutex<Memory>>::default();
+        let tasks = TaskGroup::new(handle.clone(), "job");
+        let tasks_alive = tasks.alive_counter();
         let starter = Starter {
             handle: handle.clone(),
             knobs: knobs.clone(),
             counts: counts.clone(),
             memory: memory.clone(),
+            tasks,
             threads: Vec::new(),
         };
         let (tx, rx) = mpsc::channel();
@@ -205,20 +211,20 @@ impl ThreadsVsTasks {
         let most = *THREAD_KNOBS[JOBS].range.end();
         let limit = crate::limits::threads_allowed();
         let thread_cap = limit.as_ref().map_or(most, |l| l.allowed.min(most)) as usize;
-        let thread_cap_reason = match &limit {
-            Some(l) if l.allowed < most => l.reason(),
-            _ => "the knob's limit".to_string(),
-        };
+        let thread_cap_reason = limit.as_ref().map_or_else(
+            || "no limit on threads is known here".to_string(),
+            ThreadLimit::reason,
+        );
         let mut workload = Self {
             thread_cap,
             thread_cap_reason,
             knobs,
             counts,
-            tasks: TaskGroup::new(handle.clone(), "job"),
+            tasks_alive,
             memory,
             starter: tx,
         };
-        workload.resize();
+        workload.resize(false);
         Ok(workload)
     }
 
@@ -226,20 +232,14 @@ impl ThreadsVsTasks {
         lock(&self.memory)
     }
 
-    /// Tasks here, measured as they are spawned (spawning allocates each
-    /// whole); threads on the starter thread, measured once they run.
-    fn resize(&mut self) {
-        let jobs = self.knobs.get(JOBS) as usize;
-        let (knobs, counts) = (&self.knobs, &self.counts);
-        let (tasks_before, resident_before) = (self.tasks.target(), resident());
-        self.tasks.resize(jobs, |_, token| {
-            task_job(knobs.clone(), counts.clone(), token)
+    /// The starter thread spawns or cancels them: a million tasks take
+    /// seconds to spawn, which the dashboard's thread must not spend.
+    fn resize(&mut self, anew: bool) {
+        let _ = self.starter.send(Start {
+            tasks: self.knobs.get(JOBS) as usize,
+            threads: self.thread_jobs(),
+            anew,
         });
-        let added = jobs.saturating_sub(tasks_before) as u64;
-        if let Some(measured) = PerJob::measure(resident_before, resident(), added) {
-            self.memory().tasks = measured;
-        }
-        let _ = self.starter.send(Start::Jobs(self.thread_jobs()));
     }
 
     /// The jobs asked for, up to the cap the system's limits set.
@@ -255,10 +255,8 @@ impl Counted for ThreadsVsTasks {
     fn set(&mut self, index: usize, value: u64) {
         self.knobs.set(index, value);
         match index {
-            JOBS => self.resize(),
-            VIA => {
-                let _ = self.starter.send(Start::Anew(self.thread_jobs()));
-            }
+            JOBS => self.resize(false),
+            VIA => self.resize(true),
             _ => {}
         }
     }
@@ -287,7 +285,7 @@ impl Counted for ThreadsVsTasks {
         ThreadCounters {
             jobs: self.knobs.get(JOBS),
             task_iterations: c.task_iterations.load(Ordering::Relaxed),
-            tasks_alive: self.tasks.alive() as u64,
+            tasks_alive: self.tasks_alive.load(Ordering::Relaxed) as u64,
             task_memory: memory.tasks,
             thread_memory: memory.threads,
             thread_iterations: c.thread_iterations.load(Ordering::Relaxed),
@@ -328,6 +326,7 @@ struct Starter {
     knobs: Arc<LiveKnobs>,
     counts: Arc<Counts>,
     memory: Arc<Mutex<Memory>>,
+    tasks: TaskGroup,
     /// One stop flag per thread job, oldest first.
     threads: Vec<Arc<AtomicBool>>,
 }
@@ -338,20 +337,34 @@ impl Starter {
         priority::lower_this_thread();
         while let Ok(mut request) = requests.recv() {
             // Only the latest count matters; a restart among them stands.
-            let mut anew = matches!(request, Start::Anew(_));
+            let mut anew = request.anew;
             while let Ok(next) = requests.try_recv() {
-                anew |= matches!(next, Start::Anew(_));
+                anew |= next.anew;
                 request = next;
             }
-            let (Start::Jobs(jobs) | Start::Anew(jobs)) = request;
+            self.resize_tasks(request.tasks);
             if anew {
                 self.stop(0);
             }
-            self.resize(jobs);
+            self.resize(request.threads);
         }
         self.stop(0);
     }
 
+    /// Measured as they are spawned (spawning allocates each whole).
+    fn resize_tasks(&mut self, jobs: usize) {
+        let (knobs, counts) = (&self.knobs, &self.counts);
+        let (tasks_before, resident_before) = (self.tasks.target(), resident());
+        self.tasks.resize(jobs, |_, token| {
+            task_job(knobs.clone(), counts.clone(), token)
+        });
+        let added = jobs.saturating_sub(tasks_before) as u64;
+        if let Some(measured) = PerJob::measure(resident_before, resident(), added) {
+            lock(&self.memory).tasks = measured;
+        }
+    }
+
+    /// Threads are measured once they run, on a later reading.
     fn resize(&mut self, jobs: usize) {
         self.stop(jobs);
         let (threads_before, resident_before) = (self.threads.len(), resident());
@@ -359,8 +372,6 @@ impl Starter {
         while self.threads.len() < jobs {
             let stop = Arc::new(AtomicBool::new(false));
             if let Err(e) = self.start_thread(stop.clone()) {
-                // Counted and shown; the jobs already running go on.
-                self.counts.thread_failures.fetch_add(1, Ordering::Relaxed);
                 if let Ok(mut error) = self.counts.thread_error.lock() {
                     *error = Some(e.to_string());
                 }
@@ -368,6 +379,9 @@ impl Starter {
             }
             self.threads.push(stop);
         }
+        // Counted and shown; the jobs already running go on.
+        let short = jobs.saturating_sub(self.threads.len()) as u64;
+        self.counts.thread_failures.store(short, Ordering::Relaxed);
         let started = self.threads.len().saturating_sub(threads_before) as u64;
         if started > 0 {
             lock(&self.memory).starting = Some(StartingThreads {

@@ -128,9 +128,10 @@ fn paragraph(history: &History) -> Paragraph<'static> {
             Style::new().fg(WARN),
         )));
     }
-    if let Some(error) = &t.thread_error {
+    // The last error stays for the JSON; the line shows while jobs are short.
+    if let Some(error) = t.thread_error.as_ref().filter(|_| t.thread_failures > 0) {
         lines.push(Line::from(Span::styled(
-            format!("{} threads could not start: {error}", t.thread_failures),
+            format!("{} thread jobs could not start: {error}", t.thread_failures),
             Style::new().fg(WARN),
         )));
     }

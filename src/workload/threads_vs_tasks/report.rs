@@ -121,8 +121,8 @@ pub struct ThreadsSample {
     /// Which limit sets the cap.
     #[serde(default)]
     pub thread_cap_reason: String,
-    /// Threads that could not be started (each a failed attempt; the run
-    /// goes on with those that did).
+    /// Thread jobs asked for that could not be started, at the last
+    /// change (the run goes on with those that did).
     #[serde(default)]
     pub thread_failures: u64,
     /// The whole process's OS threads and resident memory.
