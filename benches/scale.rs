@@ -3,7 +3,7 @@
 //! plain runtime and on one instrumented as looptop instruments it, side
 //! by side, each measurement in a process of its own:
 //!
-//! - the time to spawn them;
+//! - the time to spawn them (and for each to be polled once);
 //! - resident memory per task, and the share looptop's instrumentation adds;
 //! - the sampler's time per tick (the runtime's figures, the long polls,
 //!   the warnings), which must not grow with the tasks;
@@ -125,21 +125,30 @@ fn measure(instrumented: bool, tasks: u64) -> Value {
     let resident = || process_threads_and_rss().1;
 
     let polled = Arc::new(AtomicU64::new(0));
+    let spawn = |n: u64| {
+        let target = polled.load(Ordering::Relaxed) + n;
+        for _ in 0..n {
+            let polled = polled.clone();
+            rt.spawn(async move {
+                let sleep = tokio::time::sleep(Duration::from_secs(3600));
+                polled.fetch_add(1, Ordering::Relaxed);
+                sleep.await;
+            });
+        }
+        // Every task polled once, its timer registered.
+        while polled.load(Ordering::Relaxed) < target {
+            thread::sleep(Duration::from_micros(100));
+        }
+    };
+    // A thousand first, outside the measure: each worker thread's first
+    // polls set up its thread-locals and first pages, once, whatever the
+    // count.
+    spawn(1_000);
+    thread::sleep(Duration::from_millis(200));
     let before = resident();
     let started = Instant::now();
-    for _ in 0..tasks {
-        let polled = polled.clone();
-        rt.spawn(async move {
-            let sleep = tokio::time::sleep(Duration::from_secs(3600));
-            polled.fetch_add(1, Ordering::Relaxed);
-            sleep.await;
-        });
-    }
+    spawn(tasks);
     let spawn_s = started.elapsed().as_secs_f64();
-    // Every task polled once, its timer registered.
-    while polled.load(Ordering::Relaxed) < tasks {
-        thread::sleep(Duration::from_millis(10));
-    }
     // Let the allocator's and the timer's last pages settle.
     thread::sleep(Duration::from_millis(200));
     let bytes_per_task = resident().saturating_sub(before) as f64 / tasks as f64;
