@@ -29,24 +29,7 @@ fn serve(addr: &str, args: &[&str]) -> (Child, SocketAddr) {
 }
 
 fn attach(addr: SocketAddr, seconds: &str) -> (Vec<Value>, String) {
-    let out = run::looptop(&[
-        "attach",
-        &addr.to_string(),
-        "--headless",
-        "--duration",
-        seconds,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ticks = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    (ticks, String::from_utf8_lossy(&out.stderr).into_owned())
+    run::attach_headless(&addr.to_string(), seconds)
 }
 
 /// The status and the body of `method path`.

@@ -8,9 +8,7 @@
 mod run;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
-use serde_json::Value;
+use std::process::Command;
 
 /// `examples/watched.rs` built as a program on stable tokio would build
 /// it: no `tokio_unstable`, and no warning allowed.
@@ -40,27 +38,7 @@ fn stable_example() -> PathBuf {
 
 #[test]
 fn a_program_on_stable_tokio_shows_what_tokio_measures_and_no_more() {
-    let mut program = Command::new(stable_example())
-        .arg("127.0.0.1:0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let announced = run::announced(program.stdout.take().unwrap(), "looptop endpoint on ");
-    let _program = run::Killed(program);
-
-    let out = run::looptop(&["attach", &announced, "--headless", "--duration", "3s"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ticks: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (_program, announced, ticks) = run::attach_to(&stable_example(), "3s");
     assert!(ticks.len() >= 8, "{} ticks", ticks.len());
     for tick in &ticks {
         // Stable tokio counts these.

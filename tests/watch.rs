@@ -6,9 +6,6 @@
 mod run;
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
-use serde_json::Value;
 
 /// `target/<profile>/examples/watched`, beside this test's own binary.
 fn example() -> PathBuf {
@@ -19,27 +16,8 @@ fn example() -> PathBuf {
 
 #[test]
 fn attached_to_the_example_it_sees_two_workers_and_the_handler_that_blocks_one() {
-    let mut program = Command::new(example())
-        .arg("127.0.0.1:0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("cargo test builds examples/watched.rs");
-    let addr = run::announced(program.stdout.take().unwrap(), "looptop endpoint on ");
-    let _program = run::Killed(program);
-
-    let out = run::looptop(&["attach", &addr, "--headless", "--duration", "5s"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ticks: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    // cargo test builds examples/watched.rs.
+    let (_program, _, ticks) = run::attach_to(&example(), "5s");
     assert!(ticks.len() >= 12, "{} ticks", ticks.len());
     for tick in &ticks {
         assert_eq!(tick["runtime"]["workers"], 2, "the example's two workers");

@@ -86,3 +86,38 @@ pub fn http(addr: std::net::SocketAddr, method: &str, path: &str) -> (u16, Strin
     let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
     (status, head.to_string(), body.to_string())
 }
+
+/// A program watched by `looptop::watch` (such as `examples/watched.rs`),
+/// started on a port of its own, and `looptop attach --headless` run
+/// against it for `duration`: the program (killed when dropped), where it
+/// serves, and the ticks attach printed.
+pub fn attach_to(program: &std::path::Path, duration: &str) -> (Killed, String, Vec<Value>) {
+    let mut child = Command::new(program)
+        .arg("127.0.0.1:0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+    let addr = announced(child.stdout.take().unwrap(), "looptop endpoint on ");
+    let child = Killed(child);
+    let (ticks, _) = attach_headless(&addr, duration);
+    (child, addr, ticks)
+}
+
+/// `looptop attach ADDR --headless` for `duration`, which must succeed:
+/// its ticks and what it said on stderr.
+pub fn attach_headless(addr: &str, duration: &str) -> (Vec<Value>, String) {
+    let out = looptop(&["attach", addr, "--headless", "--duration", duration]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ticks = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (ticks, String::from_utf8_lossy(&out.stderr).into_owned())
+}
