@@ -181,7 +181,8 @@ pub struct ManyCounters {
     pub wake: Wake,
     pub wakes: u64,
     pub late_ns: u64,
-    /// The latest wake-up since the last reading; reading resets it.
+    /// The most late any wake-up ran since the last reading; reading
+    /// resets it.
     pub late_max_ns: u64,
     pub memory: Memory,
     pub rss_bytes: u64,
@@ -297,11 +298,12 @@ impl Spawner {
                 }
             }
             last = now;
-            // Resident memory is read while the tasks grow, and once after.
-            let mut memory = self.shared.memory();
-            if growing || memory.growing_from.is_some() {
+            // Resident memory is read while the tasks grow, and once after
+            // (outside the lock: the sampler reads the figure every tick).
+            if growing || self.shared.memory().growing_from.is_some() {
                 let resident = process_threads_and_rss().1;
-                memory.note(self.tasks.len() as u64, resident, growing);
+                let tasks = self.tasks.len() as u64;
+                self.shared.memory().note(tasks, resident, growing);
             }
         }
         for task in self.tasks.drain(..) {

@@ -346,7 +346,7 @@ impl Starter {
             if anew {
                 self.stop(0);
             }
-            self.resize(request.threads);
+            self.resize_threads(request.threads);
         }
         self.stop(0);
     }
@@ -365,7 +365,7 @@ impl Starter {
     }
 
     /// Threads are measured once they run, on a later reading.
-    fn resize(&mut self, jobs: usize) {
+    fn resize_threads(&mut self, jobs: usize) {
         self.stop(jobs);
         let (threads_before, resident_before) = (self.threads.len(), resident());
         let running_before = self.counts.threads_running.load(Ordering::Relaxed);
