@@ -168,7 +168,7 @@ struct ClientRun {
 /// tracking on, as the dashboard runs it) with `workers` workers.
 fn looptop_run(url: &str, values: &[u64], seconds: u64, workers: usize) -> ClientRun {
     let tracker = PollTracker::new(workers, Duration::from_millis(10));
-    let rt = runtime::build(workers, Instruments::HooksAndDelay(tracker)).unwrap();
+    let rt = runtime::build(workers, Instruments::Hooks(tracker)).unwrap();
     let target = Target::parse(url).unwrap();
     let workload = RequestsWorkload::start(rt.handle(), values, Some(&target)).unwrap();
     let metrics = rt.metrics();

@@ -5,8 +5,9 @@
 //! `console` feature, so without tokio's `tracing` feature and named
 //! spawns, into target/no-console); plain, as the default build has it; the
 //! poll-time and scheduling-delay histograms, sampled every tick; and
-//! looptop's full instrumentation as the dashboard runs it (the histograms,
-//! long-poll tracking through the task hooks, the sampler and diagnosis).
+//! looptop's full instrumentation as the dashboard runs it (the task hooks,
+//! which count poll times and scheduling delays and track long polls, the
+//! sampler and diagnosis).
 //!
 //! 1. The queue workload at full speed (no waits, no CPU work): items/s,
 //!    medians and the ratios to both plain arms (goal: >= 0.95). Once on
@@ -18,8 +19,10 @@
 //!    every iteration is one poll; on one worker and on two, where the
 //!    workers' writes to shared state (the stall tracker's slots) would show.
 //!    The worst case for anything done per poll, such as the task hooks.
-//!    It adds looptop with tokio's poll-time histogram on as well (as it
-//!    ran before its hooks counted poll times), beside today's.
+//!    It adds tokio's wake timing alone (what the scheduling delay needs)
+//!    and looptop with tokio's poll-time histogram on as well (as it ran
+//!    before its hooks counted poll times), beside today's, and what one
+//!    clock reading costs.
 //! 3. The dashboard thread's own CPU time per second: the real binary in a
 //!    pseudo-terminal at the default scenario, its main (UI) thread's CPU
 //!    time read from /proc.
@@ -155,11 +158,14 @@ const ARMS: [(&str, &str); 4] = [
     ("looptop", "looptop"),
 ];
 
-/// The cost per poll adds looptop with tokio's poll-time histogram on as
-/// well (as it ran before its hooks counted poll times), beside today's.
-const PER_POLL_ARMS: [(&str, &str); 5] = [
+/// The cost per poll adds tokio's wake timing alone (what the
+/// scheduling-delay figure needs, without tokio's histogram), and looptop
+/// with tokio's poll-time histogram on as well (as it ran before its hooks
+/// counted poll times), beside today's.
+const PER_POLL_ARMS: [(&str, &str); 6] = [
     ARMS[0],
     ARMS[1],
+    ("tokio's wake timing", "wake-timing"),
     ARMS[2],
     ("looptop + tokio's poll", "looptop-before"),
     ARMS[3],
@@ -267,6 +273,36 @@ fn per_poll_cost(builds: &Builds, workers: usize, rounds: usize, seconds: u64) {
             ns(r) - plain_ns
         );
     }
+    if workers == 2 {
+        clock_readings();
+    }
+}
+
+/// What one clock reading costs here: tokio times a wake and a poll's start
+/// with `Instant::now()`, the hooks a poll with the time-stamp counter.
+/// The scheduling delay needs two of the first a poll, the long polls two
+/// of the second: their sum is the least any instrumentation with both
+/// figures can add, before it stores anything.
+fn clock_readings() {
+    const READS: u32 = 10_000_000;
+    let per_read = |read: &dyn Fn() -> u64| {
+        let at = Instant::now();
+        let mut sum = 0u64;
+        for _ in 0..READS {
+            sum = sum.wrapping_add(std::hint::black_box(read()));
+        }
+        std::hint::black_box(sum);
+        at.elapsed().as_nanos() as f64 / f64::from(READS)
+    };
+    let start = Instant::now();
+    let instant = per_read(&|| start.elapsed().as_nanos() as u64);
+    let clock = quanta::Clock::new();
+    let tsc = per_read(&|| clock.raw());
+    println!(
+        "  one clock reading: Instant::now() {instant:.1} ns, time-stamp counter {tsc:.1} ns; \
+         two of each a poll (wake and poll start, the hooks' start and end) come to {:.1} ns",
+        2.0 * (instant + tsc)
+    );
 }
 
 /// Runs one arm in a child process of `binary` and reads its rate.
@@ -293,13 +329,18 @@ fn measure_arm(args: &[String]) -> f64 {
     let workers: usize = workers.parse().expect("WORKERS");
     let duration = Duration::from_secs(seconds.parse().expect("SECONDS"));
     let instruments = || match arm.as_str() {
-        "plain" => Instruments::None,
+        "plain" | "wake-timing" => Instruments::None,
         "histograms" => Instruments::Histograms,
-        _ => Instruments::HooksAndDelay(PollTracker::new(workers, Duration::from_millis(10))),
+        _ => Instruments::Hooks(PollTracker::new(workers, Duration::from_millis(10))),
     };
     let mut builder = runtime::builder(workers, instruments());
     if arm == "looptop-before" {
         runtime::enable_poll_time_histogram(&mut builder);
+    }
+    if arm == "wake-timing" {
+        // The scheduling delay's time stamps at every wake and poll start,
+        // with no histogram to count them in.
+        builder.track_task_schedule_latency();
     }
     match (kind.as_str(), arm.as_str()) {
         ("yield", _) => yield_loop(builder.build().unwrap(), workers, duration),

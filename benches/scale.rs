@@ -117,7 +117,7 @@ fn run_arm(instrumented: bool, tasks: u64) -> Value {
 fn measure(instrumented: bool, tasks: u64) -> Value {
     let tracker = PollTracker::new(WORKERS, Duration::from_millis(10));
     let instruments = if instrumented {
-        Instruments::HooksAndDelay(tracker.clone())
+        Instruments::Hooks(tracker.clone())
     } else {
         Instruments::None
     };

@@ -43,7 +43,7 @@ impl Observed {
             .get(STALL_THRESHOLD)
             .unwrap_or(STALL_THRESHOLD.spec().default);
         let tracker = PollTracker::new(workers, Duration::from_micros(threshold));
-        let instruments = Instruments::HooksAndDelay(tracker.clone());
+        let instruments = Instruments::Hooks(tracker.clone());
         let runtime = runtime::build(workers, instruments)?;
         let running = Running::start(runtime.handle(), settings, target.as_ref())?;
         Ok(Self {

@@ -36,8 +36,8 @@ pub enum Instruments {
     /// tokio's poll-time and scheduling-delay histograms.
     Histograms,
     /// What looptop uses: the task hooks, which time long polls and count
-    /// poll times, and tokio's scheduling-delay histogram.
-    HooksAndDelay(Arc<PollTracker>),
+    /// poll times and scheduling delays.
+    Hooks(Arc<PollTracker>),
 }
 
 pub fn build(workers: usize, instruments: Instruments) -> std::io::Result<Runtime> {
@@ -61,11 +61,9 @@ pub fn builder(workers: usize, instruments: Instruments) -> Builder {
             enable_schedule_delay_histogram(&mut builder);
         }
         // The hooks count poll times themselves, from the clock readings
-        // they take anyway: tokio's histogram would add two more a poll.
-        Instruments::HooksAndDelay(tracker) => {
-            tracker.install(&mut builder);
-            enable_schedule_delay_histogram(&mut builder);
-        }
+        // they take anyway (tokio's histogram would add two more a poll),
+        // and the scheduling delays tokio hands them.
+        Instruments::Hooks(tracker) => tracker.install(&mut builder),
     }
     builder
 }
@@ -82,9 +80,9 @@ pub fn enable_poll_time_histogram(builder: &mut Builder) {
     let _ = builder;
 }
 
-/// How long a woken task waits for a worker (the event loop's lag): only
-/// tokio can time it, from the wake-up. Without `--cfg tokio_unstable`
-/// it has none, and the snapshot says the delay is not measured.
+/// tokio's scheduling-delay histogram, for a runtime without looptop's
+/// poll hooks (the overhead bench's middle arm). tokio has it only with
+/// `--cfg tokio_unstable`.
 pub fn enable_schedule_delay_histogram(builder: &mut Builder) {
     #[cfg(tokio_unstable)]
     builder

@@ -114,14 +114,13 @@ pub struct Watch {
 impl Watch {
     /// Instruments `builder` (a multi-thread one) for `workers` worker
     /// threads, which it sets: the poll hooks that count poll times, time
-    /// long polls (10 ms and over) and note where their tasks were
-    /// spawned, and tokio's scheduling-delay histogram.
+    /// long polls (10 ms and over), note where their tasks were spawned,
+    /// and count how long each task waited for a worker.
     pub fn instrument(builder: &mut Builder, workers: usize) -> Self {
         let threshold = Duration::from_micros(STALL_THRESHOLD.spec().default);
         let tracker = PollTracker::new(workers, threshold);
         tracker.install(builder);
         builder.worker_threads(workers);
-        crate::runtime::enable_schedule_delay_histogram(builder);
         Self { tracker, workers }
     }
 

@@ -18,7 +18,7 @@ use tokio::runtime::{Handle, RuntimeMetrics};
 use tokio_metrics::{RuntimeIntervals, RuntimeMonitor};
 
 use crate::cpu_time;
-use crate::stall::{poll_histogram, PollTracker};
+use crate::stall::{duration_histogram, PollTracker};
 use distribution::Bucket;
 pub use history::History;
 use rates::{rate, ThreadCpu, WorkerCounters};
@@ -54,14 +54,18 @@ struct Reading {
     at: Instant,
     /// The whole process's CPU time.
     process_cpu: Option<Duration>,
-    /// Cumulative scheduling-delay counts per bucket, summed over workers
+    /// Cumulative scheduling-delay counts per bucket, summed over workers,
+    /// from tokio's histogram where a runtime has it instead of the hooks
     /// (tokio-metrics 0.5 does not read this histogram).
     #[cfg(tokio_unstable)]
     schedule_delay: Vec<u64>,
     workers: Vec<WorkerCounters>,
-    /// Cumulative poll times by `poll_histogram` bucket, as the poll hooks
-    /// count them; empty without hooks.
+    /// Cumulative poll times by `duration_histogram` bucket, as the poll
+    /// hooks count them; empty without hooks.
     poll_times: Vec<u64>,
+    /// Cumulative scheduling delays by `duration_histogram` bucket, as the
+    /// poll hooks count them; empty without hooks.
+    schedule_delays: Vec<u64>,
     /// None without `tokio_unstable`.
     spawned: Option<u64>,
     alive: usize,
@@ -144,17 +148,18 @@ impl Sampler {
         Unstable::default()
     }
 
-    fn hooked_poll_times(&self, now: &Reading) -> Option<Distribution> {
-        if now.poll_times.is_empty() {
+    /// This tick's share of one of the hooks' histograms, read cumulative
+    /// by `counts` from the last reading and from `now`.
+    fn hooked(&self, now: &Reading, counts: fn(&Reading) -> &[u64]) -> Option<Distribution> {
+        if counts(now).is_empty() {
             return None;
         }
-        let buckets: Vec<Bucket> = now
-            .poll_times
+        let buckets: Vec<Bucket> = counts(now)
             .iter()
-            .zip(&self.last.poll_times)
+            .zip(counts(&self.last))
             .enumerate()
             .map(|(b, (after, before))| {
-                let range = poll_histogram::range_of(b);
+                let range = duration_histogram::range_of(b);
                 Bucket {
                     start: range.start,
                     end: range.end,
@@ -165,6 +170,8 @@ impl Sampler {
         Some(distribution::summarize(&buckets))
     }
 
+    /// The delays tokio's own histogram counted, for a runtime that has it
+    /// instead of the hooks.
     #[cfg(tokio_unstable)]
     fn schedule_delay(&self, now: &Reading) -> Option<Distribution> {
         if self.schedule_delay_ranges.is_empty() {
@@ -247,8 +254,10 @@ impl Sampler {
             workers,
             // The hooks' own count where they run (tokio's histogram is
             // then left off, as it costs two clock readings a poll).
-            poll_times: self.hooked_poll_times(&now).or(unstable.poll_times),
-            schedule_delay: self.schedule_delay(&now),
+            poll_times: self.hooked(&now, |r| &r.poll_times).or(unstable.poll_times),
+            schedule_delay: self
+                .hooked(&now, |r| &r.schedule_delays)
+                .or_else(|| self.schedule_delay(&now)),
             sections: Sections::default(),
             stalls: None,
             warnings: Vec::new(),
@@ -309,6 +318,7 @@ impl Reading {
             schedule_delay: schedule_delay_counts(metrics),
             workers,
             poll_times: hooked.map(PollTracker::poll_times).unwrap_or_default(),
+            schedule_delays: hooked.map(PollTracker::schedule_delays).unwrap_or_default(),
             #[cfg(tokio_unstable)]
             spawned: Some(metrics.spawned_tasks_count()),
             #[cfg(not(tokio_unstable))]

@@ -3,8 +3,8 @@
 
 pub mod cause;
 pub mod culprits;
+pub mod duration_histogram;
 pub mod names;
-pub mod poll_histogram;
 pub mod tracker;
 
 use std::collections::HashMap;

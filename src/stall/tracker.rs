@@ -19,9 +19,9 @@ use tokio::runtime::Builder;
 #[cfg(tokio_unstable)]
 use tokio::runtime::TaskMeta;
 
+use super::duration_histogram::{self, DurationHistogram};
 #[cfg(tokio_unstable)]
 use super::names::task_key;
-use super::poll_histogram::{self, PollHistogram};
 #[cfg(tokio_unstable)]
 use crate::cpu_time;
 
@@ -80,7 +80,9 @@ struct Slot {
     task: AtomicU64,
     location: AtomicPtr<Location<'static>>,
     /// Every poll's duration, from the same two clock readings.
-    poll_times: PollHistogram,
+    poll_times: DurationHistogram,
+    /// How long each polled task waited for this worker after its wake-up.
+    schedule_delays: DurationHistogram,
 }
 
 impl PollTracker {
@@ -94,7 +96,11 @@ impl PollTracker {
         })
     }
 
-    /// Sets the runtime's poll hooks to feed this tracker.
+    /// Sets the runtime's poll hooks to feed this tracker, and has tokio
+    /// time every task's wait from its wake-up to its poll (the event
+    /// loop's lag): only tokio sees the wake. It hands that delay to the
+    /// hook that starts the poll, which counts it, so tokio's own
+    /// scheduling-delay histogram can stay off.
     ///
     /// The hooks are tokio's unstable API: without `--cfg tokio_unstable`
     /// there are none, and no poll is tracked (`HOOKED` says which).
@@ -103,6 +109,7 @@ impl PollTracker {
         let before = Arc::clone(self);
         let after = Arc::clone(self);
         builder
+            .track_task_schedule_latency()
             .on_before_task_poll(move |meta| before.poll_started(meta))
             .on_after_task_poll(move |meta| after.poll_ended(meta));
     }
@@ -182,11 +189,21 @@ impl PollTracker {
     }
 
     /// Poll times counted so far, summed over workers, by
-    /// `poll_histogram` bucket.
+    /// `duration_histogram` bucket.
     pub fn poll_times(&self) -> Vec<u64> {
-        let mut sums = vec![0; poll_histogram::BUCKETS];
+        self.summed(|slot| &slot.poll_times)
+    }
+
+    /// Scheduling delays counted so far, summed over workers, by
+    /// `duration_histogram` bucket: one for every poll tokio timed.
+    pub fn schedule_delays(&self) -> Vec<u64> {
+        self.summed(|slot| &slot.schedule_delays)
+    }
+
+    fn summed(&self, histogram: impl Fn(&Slot) -> &DurationHistogram) -> Vec<u64> {
+        let mut sums = vec![0; duration_histogram::BUCKETS];
         for slot in self.slots.iter() {
-            slot.poll_times.add_to(&mut sums);
+            histogram(slot).add_to(&mut sums);
         }
         sums
     }
@@ -206,6 +223,9 @@ impl PollTracker {
             return;
         };
         let location: *const Location<'static> = meta.spawned_at();
+        if let Some(delay) = meta.schedule_latency() {
+            slot.schedule_delays.record(delay.as_nanos() as u64);
+        }
         slot.task.store(task_key(meta.id()), Ordering::Relaxed);
         slot.thread
             .store(cpu_time::this_thread_id(), Ordering::Relaxed);
@@ -367,6 +387,41 @@ mod tests {
         let (polls, _) = tracker.take();
         let tasks: Vec<u64> = polls.iter().map(|p| p.task).collect();
         assert_eq!(tasks, vec![key], "only the poll that began after the reset");
+    }
+
+    #[test]
+    fn a_task_woken_behind_a_long_poll_counts_its_wait() {
+        let tracker = PollTracker::new(1, Duration::from_millis(10));
+        let rt = runtime(&tracker);
+        let (started, running) = mpsc::channel::<()>();
+        let blocker = rt.spawn(async move {
+            started.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(40));
+        });
+        running.recv().unwrap();
+        // Woken (spawned) while the one worker is held: it waits about 40 ms.
+        let waiter = rt.spawn(async {});
+        rt.block_on(blocker).unwrap();
+        rt.block_on(waiter).unwrap();
+        let delays = tracker.schedule_delays();
+        let waited = |b: usize| duration_histogram::range_of(b).end > Duration::from_millis(25);
+        let long: u64 = (0..delays.len())
+            .filter(|&b| waited(b))
+            .map(|b| delays[b])
+            .sum();
+        assert_eq!(long, 1, "one task waited behind the long poll: {delays:?}");
+        // The join handle can see the last task done a moment before the
+        // hook after its poll counts its time.
+        let polls = |t: &PollTracker| t.poll_times().iter().sum::<u64>();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while polls(&tracker) < 2 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(
+            delays.iter().sum::<u64>(),
+            polls(&tracker),
+            "every poll has its delay counted"
+        );
     }
 
     #[cfg(target_os = "linux")]

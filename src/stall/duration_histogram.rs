@@ -1,7 +1,9 @@
-//! Poll times counted by the poll hooks, from the two time-stamp counter
-//! readings they already take to find long polls: what tokio's own
-//! poll-time histogram would count, without its two extra clock readings
-//! around every poll.
+//! Durations counted by the poll hooks, per worker: poll times, from the
+//! two time-stamp counter readings the hooks already take to find long
+//! polls (what tokio's poll-time histogram would count, without its two
+//! extra clock readings around every poll), and scheduling delays, which
+//! tokio times and hands to the hook that starts the poll (what its
+//! scheduling-delay histogram would count, without its bookkeeping).
 //!
 //! Buckets are log-scale, four to a doubling (25% precision), from 1 µs to
 //! about 4 s, as `runtime::duration_histogram` asks of tokio's: bucket 0
@@ -57,11 +59,11 @@ pub fn range_of(b: usize) -> Range<Duration> {
 /// thread, when a count may be lost), so a count goes up by a plain load
 /// and store, not an atomic read-modify-write (which costs a locked
 /// instruction on every poll); the sampler reads them from another thread.
-pub struct PollHistogram {
+pub struct DurationHistogram {
     counts: [AtomicU64; BUCKETS],
 }
 
-impl Default for PollHistogram {
+impl Default for DurationHistogram {
     fn default() -> Self {
         Self {
             counts: std::array::from_fn(|_| AtomicU64::new(0)),
@@ -69,7 +71,7 @@ impl Default for PollHistogram {
     }
 }
 
-impl PollHistogram {
+impl DurationHistogram {
     #[inline]
     pub fn record(&self, ns: u64) {
         let count = &self.counts[bucket_of(ns)];
@@ -128,7 +130,7 @@ mod tests {
 
     #[test]
     fn a_worker_counts_its_polls() {
-        let h = PollHistogram::default();
+        let h = DurationHistogram::default();
         for ns in [500, 30_000, 30_500, 12_000_000] {
             h.record(ns);
         }
