@@ -7,7 +7,7 @@
 //!
 //! let mut builder = tokio::runtime::Builder::new_multi_thread();
 //! builder.enable_all();
-//! // Two workers, histograms, and the poll hooks that time long polls.
+//! // Two workers, and the poll hooks that time polls and scheduling delays.
 //! let watch = looptop::watch::Watch::instrument(&mut builder, 2);
 //! let runtime = builder.build()?;
 //! // Loopback unless you say otherwise; reads only.
@@ -27,10 +27,9 @@
 //! busy time and parks, alive tasks and the global queue. Build with
 //! `RUSTFLAGS="--cfg tokio_unstable"` for the rest, which are tokio's
 //! unstable API: the long polls with their tasks and spawn locations (the
-//! poll hooks), poll times (counted by the same hooks), scheduling delay
-//! (tokio's histogram), polls,
-//! steals, the local queues, spawned and completed tasks, the blocking
-//! pool and forced yields. Without it those come through as not measured:
+//! poll hooks), poll times and scheduling delay (timed by tokio, counted
+//! by the same hooks), polls, steals, the local queues, spawned and
+//! completed tasks, the blocking pool and forced yields. Without it those come through as not measured:
 //! null in the JSON, left out of `/metrics`, "not measured" or "–" in
 //! the dashboard, never zero.
 
