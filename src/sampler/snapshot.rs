@@ -150,10 +150,10 @@ impl RuntimeSample {
 }
 
 /// One tick's worth of durations from a log-scale histogram: how long
-/// polls took, or how long woken tasks waited to be polled (timed by tokio,
-/// both counted by the poll hooks). Values are the
-/// upper bounds of log-scale buckets (within 25%), in microseconds, except
-/// a maximum known exactly (`max_exact`).
+/// polls took, or how long woken tasks waited to be polled (timed by tokio),
+/// both counted by the poll hooks. Values are the upper bounds of log-scale
+/// buckets (within 25%), in microseconds, except a maximum known exactly
+/// (`max_exact`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Distribution {
     pub count: u64,
