@@ -9,9 +9,7 @@ use looptop::observed::Observed;
 use looptop::sampler::snapshot::WarningKind;
 use looptop::sampler::Snapshot;
 use looptop::settings::{Group, KnobId, Settings};
-use looptop::workload::chain::report::ChainSample;
 use looptop::workload::requests::Target;
-use looptop::workload::timeouts::report::TimeoutsSample;
 use looptop::workload::{QueueKnob, QueueSettings};
 
 const TICK: Duration = Duration::from_millis(250);
@@ -190,58 +188,4 @@ fn failing_requests_are_named_by_kind() {
         "{warning:?}"
     );
     assert!(warning.advice.contains("refuses"), "{warning:?}");
-}
-
-/// The median of `figure` over `ticks` ticks.
-fn median_over(observed: &mut Observed, ticks: usize, figure: impl Fn(&Snapshot) -> f64) -> f64 {
-    let mut values: Vec<f64> = (0..ticks)
-        .map(|_| {
-            std::thread::sleep(TICK);
-            figure(&observed.sample())
-        })
-        .collect();
-    values.sort_by(f64::total_cmp);
-    values[ticks / 2]
-}
-
-#[test]
-fn mixed_what_one_workload_blocks_all_feel_and_offloading_restores() {
-    // The mixed scenario's "try": blocking consumers stall the pipeline and
-    // the requests with a deadline, which never changed; offloading the
-    // sleep to spawn_blocking brings them back.
-    let scenario = looptop::scenario::load("mixed").unwrap();
-    let mut observed = Observed::start(2, &scenario.settings).unwrap();
-    let through = |s: &Snapshot| {
-        let chain = s.section::<ChainSample>().unwrap().done_per_s;
-        let finished = s.section::<TimeoutsSample>().unwrap().finished_per_s;
-        (chain, finished)
-    };
-    let measure = |observed: &mut Observed| {
-        let chain = median_over(observed, 8, |s| through(s).0);
-        let finished = median_over(observed, 8, |s| through(s).1);
-        (chain, finished)
-    };
-    std::thread::sleep(TICK * 4);
-    let (chain, finished) = measure(&mut observed);
-    assert!(chain > 50.0 && finished > 50.0, "{chain} {finished}");
-
-    observed
-        .apply(Effect::SetKnob(QueueKnob::Blocking.into(), 50))
-        .unwrap();
-    std::thread::sleep(TICK * 4);
-    let (stalled_chain, stalled_finished) = measure(&mut observed);
-    assert!(
-        stalled_chain < chain / 2.0 && stalled_finished < finished / 2.0,
-        "pipeline {chain} → {stalled_chain}/s, requests {finished} → {stalled_finished}/s"
-    );
-
-    observed
-        .apply(Effect::SetKnob(QueueKnob::Offload.into(), 1))
-        .unwrap();
-    std::thread::sleep(TICK * 4);
-    let (after_chain, after_finished) = measure(&mut observed);
-    assert!(
-        after_chain > chain / 2.0 && after_finished > finished / 2.0,
-        "pipeline {after_chain}/s, requests {after_finished}/s after offloading"
-    );
 }

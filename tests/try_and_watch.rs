@@ -1,7 +1,6 @@
 //! Every built-in scenario's "try" and "watch" texts are promises: each test
 //! here applies a scenario's "try", knob by knob as keys would, through the
 //! library's `Observed`, and checks what its "watch" says the user will see.
-//! (The mixed scenario's is in tests/diagnosis.rs.)
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -394,5 +393,48 @@ fn many_tasks_climb_at_the_ramp_keep_their_size_and_wake_in_one_burst_together()
     assert!(
         together > 4.0 * spread,
         "spread {spread}µs, together {together}µs"
+    );
+}
+
+#[test]
+fn mixed_what_one_workload_blocks_all_feel_and_offloading_restores() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut run = Run::start("mixed", Group::Queue);
+    let through = |s: &Snapshot| {
+        let chain = s.section::<ChainSample>().unwrap().done_per_s;
+        let finished = s.section::<TimeoutsSample>().unwrap().finished_per_s;
+        (chain, finished)
+    };
+    let measure = |run: &mut Run| {
+        let chain = run.median(8, |s| through(s).0);
+        let finished = run.median(8, |s| through(s).1);
+        (chain, finished)
+    };
+    let (chain, finished) = measure(&mut run);
+    assert!(chain > 50.0 && finished > 50.0, "{chain} {finished}");
+
+    // "Raise it to 50%: two consumers sleep, both workers are held, and the
+    // pipeline and the requests with a deadline, which never changed, stall
+    // with the queue."
+    run.set("blocking", 50);
+    run.until("both workers held by sleeping consumers", |s| {
+        let mut held: Vec<usize> = s.stalls().running.iter().map(|r| r.worker).collect();
+        held.sort_unstable();
+        held.dedup();
+        held.len() == 2
+    });
+    let (stalled_chain, stalled_finished) = measure(&mut run);
+    assert!(
+        stalled_chain < chain / 2.0 && stalled_finished < finished / 2.0,
+        "pipeline {chain} → {stalled_chain}/s, requests {finished} → {stalled_finished}/s"
+    );
+
+    // "Set offload to spawn_blocking and see all three recover."
+    run.set("offload", 1);
+    std::thread::sleep(TICK * 4);
+    let (after_chain, after_finished) = measure(&mut run);
+    assert!(
+        after_chain > chain / 2.0 && after_finished > finished / 2.0,
+        "pipeline {after_chain}/s, requests {after_finished}/s after offloading"
     );
 }
