@@ -320,4 +320,41 @@ mod tests {
         }
         assert!(last[0].message.contains("0 threads busy"), "{last:?}");
     }
+
+    #[test]
+    fn a_backed_up_pipeline_with_nothing_out_gives_no_latency() {
+        use crate::workload::chain::report::{ChainSample, StageSample};
+        use crate::workload::latency::Latency;
+        let chain = |latency: Latency| {
+            move |s: &mut Snapshot| {
+                s.sections.put(ChainSample {
+                    latency,
+                    stages: vec![StageSample {
+                        depth: 16,
+                        capacity: 16,
+                        ..StageSample::default()
+                    }],
+                    ..ChainSample::default()
+                })
+            }
+        };
+        let warning = |latency: Latency| {
+            let mut d = Diagnosis::default();
+            let mut last = Vec::new();
+            for t in 1..=4 {
+                last = d.update(&tick(t, chain(latency)));
+            }
+            let full = last.iter().find(|w| w.kind == WarningKind::PipelineFull);
+            full.expect("the pipeline warning").message.clone()
+        };
+        let nothing_out = warning(Latency::default());
+        assert!(nothing_out.contains("no item came out"), "{nothing_out}");
+        assert!(!nothing_out.contains("p99"), "{nothing_out}");
+        let slow = warning(Latency {
+            count: 3,
+            p99_us: 4_200_000.0,
+            ..Latency::default()
+        });
+        assert!(slow.contains("end-to-end p99 4.20s"), "{slow}");
+    }
 }

@@ -293,15 +293,20 @@ fn pipeline_full(recent: &[Snapshot]) -> Option<Found> {
     let chain = chains[SUSTAINED - 1];
     let slowest = chain.bottleneck()?;
     let stage = &chain.stages[slowest];
+    // A tick in which no item came out has no latency to give.
+    let latency = if chain.latency.count == 0 {
+        "no item came out in the last tick".to_string()
+    } else {
+        format!("end-to-end p99 {}", format::micros(chain.latency.p99_us))
+    };
     (full_all_along && stage.depth >= stage.capacity).then(|| Found {
         kind: WarningKind::PipelineFull,
         message: format!(
-            "pipeline backed up: stage {} is the slowest, its input full ({}/{}), busy {}; end-to-end p99 {}",
+            "pipeline backed up: stage {} is the slowest, its input full ({}/{}), busy {}; {latency}",
             slowest + 1,
             stage.depth,
             stage.capacity,
             format::percent(stage.busy_ratio),
-            format::micros(chain.latency.p99_us)
         ),
         advice: "give the slowest stage more tasks (width) or less work per item (its wait and CPU), or feed the pipeline more slowly (source_gap)",
     })

@@ -7,6 +7,8 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use crate::format;
+
 /// One tick's latencies, in microseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Latency {
@@ -16,6 +18,19 @@ pub struct Latency {
     pub p99_us: f64,
     pub p999_us: f64,
     pub max_us: f64,
+}
+
+impl Latency {
+    /// One of this tick's figures (`us`) as the panes show it, or "–" in a
+    /// tick in which nothing finished: there is no latency then, and a 0
+    /// would read as instant.
+    pub fn shown(&self, us: f64) -> String {
+        if self.count == 0 {
+            "–".to_string()
+        } else {
+            format::micros(us)
+        }
+    }
 }
 
 /// Shards, so that tasks recording at once on different workers rarely
@@ -72,6 +87,19 @@ impl LatencyRecorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tick_in_which_nothing_finished_shows_no_latency() {
+        let recorder = LatencyRecorder::default();
+        let none = recorder.take();
+        assert_eq!(
+            (none.shown(none.p50_us), none.shown(none.max_us)),
+            ("–".into(), "–".into())
+        );
+        recorder.record(Duration::from_millis(12));
+        let one = recorder.take();
+        assert_eq!(one.shown(one.max_us), "12ms");
+    }
 
     #[test]
     fn percentiles_of_what_was_recorded_since_the_last_take() {

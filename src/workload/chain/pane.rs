@@ -39,8 +39,8 @@ fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
         Span::styled("latency ", gray),
         Span::raw(format!(
             "p50 {}  p99 {}",
-            format::micros(chain.latency.p50_us),
-            format::micros(chain.latency.p99_us)
+            chain.latency.shown(chain.latency.p50_us),
+            chain.latency.shown(chain.latency.p99_us)
         )),
     ])];
     let bottleneck = chain.bottleneck();

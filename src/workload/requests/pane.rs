@@ -46,7 +46,7 @@ fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
         ("max", r.latency.max_us),
     ] {
         latency.push(Span::styled(format!(" {label} "), gray));
-        latency.push(Span::raw(format::micros(us)));
+        latency.push(Span::raw(r.latency.shown(us)));
     }
     let errors = r.timeouts + r.connect_errors + r.other_errors + r.too_large + r.shed;
     let error_style = Style::new().fg(if errors > 0 { WARN } else { Color::Reset });

@@ -44,8 +44,8 @@ fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
         Span::styled("latency ", gray),
         Span::raw(format!(
             "p50 {}  p99 {}",
-            format::micros(t.latency.p50_us),
-            format::micros(t.latency.p99_us)
+            t.latency.shown(t.latency.p50_us),
+            t.latency.shown(t.latency.p99_us)
         )),
     ];
     let mut lines = vec![
