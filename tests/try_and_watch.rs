@@ -171,7 +171,7 @@ fn cpu_bound_polls_shrink_to_slices_with_yield_and_long_polls_vanish_off_the_wor
     let in_task = run.median(8, longest);
     assert!(in_task >= 10_000.0, "p99 poll {in_task}µs in the task");
     // "... and fall into the 1-10ms decade with yield: about 1 ms, the
-    // slice, at p50 and a few ms at p99".
+    // slice, at p50 and at p99, and a few ms at most".
     run.set("offload", 3);
     std::thread::sleep(TICK * 4);
     let p50 = run.median(8, |s| s.poll_times.as_ref().unwrap().p50_us);
