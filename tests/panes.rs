@@ -181,7 +181,7 @@ fn warnings() -> Vec<Warning> {
         },
         Warning {
             kind: WarningKind::SchedulingDelay,
-            message: "tasks wait 42ms (p99) for a worker to poll them".to_string(),
+            message: "tasks wait ~42ms (p99) for a worker to poll them".to_string(),
             advice: "workers are blocked or overloaded: see Long polls and Workers".to_string(),
             since_s: 18.75,
         },

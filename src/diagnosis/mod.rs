@@ -277,6 +277,11 @@ mod tests {
             ],
             "in the order they began"
         );
+        assert!(
+            last[0].message.contains("tasks wait ~12ms (p99)"),
+            "a bucket's bound, marked so: {}",
+            last[0].message
+        );
         assert!(last[2]
             .message
             .contains("97% busy, 5 runnable tasks waiting"));

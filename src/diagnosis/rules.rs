@@ -156,7 +156,8 @@ fn scheduling_delay(recent: &[Snapshot]) -> Option<Found> {
         kind: WarningKind::SchedulingDelay,
         message: format!(
             "tasks wait {} (p99) for a worker to poll them",
-            format::micros(p99)
+            // A bucket's bound, marked as the Scheduling delay pane marks it.
+            format::bucket(p99)
         ),
         advice: "workers are blocked or overloaded: see Long polls and Workers",
     })
