@@ -304,6 +304,32 @@ fn long_polls_pane_shows_a_worker_blocked_now_and_the_culprits() {
 }
 
 #[test]
+fn long_polls_pane_names_every_worker_held_now() {
+    let held = |worker: usize, task: &str, ms: f64| Stall {
+        worker,
+        task: task.to_string(),
+        duration_us: ms * 1_000.0,
+        ..blocked_now()
+    };
+    let mut app = fresh();
+    let mut both = snapshot(8);
+    let stalls = both.stalls.as_mut().unwrap();
+    stalls.running = vec![held(0, "consumer-1", 166.0), held(1, "consumer-0", 299.0)];
+    app.record(both);
+    let t = render(60, 6, |f, area| ui::stalls_pane::draw(f, area, app.view()));
+    insta::assert_snapshot!(t.backend());
+
+    // Past three, a count.
+    let mut many = snapshot(9);
+    many.stalls.as_mut().unwrap().running = (0..5)
+        .map(|w| held(w, &format!("job-{w}"), 100.0 + w as f64))
+        .collect();
+    app.record(many);
+    let t = render(60, 6, |f, area| ui::stalls_pane::draw(f, area, app.view()));
+    insta::assert_snapshot!("long_polls_pane_counts_past_three_held", t.backend());
+}
+
+#[test]
 fn long_polls_pane_says_none_when_nothing_stalled() {
     let mut app = fresh();
     let mut calm = snapshot(1);

@@ -1,6 +1,6 @@
 //! Long polls: the polls that held a worker for at least the stall
 //! threshold in the last minute, grouped by where their task was spawned,
-//! with a worker blocked right now on top.
+//! with the workers held right now on top.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -12,8 +12,11 @@ use super::layout::Want;
 use super::widgets::{draw_pane, not_measured, WARN};
 use crate::diagnosis::rules::held;
 use crate::format;
-use crate::sampler::snapshot::{Cause, Culprit};
+use crate::sampler::snapshot::{Cause, Culprit, Stall};
 use crate::sampler::History;
+
+/// Workers held now named a line each; more are counted on one line.
+const HELD_SHOWN: usize = 3;
 
 pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     let latest = history.latest();
@@ -26,8 +29,8 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History) {
     frame.render_widget(Paragraph::new(lines(history, inner.width)), inner);
 }
 
-/// A worker held now, then the places that held workers, worst first: a
-/// short pane keeps the first two.
+/// The workers held now, then the places that held workers, worst first:
+/// a short pane keeps the first two lines.
 pub fn want(history: &History, width: u16) -> Want {
     Want::text(lines(history, width.saturating_sub(2)).len(), 2)
 }
@@ -41,7 +44,12 @@ fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
     };
     let width = width as usize;
     let mut lines = Vec::new();
-    if let Some(now) = stalls.worst.as_ref().filter(|w| w.running) {
+    // Every worker held now, longest first, as the Workers pane shows them
+    // all; past a few, a count, so the culprits below keep their room.
+    let mut held_now: Vec<&Stall> = stalls.running.iter().collect();
+    held_now.sort_by(|a, b| b.duration_us.total_cmp(&a.duration_us));
+    let red = Style::new().fg(WARN).add_modifier(Modifier::BOLD);
+    for now in held_now.iter().take(HELD_SHOWN) {
         // The verb says what the worker's thread is doing.
         let what = held(
             now.cause,
@@ -51,7 +59,14 @@ fn lines(history: &History, width: u16) -> Vec<Line<'static>> {
         );
         lines.push(Line::from(Span::styled(
             fit(&format!("w{} {what} now: {}", now.worker, now.task), width),
-            Style::new().fg(WARN).add_modifier(Modifier::BOLD),
+            red,
+        )));
+    }
+    if held_now.len() > HELD_SHOWN {
+        let more = held_now.len() - HELD_SHOWN;
+        lines.push(Line::from(Span::styled(
+            fit(&format!("+{more} more workers held now"), width),
+            red,
         )));
     }
     if stalls.culprits.is_empty() && lines.is_empty() {
