@@ -178,12 +178,14 @@ fn warnings() -> Vec<Warning> {
                 .to_string(),
             advice: Cause::Blocked.advice().to_string(),
             since_s: 18.5,
+            clearing: false,
         },
         Warning {
             kind: WarningKind::SchedulingDelay,
             message: "tasks wait ~42ms (p99) for a worker to poll them".to_string(),
             advice: "workers are blocked or overloaded: see Long polls and Workers".to_string(),
             since_s: 18.75,
+            clearing: false,
         },
     ]
 }
@@ -340,6 +342,29 @@ fn long_polls_pane_says_none_when_nothing_stalled() {
     app.record(calm);
     let t = render(38, 4, |f, area| ui::stalls_pane::draw(f, area, app.view()));
     insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn a_warning_no_longer_seen_says_its_figures_are_from_before() {
+    let mut warnings = warnings();
+    warnings[1].clearing = true;
+    let t = render(200, 2, |f, area| {
+        ui::warnings::draw(f, area, None, &warnings)
+    });
+    insta::assert_snapshot!(t.backend());
+    let buffer = t.backend().buffer();
+    let row = |y: u16| {
+        (0..200)
+            .map(|x| buffer[(x, y)].symbol())
+            .collect::<String>()
+    };
+    assert!(row(0).starts_with("▲ worker 1 blocked"), "{}", row(0));
+    assert!(row(1).starts_with("△ was: tasks wait ~42ms"), "{}", row(1));
+    assert_eq!(
+        buffer[(0, 1)].fg,
+        Color::Gray,
+        "greyed, not the warning red"
+    );
 }
 
 #[test]

@@ -53,6 +53,7 @@ impl Diagnosis {
                         message: found.message,
                         advice: found.advice.to_string(),
                         since_s: snapshot.uptime_s,
+                        clearing: false,
                     },
                     last_seen: tick,
                 }),
@@ -60,6 +61,9 @@ impl Diagnosis {
         }
         self.active
             .retain(|a| tick.saturating_sub(a.last_seen) < LINGER);
+        for active in &mut self.active {
+            active.warning.clearing = active.last_seen != tick;
+        }
         self.active.iter().map(|a| a.warning.clone()).collect()
     }
 
@@ -123,9 +127,15 @@ mod tests {
             "worker 1 held 25ms by consumer-0 (src/workload/queue/mod.rs:115)"
         );
         assert!(warnings[0].advice.contains("spawn_blocking"));
+        assert!(!warnings[0].clearing, "seen this tick");
         for t in 2..=LINGER {
             assert!(d.is_active(WarningKind::BlockedWorker));
-            assert_eq!(d.update(&tick(t, |_| {})).len(), 1, "tick {t}");
+            let lingering = d.update(&tick(t, |_| {}));
+            assert_eq!(lingering.len(), 1, "tick {t}");
+            assert!(
+                lingering[0].clearing,
+                "not seen at tick {t}: its figures are older"
+            );
         }
         assert!(d.update(&tick(LINGER + 1, |_| {})).is_empty(), "cleared");
     }

@@ -93,7 +93,9 @@ impl Summary {
             self.stall_threshold_us = stalls.threshold_us;
             self.culprits.clone_from(&stalls.culprits);
         }
-        for warning in &s.warnings {
+        // A warning counts in the ticks its rule fired, not those it
+        // lingered on after.
+        for warning in s.warnings.iter().filter(|w| !w.clearing) {
             match self
                 .warnings
                 .iter_mut()

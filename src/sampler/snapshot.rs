@@ -44,6 +44,7 @@ impl Snapshot {
             message: String::new(),
             advice: String::new(),
             since_s: 0.0,
+            clearing: false,
         });
         Snapshot {
             tick: t,
@@ -268,6 +269,11 @@ pub struct Warning {
     pub advice: String,
     /// Uptime when it began, in seconds.
     pub since_s: f64,
+    /// Its rule did not fire this tick: it stays a moment, so that an
+    /// intermittent problem does not flicker, but the figures in its
+    /// message are from the last tick the rule fired.
+    #[serde(default)]
+    pub clearing: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -35,7 +35,16 @@ fn lines(notice: Option<&str>, warnings: &[Warning], width: usize) -> Vec<Line<'
         ]));
     }
     for (shown, warning) in warnings.iter().enumerate() {
-        let message = format!("▲ {}", warning.message);
+        // One no longer seen keeps its place a moment, greyed: its figures
+        // are from the last tick it was seen.
+        let (message, style) = if warning.clearing {
+            (
+                format!("△ was: {}", warning.message),
+                Style::new().fg(Color::Gray),
+            )
+        } else {
+            (format!("▲ {}", warning.message), warn())
+        };
         let advice = format!("→ {}", warning.advice);
         let one_line = message.chars().count() + 1 + advice.chars().count() <= width;
         let needed = if one_line { 1 } else { 2 };
@@ -47,7 +56,7 @@ fn lines(notice: Option<&str>, warnings: &[Warning], width: usize) -> Vec<Line<'
             }
             break;
         }
-        let message = Span::styled(message, warn());
+        let message = Span::styled(message, style);
         let advice = Span::styled(advice, Style::new().fg(Color::Gray));
         if one_line {
             lines.push(Line::from(vec![message, Span::raw(" "), advice]));
