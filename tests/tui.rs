@@ -135,7 +135,8 @@ fn turning_blocking_on_names_the_culprit_and_offloading_clears_it() {
     tui.send("j"); // offload
     tui.send("l"); // off → spawn_blocking
     tui.wait_for("the warning to clear once the sleep is offloaded", |s| {
-        s.contains("spawn_blocking") && !s.contains("▲ worker")
+        // Gone, not only greyed as it lingers ("△ was: worker ...").
+        s.contains("spawn_blocking") && !s.contains("▲ worker") && !s.contains("was: worker")
     });
 }
 
