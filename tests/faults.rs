@@ -122,27 +122,16 @@ fn hostile_server(answer: &'static [u8]) -> (u16, std::sync::Arc<std::sync::atom
 
 /// A headless run of 16 requesters against `port` for 3 s: its last tick.
 fn requests_against(port: u16) -> Value {
-    let out = run::looptop(&[
-        "--headless",
+    let target = format!("http://127.0.0.1:{port}");
+    let ticks = run::json_lines(&[
         "--duration",
         "3s",
         "--scenario",
         "requests",
         "--target",
-        &format!("http://127.0.0.1:{port}"),
+        &target,
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let last = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_string();
-    serde_json::from_str(&last).unwrap()
+    ticks.last().expect("a tick").clone()
 }
 
 #[test]

@@ -19,14 +19,19 @@ pub fn looptop(args: &[&str]) -> Output {
 
 /// A headless run's ticks; the run must succeed.
 pub fn json_lines(args: &[&str]) -> Vec<Value> {
-    let out = looptop(&[&["--headless", "--format", "json"], args].concat());
+    ticks_of(&looptop(
+        &[&["--headless", "--format", "json"], args].concat(),
+    ))
+}
+
+/// The ticks a run that must have succeeded printed, a JSON line each.
+fn ticks_of(out: &Output) -> Vec<Value> {
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect()
@@ -109,15 +114,8 @@ pub fn attach_to(program: &std::path::Path, duration: &str) -> (Killed, String, 
 /// its ticks and what it said on stderr.
 pub fn attach_headless(addr: &str, duration: &str) -> (Vec<Value>, String) {
     let out = looptop(&["attach", addr, "--headless", "--duration", duration]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ticks = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    (ticks, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        ticks_of(&out),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
